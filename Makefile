@@ -1,0 +1,75 @@
+# One entry point. `make help` lists the targets; `make all` is what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+MODELS     ?= mlp cnn transformer
+ARTIFACTS  ?= artifacts
+MODEL_DIRS := $(addprefix $(ARTIFACTS)/,$(MODELS))
+MVN        := mvn -q -B -f jvm_harness/pom.xml
+HARNESS    := jvm_harness/target/jvm-harness.jar
+# Caches and side files stay inside the checkout (.cache is ignored by git).
+export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
+export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
+
+.PHONY: help setup lock export verify jvm jvm-verify report all test test-python test-java clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Install the pinned Python environment into .venv
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+lock: ## Re-resolve pyproject.toml into constraints.txt (then run make test)
+	$(PYTHON) -m venv --clear /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install -q '.[test]'
+	{ echo '# The resolved, tested version set for pyproject.toml; regenerate with `make lock`.'; \
+	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -v '^model-export-pipeline'; } > constraints.txt
+
+export: setup ## Export MODELS (default: the zoo) to every format under ARTIFACTS
+	$(PY) -m exporters export $(MODELS) --out $(ARTIFACTS)
+
+verify: setup ## Run every artifact in its Python runtime against the golden outputs
+	$(PY) -m exporters verify $(MODEL_DIRS)
+
+jvm: $(HARNESS) ## Build the JVM harness (Maven, quiet; no-op when unchanged)
+
+$(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main -type f 2>/dev/null)
+	$(MVN) -DskipTests package
+	touch $@
+
+jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype) against the golden outputs
+	$(PY) -m jvm_harness verify $(MODEL_DIRS)
+
+report: setup ## Write ARTIFACTS/report.json and report.md
+	$(PY) -m exporters report $(ARTIFACTS)
+
+all: ## setup -> export -> verify -> jvm-verify -> report for MODELS
+	$(MAKE) setup jvm
+	$(MAKE) export
+	$(MAKE) verify
+	$(MAKE) jvm-verify
+	$(MAKE) report
+
+test: test-python test-java ## Run the pytest suite and the JUnit tests
+
+test-python: setup jvm
+	$(PY) -m pytest
+
+# Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
+test-java: setup jvm
+	$(PY) -m exporters export mlp --format onnx --format torchscript --out jvm_harness/target/test-artifacts
+	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
+	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
+	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1
+
+clean: ## Remove artifacts, builds and caches (keeps .venv)
+	find $(ARTIFACTS) -mindepth 1 -not -name README.md -delete 2>/dev/null || true
+	rm -rf jvm_harness/target .cache .pytest_cache

@@ -1,0 +1,125 @@
+"""`python -m exporters`: list, export, verify and report. Exit 0 ok, 1 a format failed, 2 bad input."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .console import console, fail, parity_line, show
+from .contract import ContractError
+from .formats import FORMATS, ExportOptions
+from .spec import SpecError
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+
+def quiet_libraries() -> None:
+    """torch and friends warn about their own deprecations on every export; that is not the user's news."""
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"(torch|onnxscript|executorch|copyreg)")
+    for logger in ("torch.onnx", "torch._export", "torch.export", "torch.utils._pytree"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+
+
+def check_formats(names: Optional[list[str]]) -> list[str]:
+    unknown = [name for name in names or [] if name not in FORMATS]
+    if unknown:
+        fail(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    return names or list(FORMATS)
+
+
+FormatOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--format", "-f", help=f"Format to use (repeatable); default all: {', '.join(FORMATS)}."),
+]
+
+
+@app.command()
+def models() -> None:
+    """List the built-in model zoo."""
+    from .zoo import ZOO
+
+    for name, build in ZOO.items():
+        typer.echo(f"{name:<12} {(build.__doc__ or '').strip()}")
+
+
+@app.command()
+def export(
+    model: Annotated[list[str], typer.Argument(help="Zoo model name or `package.module:callable` (repeatable).")],
+    format: FormatOption = None,
+    out: Annotated[Path, typer.Option(help="Artifacts root; writes OUT/MODEL/.")] = Path("artifacts"),
+    draft_export: Annotated[bool, typer.Option(help="Use torch.export.draft_export for exported_program.")] = False,
+) -> None:
+    """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
+    from .export import export_model
+    from .zoo import load_spec
+
+    names = check_formats(format)
+    try:
+        specs = [load_spec(name) for name in model]
+    except SpecError as exc:
+        fail(str(exc))
+    failed = 0
+    for spec in specs:
+        console.print(f"[bold]{spec.name}[/] -> {out / spec.name}")
+
+        def step(name: str, entry: dict[str, Any]) -> None:
+            ok = entry["status"] == "ok"
+            size = sum(f["bytes"] for f in entry["files"]) / 1024
+            detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB" if ok else f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
+            show(name, ok, detail)
+
+        with console.status(f"exporting {spec.name}"):
+            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export), step)
+        failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
+    if failed:
+        fail(f"{failed} export(s) failed; see the hints above and the logs in the model folders", code=1)
+
+
+@app.command()
+def verify(
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    format: FormatOption = None,
+) -> None:
+    """Run each exported artifact in its Python runtime against the golden outputs."""
+    from .verify import verify_model
+
+    only = check_formats(format) if format else None
+    failures: list[str] = []
+    for folder in model_dir:
+        console.print(f"[bold]{folder}[/] (Python runtimes)")
+
+        def step(name: str, result: dict[str, Any]) -> None:
+            show(name, result["passed"], parity_line(result))
+            if not result["passed"]:
+                failures.append(f"{folder.name}/{name}")
+
+        try:
+            with console.status(f"verifying {folder}"):
+                verify_model(folder, only, step)
+        except ContractError as exc:
+            fail(str(exc))
+    if failures:
+        fail(f"{', '.join(failures)} differ from eager PyTorch beyond tolerance", code=1)
+
+
+@app.command()
+def report(artifacts: Annotated[Path, typer.Argument(help="Artifacts root.")] = Path("artifacts")) -> None:
+    """Write ARTIFACTS/report.json and report.md: status, parity, size and export time per model x format."""
+    from .report import write_report
+
+    try:
+        json_path, md_path = write_report(artifacts)
+    except ContractError as exc:
+        fail(str(exc))
+    typer.echo(md_path.read_text())
+    console.print(f"wrote {json_path} and {md_path}")
+
+
+def main() -> None:
+    quiet_libraries()
+    app()

@@ -1,0 +1,24 @@
+"""Terminal output shared by both CLIs: one line per result, errors as one red line and an exit code."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Exit 2 for bad input (the default), 1 for a failed export or parity check."""
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def show(name: str, ok: bool, detail: str) -> None:
+    mark = "[green]ok[/]    " if ok else "[red]FAILED[/]"
+    console.print(f"  {name:<17} {mark}  {detail}")
+
+
+def parity_line(result: dict) -> str:
+    line = f"{result['runtime']:<34} max abs {result['max_abs_err']:.1e}  max rel {result['max_rel_err']:.1e}"
+    return line + (f"  {result['error']}" if "error" in result else "")

@@ -1,0 +1,131 @@
+"""The artifact contract: manifest.json, golden vectors and the parity rule.
+
+This is the one Python reading of the contract; the JPype driver (jvm_harness) uses it too, while the
+Java side reads the same files on its own (jvm_harness/src/main/java/.../Manifest.java).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+GOLDEN_DIR = "golden"
+# |a-b| <= atol + rtol*|b| elementwise, as Polygraphy and Optimum check fp32.
+DEFAULT_TOLERANCE = {"atol": 1e-5, "rtol": 1e-5}
+
+
+class ContractError(RuntimeError):
+    """An artifact directory that does not hold what the contract promises."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entries(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Path relative to the model directory, sha256 and size of each file."""
+    return [
+        {"path": path.relative_to(root).as_posix(), "sha256": sha256(path), "bytes": path.stat().st_size}
+        for path in sorted(paths)
+    ]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write to a sibling temp file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    path = Path(model_dir) / MANIFEST
+    if not path.is_file():
+        raise ContractError(f"{path} not found: run `python -m exporters export MODEL` first")
+    manifest = json.loads(path.read_text())
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ContractError(f"{path} has schema {manifest.get('schema_version')}, expected {SCHEMA_VERSION}: re-export")
+    return manifest
+
+
+def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
+    write_json_atomic(Path(model_dir) / MANIFEST, manifest)
+
+
+@dataclass
+class GoldenCase:
+    name: str
+    inputs: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
+
+
+def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
+    """Every golden case, after checking each file against its recorded sha256."""
+    by_path = {entry["path"]: entry for entry in manifest["golden"]["files"]}
+    cases = []
+    for case in manifest["golden"]["cases"]:
+        arrays = {}
+        for role in ("inputs", "outputs"):
+            arrays[role] = {}
+            for name, rel in case[role].items():
+                path = Path(model_dir) / rel
+                if not path.is_file() or sha256(path) != by_path[rel]["sha256"]:
+                    raise ContractError(f"golden file {path} is missing or altered: re-export the model")
+                arrays[role][name] = np.load(path)
+        cases.append(GoldenCase(case["name"], arrays["inputs"], arrays["outputs"]))
+    return cases
+
+
+@dataclass
+class Parity:
+    """Worst error over every output of every case, and whether all were within tolerance."""
+
+    max_abs_err: float = 0.0
+    max_rel_err: float = 0.0
+    passed: bool = True
+    cases: int = 0
+    error: str | None = None
+
+    def add(self, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray], tolerance: dict) -> None:
+        self.cases += 1
+        for name, want in expected.items():
+            got = np.asarray(actual[name])
+            if got.shape != want.shape:
+                self.fail(f"output {name}: shape {list(got.shape)} != golden {list(want.shape)}")
+                continue
+            got64, want64 = got.astype(np.float64), want.astype(np.float64)
+            diff = np.abs(got64 - want64)
+            if not np.all(np.isfinite(diff)):
+                self.fail(f"output {name}: NaN or inf in the difference to golden")
+                continue
+            if diff.size:
+                self.max_abs_err = max(self.max_abs_err, float(diff.max()))
+                self.max_rel_err = max(self.max_rel_err, float((diff / np.maximum(np.abs(want64), 1e-12)).max()))
+            if not np.all(diff <= tolerance["atol"] + tolerance["rtol"] * np.abs(want64)):
+                self.passed = False
+
+    def fail(self, error: str) -> None:
+        self.passed = False
+        self.error = self.error or error
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}

@@ -1,0 +1,42 @@
+"""AOTInductor package (.pt2): a CPU shared library compiled ahead of time, frozen weights."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..spec import ModelSpec
+from .base import ExportOptions, Format, Predict, export_program, torch_predict
+
+FILE = "model.pt2"
+INDUCTOR_CONFIGS = {
+    "freezing": True,
+    # Dims are exported with min=1 but traced at >=2; without this, checked packages reject batch 1.
+    "aot_inductor.check_lowerbound": False,
+}
+
+
+def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    torch._inductor.aoti_compile_and_package(
+        export_program(spec), package_path=str(out / FILE), inductor_configs=INDUCTOR_CONFIGS
+    )
+
+
+def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+    # Without input checks a package runs any shape and silently returns a wrongly shaped output.
+    os.environ["AOTI_RUNTIME_CHECK_INPUTS"] = "1"
+    return torch_predict(torch._inductor.aoti_load_package(str(folder / FILE)), manifest)
+
+
+FORMAT = Format(
+    name="aoti",
+    description="AOTInductor package for CPU, freezing on, input checks on at load (.pt2)",
+    export=export,
+    load=load,
+    runtime="torch._inductor.aoti_load_package",
+    runtime_package="torch",
+    hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
+)

@@ -1,0 +1,68 @@
+"""What a format is: how to export a spec into a folder and how to run that folder in Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..contract import DEFAULT_TOLERANCE
+from ..spec import ModelSpec
+
+# A runnable artifact: golden inputs by name in, outputs by name out.
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    draft_export: bool = False
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    export: Callable[[ModelSpec, Path, ExportOptions], None]
+    load: Callable[[Path, dict[str, Any]], Predict]
+    runtime: str  # the Python runtime `verify` runs it with
+    runtime_package: str  # the distribution whose version names that runtime
+    hint: str  # what to try first when its export fails
+    tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
+
+    def runtime_version(self) -> str:
+        return metadata.version(self.runtime_package)
+
+
+def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
+    """torch.export dynamic_shapes, positional; one torch Dim object per dim name so inputs share it."""
+    dims: dict[str, torch.export.Dim] = {}
+    shapes = []
+    for input_name in spec.inputs:
+        axes = {}
+        for axis, dim in spec.dynamic.get(input_name, {}).items():
+            axes[axis] = dims.setdefault(dim.name, torch.export.Dim(dim.name, min=dim.min, max=dim.max))
+        shapes.append(axes or None)
+    return tuple(shapes)
+
+
+def export_program(spec: ModelSpec) -> torch.export.ExportedProgram:
+    """The strict-shape torch.export every graph-based format starts from."""
+    return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+
+
+def torch_predict(run: Callable[..., Any], manifest: dict[str, Any]) -> Predict:
+    """Wrap a torch callable (positional tensors in, tensor or tuple out) as a Predict."""
+    input_names = [io["name"] for io in manifest["inputs"]]
+    output_names = [io["name"] for io in manifest["outputs"]]
+
+    def predict(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with torch.no_grad():
+            result = run(*(torch.from_numpy(inputs[name]) for name in input_names))
+        tensors = result if isinstance(result, (list, tuple)) else [result]
+        return {name: tensor.detach().numpy() for name, tensor in zip(output_names, tensors, strict=True)}
+
+    return predict

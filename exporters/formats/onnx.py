@@ -1,0 +1,50 @@
+"""ONNX via the dynamo exporter; run with ONNX Runtime in Python and ONNX Runtime Java in the JVM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..spec import ModelSpec
+from .base import ExportOptions, Format, Predict, torch_dynamic_shapes
+
+FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
+
+
+def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    torch.onnx.export(
+        spec.module,
+        spec.example_args(),
+        str(out / FILE),
+        dynamo=True,
+        input_names=list(spec.inputs),
+        output_names=spec.outputs,
+        dynamic_shapes=torch_dynamic_shapes(spec),
+        verbose=False,
+    )
+
+
+def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(folder / FILE), providers=["CPUExecutionProvider"])
+    output_names = [io["name"] for io in manifest["outputs"]]
+
+    def predict(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(output_names, session.run(output_names, inputs), strict=True))
+
+    return predict
+
+
+FORMAT = Format(
+    name="onnx",
+    description="ONNX from the dynamo exporter, dynamic axes kept (.onnx + .onnx.data)",
+    export=export,
+    load=load,
+    runtime="onnxruntime",
+    runtime_package="onnxruntime",
+    hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
+)

@@ -1,0 +1,70 @@
+"""The matrix across models, formats and runtimes: report.json for machines, report.md for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .contract import ContractError, MANIFEST, read_manifest, write_json_atomic
+
+
+def collect(artifacts: Path) -> list[dict[str, Any]]:
+    rows = []
+    for manifest_path in sorted(artifacts.glob(f"*/{MANIFEST}")):
+        manifest = read_manifest(manifest_path.parent)
+        for name, entry in manifest["formats"].items():
+            rows.append({
+                "model": manifest["model"],
+                "format": name,
+                "status": entry["status"],
+                "bytes": sum(f["bytes"] for f in entry["files"]),
+                "export_seconds": entry["export_seconds"],
+                "error": entry.get("error"),
+                "verification": entry["verification"],
+            })
+    if not rows:
+        raise ContractError(f"no {MANIFEST} under {artifacts}: run `python -m exporters export MODEL` first")
+    return rows
+
+
+def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
+    jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/")})
+    return ["python", *jvm]
+
+
+def _cell(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "-"
+    verdict = "pass" if result["passed"] else "**FAIL**"
+    cell = f"{verdict} {result['max_abs_err']:.1e} / {result['max_rel_err']:.1e}"
+    return f"{cell} ({result['error']})" if result.get("error") else cell
+
+
+def to_markdown(rows: list[dict[str, Any]]) -> str:
+    columns = _runtime_columns(rows)
+    header = ["model", "format", "status", "size", "export s", *(c.replace("/", ": ") for c in columns)]
+    lines = [
+        "# Export report",
+        "",
+        "Parity cells: verdict, max abs / max rel error against eager PyTorch over every golden case.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in rows:
+        python = next((r for k, r in row["verification"].items() if k.startswith("python/")), None)
+        cells = [_cell(python), *(_cell(row["verification"].get(c)) for c in columns[1:])]
+        status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
+        lines.append(
+            f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
+            f" | {row['export_seconds']:.1f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(artifacts: Path) -> tuple[Path, Path]:
+    rows = collect(artifacts)
+    json_path, md_path = artifacts / "report.json", artifacts / "report.md"
+    write_json_atomic(json_path, {"rows": rows})
+    md_path.write_text(to_markdown(rows))
+    return json_path, md_path

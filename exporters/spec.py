@@ -1,0 +1,91 @@
+"""The model spec: what every exporter needs to know about a model, and nothing format-specific.
+
+A user model is any callable `module:function` returning a ModelSpec, for example:
+
+    def build() -> ModelSpec:
+        return ModelSpec(
+            module=MyNet(),
+            inputs={"x": torch.randn(2, 10)},
+            outputs=["y"],
+            dynamic={"x": {0: Dim("batch", 1, 64)}},
+        )
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+
+import torch
+
+
+class SpecError(ValueError):
+    """A model spec that cannot be loaded or is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Dim:
+    """A dynamic dimension with inclusive bounds (ExecuTorch memory planning needs a max)."""
+
+    name: str
+    min: int = 1
+    max: int = 64
+
+
+@dataclass
+class ModelSpec:
+    module: torch.nn.Module
+    inputs: dict[str, torch.Tensor]
+    outputs: list[str]
+    dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
+    golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    name: str = ""
+    source: str = ""
+
+    def validate(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.name):
+            raise SpecError(f"model name '{self.name}' must be letters, digits, '_', '.', '-' (it names a folder)")
+        if not isinstance(self.module, torch.nn.Module):
+            raise SpecError(f"{self.name}: module is {type(self.module).__name__}, expected torch.nn.Module")
+        unknown = set(self.dynamic) - set(self.inputs)
+        if unknown:
+            raise SpecError(f"{self.name}: dynamic dims name unknown inputs {sorted(unknown)}")
+        for case in self.golden:
+            if list(case) != list(self.inputs):
+                raise SpecError(f"{self.name}: golden case inputs {list(case)} differ from {list(self.inputs)}")
+        for input_name, dims in self.dynamic.items():
+            for axis, dim in dims.items():
+                size = self.inputs[input_name].shape[axis]
+                if size < 2:
+                    raise SpecError(f"{self.name}: example {input_name} dim {axis} is {size}; torch.export "
+                                    f"specializes sizes 0 and 1, so give an example of at least 2")
+                if not dim.min <= size <= dim.max:
+                    raise SpecError(f"{self.name}: example {input_name} dim {axis}={size} outside {dim}")
+
+    def symbolic_shape(self, input_name: str) -> list[int | str]:
+        dims = self.dynamic.get(input_name, {})
+        return [dims[i].name if i in dims else int(s) for i, s in enumerate(self.inputs[input_name].shape)]
+
+    def example_args(self) -> tuple[torch.Tensor, ...]:
+        return tuple(self.inputs.values())
+
+
+def load_user_spec(target: str) -> ModelSpec:
+    """Import `package.module:callable` and call it for a ModelSpec."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise SpecError(f"'{target}' is neither a zoo model nor a `module:callable` path")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SpecError(f"cannot import {module_name}: {exc}; is it on PYTHONPATH?") from exc
+    build = getattr(module, attr, None)
+    if not callable(build):
+        raise SpecError(f"{module_name} has no callable '{attr}'")
+    spec = build()
+    if not isinstance(spec, ModelSpec):
+        raise SpecError(f"{target} returned {type(spec).__name__}, expected exporters.ModelSpec")
+    spec.name = spec.name or module_name.rsplit(".", 1)[-1]
+    spec.source = target
+    return spec

@@ -1,0 +1,89 @@
+"""Feed golden cases from Python into each Java runner and record the JVM's parity in the manifest.
+
+No torch in this process: DJL brings its own libtorch, and two libtorch builds in one process clash.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import jpype
+import jpype.nio
+import numpy as np
+
+from exporters.contract import Parity, load_golden, read_manifest, write_manifest
+
+from . import jvm
+
+SIDE = "jvm"
+
+
+def harness_class(name: str) -> Any:
+    return jpype.JClass(f"org.exportpipeline.harness.{name}")
+
+
+def to_java(name: str, array: np.ndarray) -> Any:
+    """A Java Tensor over the array's own memory (a direct ByteBuffer, no copy)."""
+    buffer = jpype.nio.convertToDirectBuffer(array)
+    return harness_class("Tensor").of(name, str(array.dtype), jpype.JArray(jpype.JLong)(list(array.shape)), buffer)
+
+
+def to_numpy(tensor: Any) -> np.ndarray:
+    """A copy of a Java Tensor's buffer: the Java side may free it after the call."""
+    dtype = np.dtype(str(tensor.dtype().numpy()))
+    shape = tuple(int(d) for d in tensor.shape())
+    return np.frombuffer(memoryview(tensor.data()), dtype=dtype).reshape(shape).copy()
+
+
+def verify_model(
+    model_dir: Path, on_result: Callable[[str, dict[str, Any]], None] = lambda fmt, result: None
+) -> dict[str, Any]:
+    """Run every Java runner whose format was exported; record results under verification['jvm/<runtime>']."""
+    jvm.start()
+    LinkedHashMap = jpype.JClass("java.util.LinkedHashMap")
+    manifest = read_manifest(model_dir)
+    cases = load_golden(model_dir, manifest)
+    for runner in harness_class("Runners").all():
+        fmt = str(runner.format())
+        entry = manifest["formats"].get(fmt)
+        if not entry or entry["status"] != "ok":
+            continue
+        parity, timings = Parity(), {"load_ms": 0.0, "first_run_ms": 0.0}
+        try:
+            with runner:
+                started = time.perf_counter()
+                runner.open(java_path(model_dir / fmt), _java_manifest(model_dir))
+                timings["load_ms"] = round((time.perf_counter() - started) * 1e3, 1)
+                for case in cases:
+                    feeds = LinkedHashMap()
+                    arrays = {name: np.ascontiguousarray(a) for name, a in case.inputs.items()}  # kept alive
+                    for name, array in arrays.items():
+                        feeds.put(name, to_java(name, array))
+                    started = time.perf_counter()
+                    outputs = runner.run(feeds)
+                    if parity.cases == 0:
+                        timings["first_run_ms"] = round((time.perf_counter() - started) * 1e3, 2)
+                    parity.add({str(k): to_numpy(v) for k, v in outputs.items()}, case.outputs, entry["tolerance"])
+        except jpype.JException as exc:
+            parity.fail(f"{exc.getClass().getSimpleName()}: {_first_line(exc.getMessage())}")
+        result = {"side": SIDE, "runtime": str(runner.runtime()), "version": str(runner.version()),
+                  "java": jvm.java_version(), **parity.as_dict(), **timings}
+        entry["verification"][f"{SIDE}/{result['runtime']}"] = result
+        write_manifest(model_dir, manifest)
+        on_result(fmt, result)
+    return manifest
+
+
+def java_path(path: Path) -> Any:
+    return jpype.JClass("java.nio.file.Path").of(str(path), jpype.JArray(jpype.JString)([]))
+
+
+def _java_manifest(model_dir: Path) -> Any:
+    return harness_class("Manifest").read(java_path(model_dir))
+
+
+def _first_line(message: Any) -> str:
+    text = str(message or "").strip()
+    return text.splitlines()[0][:300] if text else "(no message)"

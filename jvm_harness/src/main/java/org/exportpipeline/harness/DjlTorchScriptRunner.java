@@ -1,0 +1,118 @@
+package org.exportpipeline.harness;
+
+import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * TorchScript artifacts through DJL's PyTorch engine. libtorch comes from the pytorch-native-cpu
+ * jar and offline mode is forced, so loading a model never downloads anything.
+ */
+public final class DjlTorchScriptRunner implements Runner {
+  private static final String ENGINE = "PyTorch";
+  private static final String MODEL_NAME = "model"; // model.pt
+
+  static {
+    System.setProperty("ai.djl.offline", "true");
+  }
+
+  private NDManager manager;
+  private ZooModel<NDList, NDList> model;
+  private Predictor<NDList, NDList> predictor;
+  private List<String> inputNames;
+  private List<String> outputNames;
+
+  @Override
+  public String format() {
+    return "torchscript";
+  }
+
+  @Override
+  public String runtime() {
+    return "djl-pytorch";
+  }
+
+  @Override
+  public String version() {
+    return "djl " + Engine.getDjlVersion() + ", libtorch " + Engine.getEngine(ENGINE).getVersion();
+  }
+
+  @Override
+  public void open(Path formatDir, Manifest manifest) throws Exception {
+    model = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optEngine(ENGINE)
+        .optModelPath(formatDir)
+        .optModelName(MODEL_NAME)
+        .build()
+        .loadModel();
+    predictor = model.newPredictor();
+    manager = NDManager.newBaseManager(ENGINE);
+    inputNames = manifest.inputNames();
+    outputNames = manifest.outputNames();
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    try (NDManager scope = manager.newSubManager()) {
+      NDList feeds = new NDList();
+      for (String name : inputNames) {
+        Tensor input = inputs.get(name);
+        feeds.add(scope.create(input.data(), new Shape(input.shape()), dataType(input.dtype())));
+      }
+      NDList results = predictor.predict(feeds);
+      Map<String, Tensor> outputs = new LinkedHashMap<>();
+      for (int i = 0; i < outputNames.size(); i++) {
+        NDArray array = results.get(i);
+        String name = outputNames.get(i);
+        outputs.put(name, Tensor.copyOf(name, dtype(array.getDataType()), array.getShape().getShape(), array.toByteBuffer()));
+      }
+      results.close();
+      return outputs;
+    }
+  }
+
+  private static DataType dataType(Tensor.DType dtype) {
+    return switch (dtype) {
+      case FLOAT32 -> DataType.FLOAT32;
+      case FLOAT64 -> DataType.FLOAT64;
+      case INT32 -> DataType.INT32;
+      case INT64 -> DataType.INT64;
+      case BOOL -> DataType.BOOLEAN;
+    };
+  }
+
+  private static Tensor.DType dtype(DataType type) {
+    return switch (type) {
+      case FLOAT32 -> Tensor.DType.FLOAT32;
+      case FLOAT64 -> Tensor.DType.FLOAT64;
+      case INT32 -> Tensor.DType.INT32;
+      case INT64 -> Tensor.DType.INT64;
+      case BOOLEAN -> Tensor.DType.BOOL;
+      default -> throw new IllegalArgumentException("unsupported TorchScript output type " + type);
+    };
+  }
+
+  @Override
+  public void close() {
+    if (predictor != null) {
+      predictor.close();
+    }
+    if (model != null) {
+      model.close();
+    }
+    if (manager != null) {
+      manager.close();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package org.exportpipeline.harness;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the .npy files of the golden vectors (format versions 1-3, little-endian, C order).
+ *
+ * <p>Hand-written because no maintained Java library on Maven Central reads .npy without pulling in
+ * a whole array framework; the format is a short header before raw data.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([<>|=])(\\w+)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order':\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
+
+  private Npy() {}
+
+  public static Tensor read(Path path, String name) throws IOException {
+    ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
+    byte[] magic = new byte[MAGIC.length];
+    file.get(magic);
+    if (!Arrays.equals(magic, MAGIC)) {
+      throw new IOException(path + " is not a .npy file");
+    }
+    int major = file.get();
+    file.get(); // minor version
+    int headerLength = major == 1 ? Short.toUnsignedInt(file.getShort()) : file.getInt();
+    byte[] headerBytes = new byte[headerLength];
+    file.get(headerBytes);
+    String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+
+    Matcher descr = find(DESCR, header, path);
+    if (descr.group(1).equals(">")) {
+      throw new IOException(path + ": big-endian arrays are not supported");
+    }
+    if (find(FORTRAN, header, path).group(1).equals("True")) {
+      throw new IOException(path + ": Fortran-order arrays are not supported");
+    }
+    String dims = find(SHAPE, header, path).group(1).trim();
+    long[] shape = dims.isEmpty()
+        ? new long[0]
+        : Arrays.stream(dims.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+
+    ByteBuffer data = ByteBuffer.allocateDirect(file.remaining()).order(ByteOrder.nativeOrder());
+    data.put(file).flip();
+    return new Tensor(name, dtype(descr.group(2), path), shape, data);
+  }
+
+  private static Tensor.DType dtype(String code, Path path) throws IOException {
+    return switch (code) {
+      case "f4" -> Tensor.DType.FLOAT32;
+      case "f8" -> Tensor.DType.FLOAT64;
+      case "i4" -> Tensor.DType.INT32;
+      case "i8" -> Tensor.DType.INT64;
+      case "b1" -> Tensor.DType.BOOL;
+      default -> throw new IOException(path + ": unsupported dtype " + code);
+    };
+  }
+
+  private static Matcher find(Pattern pattern, String header, Path path) throws IOException {
+    Matcher matcher = pattern.matcher(header);
+    if (!matcher.find()) {
+      throw new IOException(path + ": malformed .npy header " + header.trim());
+    }
+    return matcher;
+  }
+}

@@ -1,0 +1,97 @@
+package org.exportpipeline.harness;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy. */
+public final class OrtRunner implements Runner {
+  private static final String MODEL_FILE = "model.onnx"; // weights beside it in model.onnx.data
+
+  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private OrtSession session;
+  private List<String> outputNames;
+
+  @Override
+  public String format() {
+    return "onnx";
+  }
+
+  @Override
+  public String runtime() {
+    return "onnxruntime-java";
+  }
+
+  @Override
+  public String version() {
+    return env.getVersion();
+  }
+
+  @Override
+  public void open(Path formatDir, Manifest manifest) throws Exception {
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      session = env.createSession(formatDir.resolve(MODEL_FILE).toString(), options);
+    }
+    outputNames = manifest.outputNames();
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+    try {
+      for (Tensor input : inputs.values()) {
+        feeds.put(input.name(), OnnxTensor.createTensor(env, input.data(), input.shape(), javaType(input.dtype())));
+      }
+      try (OrtSession.Result result = session.run(feeds)) {
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        for (String name : outputNames) {
+          OnnxValue value = result.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
+          OnnxTensor tensor = (OnnxTensor) value;
+          TensorInfo info = tensor.getInfo();
+          outputs.put(name, Tensor.copyOf(name, dtype(info.type), info.getShape(), tensor.getByteBuffer()));
+        }
+        return outputs;
+      }
+    } finally {
+      for (OnnxTensor feed : new ArrayList<>(feeds.values())) {
+        feed.close();
+      }
+    }
+  }
+
+  private static OnnxJavaType javaType(Tensor.DType dtype) {
+    return switch (dtype) {
+      case FLOAT32 -> OnnxJavaType.FLOAT;
+      case FLOAT64 -> OnnxJavaType.DOUBLE;
+      case INT32 -> OnnxJavaType.INT32;
+      case INT64 -> OnnxJavaType.INT64;
+      case BOOL -> OnnxJavaType.BOOL;
+    };
+  }
+
+  private static Tensor.DType dtype(OnnxJavaType type) {
+    return switch (type) {
+      case FLOAT -> Tensor.DType.FLOAT32;
+      case DOUBLE -> Tensor.DType.FLOAT64;
+      case INT32 -> Tensor.DType.INT32;
+      case INT64 -> Tensor.DType.INT64;
+      case BOOL -> Tensor.DType.BOOL;
+      default -> throw new IllegalArgumentException("unsupported ONNX output type " + type);
+    };
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (session != null) {
+      session.close();
+    }
+  }
+}

@@ -1,0 +1,153 @@
+"""Every format from one spec, verified in Python, recorded in the manifest as the contract says."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import manifest_of, run_cli
+from exporters.formats import FORMATS
+
+TOLERANCE = 1e-5
+
+
+def test_every_format_exports_and_matches_eager(mlp_dir: Path) -> None:
+    formats = manifest_of(mlp_dir)["formats"]
+    assert sorted(formats) == sorted(FORMATS)
+    for name, entry in formats.items():
+        assert entry["status"] == "ok", (name, entry.get("error"))
+        (result,) = entry["verification"].values()
+        assert result["side"] == "python" and result["passed"], (name, result)
+        assert result["cases"] == 2
+        assert result["max_abs_err"] <= TOLERANCE, (name, result)
+        assert entry["tolerance"] == {"atol": 1e-5, "rtol": 1e-5}
+        assert entry["export_seconds"] > 0
+
+
+def test_files_are_present_with_matching_hashes(mlp_dir: Path) -> None:
+    manifest = manifest_of(mlp_dir)
+    entries = [f for entry in manifest["formats"].values() for f in entry["files"]] + manifest["golden"]["files"]
+    for entry in entries:
+        data = (mlp_dir / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+        assert len(data) == entry["bytes"], entry["path"]
+    onnx_files = {f["path"] for f in manifest["formats"]["onnx"]["files"]}
+    assert "onnx/model.onnx" in onnx_files
+    assert not any(p.name.startswith(".") for p in mlp_dir.iterdir()), "a staging folder was left behind"
+
+
+def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
+    manifest = manifest_of(mlp_dir)
+    assert manifest["schema_version"] == 1 and manifest["model"] == "mlp"
+    for package in ("torch", "onnxruntime", "openvino", "executorch", "onnx"):
+        assert manifest["versions"][package][0].isdigit(), package
+    assert manifest["inputs"] == [{"name": "x", "dtype": "float32", "shape": ["batch", 10]}]
+    assert manifest["outputs"] == [{"name": "y", "dtype": "float32", "shape": ["batch", 1]}]
+    assert manifest["dims"] == {"batch": {"min": 1, "max": 64}}
+    batches = [np.load(mlp_dir / case["inputs"]["x"]).shape[0] for case in manifest["golden"]["cases"]]
+    assert batches == [1, 3]
+
+
+def test_onnx_keeps_the_batch_axis_dynamic(mlp_dir: Path) -> None:
+    import onnx
+
+    model = onnx.load(str(mlp_dir / "onnx" / "model.onnx"), load_external_data=False)
+    batch = model.graph.input[0].type.tensor_type.shape.dim[0]
+    assert batch.dim_param and not batch.dim_value
+
+
+def test_openvino_ir_keeps_fp32_weights(mlp_dir: Path) -> None:
+    xml = (mlp_dir / "openvino" / "model.xml").read_text()
+    assert 'element_type="f16"' not in xml
+    assert 'element_type="f32"' in xml
+
+
+def test_aoti_package_rejects_a_wrong_input_shape(mlp_dir: Path) -> None:
+    manifest = manifest_of(mlp_dir)
+    predict = FORMATS["aoti"].load(mlp_dir / "aoti", manifest)
+    assert predict({"x": np.ones((1, 10), np.float32)})["y"].shape == (1, 1)
+    with pytest.raises(Exception):
+        predict({"x": np.ones((2, 11), np.float32)})
+
+
+def test_draft_export_switch_saves_its_report(tmp_path: Path) -> None:
+    result = run_cli("exporters", "export", "mlp", "-f", "exported_program", "--draft-export", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    entry = manifest_of(tmp_path / "mlp")["formats"]["exported_program"]
+    assert entry["draft_export"] is True
+    assert "exported_program/draft_export_report.txt" in {f["path"] for f in entry["files"]}
+    assert run_cli("exporters", "verify", str(tmp_path / "mlp")).returncode == 0
+
+
+def test_user_model_by_import_path(tmp_path: Path) -> None:
+    result = run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    manifest = manifest_of(tmp_path / "user_model")
+    assert manifest["source"] == "tests.user_model:build"
+    assert manifest["outputs"] == [{"name": "scores", "dtype": "float32", "shape": ["batch", 3]}]
+    assert run_cli("exporters", "verify", str(tmp_path / "user_model")).returncode == 0
+
+
+def test_a_failing_format_is_recorded_and_the_others_still_run(tmp_path: Path) -> None:
+    result = run_cli(
+        "exporters", "export", "tests.user_model:data_dependent",
+        "-f", "exported_program", "-f", "torchscript", "--out", str(tmp_path),
+    )
+    assert result.returncode == 1
+    model_dir = tmp_path / "branchy"
+    formats = manifest_of(model_dir)["formats"]
+    assert formats["torchscript"]["status"] == "ok"
+    failed = formats["exported_program"]
+    assert failed["status"] == "failed" and failed["error"] and failed["hint"]
+    assert (model_dir / failed["log"]).read_text().startswith("Traceback")
+    assert not (model_dir / "exported_program").exists()
+    assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_tampered_artifact_fails_verification(mlp_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "mlp"
+    shutil.copytree(mlp_dir, copy)
+    with open(copy / "openvino" / "model.bin", "r+b") as weights:
+        weights.write(b"\x7f\x7f\x7f\x7f")
+    result = run_cli("exporters", "verify", str(copy), "-f", "openvino")
+    assert result.returncode == 1
+    assert "does not match its recorded sha256" in result.stderr
+    assert "mlp/openvino" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "no_such_model"], "unknown model 'no_such_model'"),
+        (["export", "mlp", "-f", "tflite"], "unknown format tflite"),
+        (["export", "tests.user_model:not_a_spec"], "returned str, expected exporters.ModelSpec"),
+        (["export", "no_such_pkg.mod:build"], "cannot import no_such_pkg.mod"),
+        (["verify", "/nonexistent/mlp"], "manifest.json not found"),
+        (["report", "/nonexistent"], "no manifest.json under /nonexistent"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run_cli("exporters", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_models_lists_the_zoo() -> None:
+    result = run_cli("exporters", "models")
+    assert result.returncode == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["mlp", "cnn", "transformer"]
+
+
+def test_report_tabulates_every_format(mlp_dir: Path) -> None:
+    result = run_cli("exporters", "report", str(mlp_dir.parent))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((mlp_dir.parent / "report.json").read_text())["rows"]
+    assert {row["format"] for row in rows} == set(FORMATS)
+    table = (mlp_dir.parent / "report.md").read_text()
+    assert table.count("| mlp |") == len(FORMATS)
