@@ -108,6 +108,21 @@ def verify(
 
 
 @app.command()
+def merge(
+    sources: Annotated[list[Path], typer.Argument(help="Artifacts roots to merge, e.g. one per format stage.")],
+    out: Annotated[Path, typer.Option(help="Merged artifacts root.")] = Path("artifacts"),
+) -> None:
+    """Merge artifact trees exported format by format into OUT, keeping the native layout."""
+    from .merge import merge_trees
+
+    try:
+        models = merge_trees(sources, out)
+    except ContractError as exc:
+        fail(str(exc))
+    console.print(f"merged {', '.join(models)} from {len(sources)} tree(s) into {out}")
+
+
+@app.command()
 def report(artifacts: Annotated[Path, typer.Argument(help="Artifacts root.")] = Path("artifacts")) -> None:
     """Write ARTIFACTS/report.json and report.md: status, parity, size and export time per model x format."""
     from .report import write_report

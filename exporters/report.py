@@ -28,7 +28,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
 
 
 def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
-    jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/")})
+    jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/")}, reverse=True)
     return ["python", *jvm]
 
 
@@ -59,6 +59,13 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
             f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
             f" | {row['export_seconds']:.1f} | " + " | ".join(cells) + " |"
         )
+    lines += ["", "JVM timings: model load, then the first golden case (ms).", "",
+              "| model | format | runtime | version | java | load ms | first run ms |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for result in row["verification"].values():
+            if result["side"] == "jvm":
+                lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | {result['version']}"
+                             f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f} |")
     return "\n".join(lines) + "\n"
 
 

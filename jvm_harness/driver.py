@@ -13,7 +13,7 @@ import jpype
 import jpype.nio
 import numpy as np
 
-from exporters.contract import Parity, load_golden, read_manifest, write_manifest
+from exporters.contract import GoldenCase, Parity, load_golden, read_manifest, write_manifest
 
 from . import jvm
 
@@ -42,46 +42,48 @@ def verify_model(
 ) -> dict[str, Any]:
     """Run every Java runner whose format was exported; record results under verification['jvm/<runtime>']."""
     jvm.start()
-    LinkedHashMap = jpype.JClass("java.util.LinkedHashMap")
     manifest = read_manifest(model_dir)
     cases = load_golden(model_dir, manifest)
+    java_manifest = harness_class("Manifest").read(java_path(model_dir))
     for runner in harness_class("Runners").all():
         fmt = str(runner.format())
         entry = manifest["formats"].get(fmt)
         if not entry or entry["status"] != "ok":
             continue
-        parity, timings = Parity(), {"load_ms": 0.0, "first_run_ms": 0.0}
-        try:
-            with runner:
-                started = time.perf_counter()
-                runner.open(java_path(model_dir / fmt), _java_manifest(model_dir))
-                timings["load_ms"] = round((time.perf_counter() - started) * 1e3, 1)
-                for case in cases:
-                    feeds = LinkedHashMap()
-                    arrays = {name: np.ascontiguousarray(a) for name, a in case.inputs.items()}  # kept alive
-                    for name, array in arrays.items():
-                        feeds.put(name, to_java(name, array))
-                    started = time.perf_counter()
-                    outputs = runner.run(feeds)
-                    if parity.cases == 0:
-                        timings["first_run_ms"] = round((time.perf_counter() - started) * 1e3, 2)
-                    parity.add({str(k): to_numpy(v) for k, v in outputs.items()}, case.outputs, entry["tolerance"])
-        except jpype.JException as exc:
-            parity.fail(f"{exc.getClass().getSimpleName()}: {_first_line(exc.getMessage())}")
-        result = {"side": SIDE, "runtime": str(runner.runtime()), "version": str(runner.version()),
-                  "java": jvm.java_version(), **parity.as_dict(), **timings}
+        result = {"side": SIDE, "runtime": str(runner.runtime()), "java": jvm.java_version(),
+                  **_run_cases(runner, java_manifest, cases, entry["tolerance"])}
         entry["verification"][f"{SIDE}/{result['runtime']}"] = result
         write_manifest(model_dir, manifest)
         on_result(fmt, result)
     return manifest
 
 
+def _run_cases(runner: Any, java_manifest: Any, cases: list[GoldenCase], tolerance: dict) -> dict[str, Any]:
+    """Open the runner's artifact and feed it every golden case; a Java exception fails this runner only."""
+    parity, version, timings = Parity(), "unavailable", {"load_ms": 0.0, "first_run_ms": 0.0}
+    LinkedHashMap = jpype.JClass("java.util.LinkedHashMap")
+    try:
+        with runner:
+            version = str(runner.version())  # starts the engine's native side: load_ms is the model's alone
+            started = time.perf_counter()
+            runner.open(java_manifest.formatDir(runner.format()), java_manifest)
+            timings["load_ms"] = round((time.perf_counter() - started) * 1e3, 1)
+            for case in cases:
+                feeds = LinkedHashMap()
+                for name, array in case.inputs.items():  # np.load gives contiguous arrays, alive in `case`
+                    feeds.put(name, to_java(name, array))
+                started = time.perf_counter()
+                outputs = runner.run(feeds)
+                if parity.cases == 0:
+                    timings["first_run_ms"] = round((time.perf_counter() - started) * 1e3, 2)
+                parity.add({str(k): to_numpy(v) for k, v in outputs.items()}, case.outputs, tolerance)
+    except jpype.JException as exc:
+        parity.fail(f"{exc.getClass().getSimpleName()}: {_first_line(exc.getMessage())}")
+    return {"version": version, **parity.as_dict(), **timings}
+
+
 def java_path(path: Path) -> Any:
     return jpype.JClass("java.nio.file.Path").of(str(path), jpype.JArray(jpype.JString)([]))
-
-
-def _java_manifest(model_dir: Path) -> Any:
-    return harness_class("Manifest").read(java_path(model_dir))
 
 
 def _first_line(message: Any) -> str:

@@ -151,3 +151,23 @@ def test_report_tabulates_every_format(mlp_dir: Path) -> None:
     assert {row["format"] for row in rows} == set(FORMATS)
     table = (mlp_dir.parent / "report.md").read_text()
     assert table.count("| mlp |") == len(FORMATS)
+
+
+def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
+    for fmt in ("onnx", "torchscript"):
+        assert run_cli("exporters", "export", "mlp", "-f", fmt, "--out", str(tmp_path / fmt)).returncode == 0
+    merged = tmp_path / "merged"
+    result = run_cli("exporters", "merge", str(tmp_path / "onnx"), str(tmp_path / "torchscript"), "--out", str(merged))
+    assert result.returncode == 0, result.stderr
+    assert sorted(manifest_of(merged / "mlp")["formats"]) == ["onnx", "torchscript"]
+    assert run_cli("exporters", "verify", str(merged / "mlp")).returncode == 0
+
+
+def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path / name)).returncode == 0
+    manifest = manifest_of(tmp_path / "b" / "user_model")
+    manifest["golden"]["files"][0]["sha256"] = "0" * 64
+    (tmp_path / "b" / "user_model" / "manifest.json").write_text(json.dumps(manifest))
+    result = run_cli("exporters", "merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m"))
+    assert result.returncode == 2 and "other golden data" in result.stderr, result.stderr

@@ -1,0 +1,54 @@
+"""Merge artifact trees exported format by format (one Docker stage each) into one tree.
+
+Golden data is deterministic, so every tree of a model must hold the same golden files; the
+manifests' format entries are unioned and each format's folder (and failure log) copied over.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .contract import MANIFEST, ContractError, read_manifest, write_manifest
+
+
+def merge_trees(sources: list[Path], out: Path) -> list[str]:
+    """Merge every model folder of each source root into out; returns the merged model names."""
+    merged: dict[str, dict] = {}
+    for source in sources:
+        model_dirs = sorted(path.parent for path in source.glob(f"*/{MANIFEST}"))
+        if not model_dirs:
+            raise ContractError(f"no {MANIFEST} under {source}: is it an artifacts folder?")
+        for model_dir in model_dirs:
+            manifest = read_manifest(model_dir)
+            target = out / model_dir.name
+            if model_dir.name not in merged:
+                merged[model_dir.name] = _start(model_dir, manifest, target)
+            elif merged[model_dir.name]["golden"]["files"] != manifest["golden"]["files"]:
+                raise ContractError(f"{model_dir} has other golden data than the trees merged before it: "
+                                    "were the stages built from different models or versions?")
+            for name, entry in manifest["formats"].items():
+                _copy(model_dir / name, target / name)
+                if "log" in entry:
+                    _copy(model_dir / entry["log"], target / entry["log"])
+                merged[model_dir.name]["formats"][name] = entry
+    for name, manifest in merged.items():
+        write_manifest(out / name, manifest)
+    return sorted(merged)
+
+
+def _start(model_dir: Path, manifest: dict, target: Path) -> dict:
+    """A fresh target folder holding the golden data and a manifest with no formats yet."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    shutil.copytree(model_dir / "golden", target / "golden")
+    return {**manifest, "formats": {}}
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    elif source.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
