@@ -43,6 +43,17 @@ def file_entries(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
     ]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def plain_mode(path: Path) -> None:
+    """Give a mkstemp/mkdtemp result (0600/0700) the mode a plain create would have under the umask."""
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write to a sibling temp file and rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +62,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2, sort_keys=False)
             handle.write("\n")
+        plain_mode(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import golden as goldens
-from .contract import SCHEMA_VERSION, ContractError, file_entries, read_manifest, write_manifest
+from .contract import SCHEMA_VERSION, ContractError, file_entries, plain_mode, read_manifest, write_manifest
 from .formats import FORMATS, ExportOptions, Format
 from .spec import ModelSpec
 
@@ -95,6 +95,7 @@ def _export_one(spec: ModelSpec, fmt: Format, model_dir: Path, options: ExportOp
     started = time.perf_counter()
     try:
         fmt.export(spec, staging, options)
+        plain_mode(staging)
         shutil.rmtree(final, ignore_errors=True)
         staging.rename(final)
         entry["status"] = "ok"

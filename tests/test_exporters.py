@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def test_files_are_present_with_matching_hashes(mlp_dir: Path) -> None:
     onnx_files = {f["path"] for f in manifest["formats"]["onnx"]["files"]}
     assert "onnx/model.onnx" in onnx_files
     assert not any(p.name.startswith(".") for p in mlp_dir.iterdir()), "a staging folder was left behind"
+
+
+def test_artifacts_are_readable_by_others_like_plainly_created_files(mlp_dir: Path) -> None:
+    """Staging uses mkstemp/mkdtemp (0600/0700); a deployment's service user must still read the files."""
+    assert (mlp_dir / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+    for fmt in FORMATS:
+        assert (mlp_dir / fmt).stat().st_mode & 0o777 == 0o777 & ~_umask(), fmt
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
