@@ -15,10 +15,13 @@ HARNESS    := jvm_harness/target/jvm-harness.jar
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
 export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
 
-.PHONY: help setup lock export verify jvm jvm-verify report all test test-python test-java clean
+# auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
+RUNNER     ?= auto
+
+.PHONY: help setup lock export verify jvm jvm-verify report all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## Install the pinned Python environment into .venv
 
@@ -51,7 +54,18 @@ jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype)
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)
 
-all: ## setup -> export -> verify -> jvm-verify -> report for MODELS
+all: ## setup -> export -> verify -> jvm-verify -> report for MODELS (RUNNER=auto|native|docker)
+	@runner=$(RUNNER); \
+	if [ "$$runner" = auto ]; then \
+	  if timeout 20 docker info >/dev/null 2>&1; then runner=docker; else runner=native; fi; \
+	fi; \
+	case "$$runner" in native|docker) ;; *) echo "make all: RUNNER=$$runner: choose auto, native or docker" >&2; exit 2;; esac; \
+	echo "make all: RUNNER=$(RUNNER) -> $$runner"; \
+	$(MAKE) --no-print-directory all-$$runner
+
+all-docker: docker-all
+
+all-native:
 	$(MAKE) setup jvm
 	$(MAKE) export
 	$(MAKE) verify
@@ -69,6 +83,8 @@ test-java: setup jvm
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
 	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1
+
+include docker.mk
 
 clean: ## Remove artifacts, builds and caches (keeps .venv)
 	find $(ARTIFACTS) -mindepth 1 -not -name README.md -delete 2>/dev/null || true

@@ -111,12 +111,14 @@ def verify(
 def merge(
     sources: Annotated[list[Path], typer.Argument(help="Artifacts roots to merge, e.g. one per format stage.")],
     out: Annotated[Path, typer.Option(help="Merged artifacts root.")] = Path("artifacts"),
+    format: FormatOption = None,
 ) -> None:
-    """Merge artifact trees exported format by format into OUT, keeping the native layout."""
+    """Merge artifact trees exported format by format into OUT (or keep only --format ...), native layout."""
     from .merge import merge_trees
 
+    only = check_formats(format) if format else None
     try:
-        models = merge_trees(sources, out)
+        models = merge_trees(sources, out, only)
     except ContractError as exc:
         fail(str(exc))
     console.print(f"merged {', '.join(models)} from {len(sources)} tree(s) into {out}")

@@ -2,6 +2,7 @@
 
 Golden data is deterministic, so every tree of a model must hold the same golden files; the
 manifests' format entries are unioned and each format's folder (and failure log) copied over.
+With a format filter it also cuts a tree down to what a deployment serves, manifest included.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 from .contract import MANIFEST, ContractError, read_manifest, write_manifest
 
 
-def merge_trees(sources: list[Path], out: Path) -> list[str]:
-    """Merge every model folder of each source root into out; returns the merged model names."""
+def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -> list[str]:
+    """Merge every model folder of each source root into out (only the `only` formats when given)."""
     merged: dict[str, dict] = {}
     for source in sources:
         model_dirs = sorted(path.parent for path in source.glob(f"*/{MANIFEST}"))
@@ -28,6 +29,8 @@ def merge_trees(sources: list[Path], out: Path) -> list[str]:
                 raise ContractError(f"{model_dir} has other golden data than the trees merged before it: "
                                     "were the stages built from different models or versions?")
             for name, entry in manifest["formats"].items():
+                if only and name not in only:
+                    continue
                 _copy(model_dir / name, target / name)
                 if "log" in entry:
                     _copy(model_dir / entry["log"], target / entry["log"])

@@ -176,6 +176,12 @@ def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
     assert sorted(manifest_of(merged / "mlp")["formats"]) == ["onnx", "torchscript"]
     assert run_cli("exporters", "verify", str(merged / "mlp")).returncode == 0
 
+    onnx_only = tmp_path / "onnx_only"
+    result = run_cli("exporters", "merge", str(merged), "-f", "onnx", "--out", str(onnx_only))
+    assert result.returncode == 0, result.stderr
+    assert list(manifest_of(onnx_only / "mlp")["formats"]) == ["onnx"]
+    assert sorted(p.name for p in (onnx_only / "mlp").iterdir()) == ["golden", "manifest.json", "onnx"]
+
 
 def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
     for name in ("a", "b"):
