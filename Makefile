@@ -28,6 +28,8 @@ setup: $(VENV)/.installed ## Install the pinned Python environment into .venv
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	PYTHONWARNINGS=ignore $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@# OpenVINO sends usage telemetry by default; an export pipeline in CI should call nowhere.
+	$(VENV)/bin/opt_in_out --opt_out >/dev/null
 	touch $@
 
 lock: ## Re-resolve pyproject.toml into constraints.txt (then run make test)

@@ -6,13 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from .contract import ContractError, MANIFEST, read_manifest, write_json_atomic
+from .formats import FORMATS
+
+# Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
+FORMAT_ORDER = {name: index for index, name in enumerate(FORMATS)}
 
 
 def collect(artifacts: Path) -> list[dict[str, Any]]:
     rows = []
     for manifest_path in sorted(artifacts.glob(f"*/{MANIFEST}")):
         manifest = read_manifest(manifest_path.parent)
-        for name, entry in manifest["formats"].items():
+        for name, entry in sorted(manifest["formats"].items(), key=lambda item: FORMAT_ORDER.get(item[0], 99)):
             rows.append({
                 "model": manifest["model"],
                 "format": name,
@@ -57,7 +61,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
         lines.append(
             f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
-            f" | {row['export_seconds']:.1f} | " + " | ".join(cells) + " |"
+            f" | {row['export_seconds']:.2f} | " + " | ".join(cells) + " |"
         )
     lines += ["", "JVM timings: model load, then the first golden case (ms).", "",
               "| model | format | runtime | version | java | load ms | first run ms |", "|---|---|---|---|---|---|---|"]
