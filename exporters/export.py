@@ -42,6 +42,7 @@ def export_model(
     model_dir = out_root / spec.name
     model_dir.mkdir(parents=True, exist_ok=True)
     manifest = _fresh_manifest(spec, model_dir)
+    write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
     for fmt in formats:
         manifest["formats"][fmt.name] = entry = _export_one(spec, fmt, model_dir, options)
         write_manifest(model_dir, manifest)  # after every format, so an interrupted run keeps what finished
