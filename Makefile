@@ -18,7 +18,7 @@ export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export verify jvm jvm-verify report all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ $(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main -type f 2>/dev
 
 jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype) against the golden outputs
 	$(PY) -m jvm_harness verify $(MODEL_DIRS)
+
+bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
+	$(PY) -m exporters bench $(MODEL_DIRS) --out $(ARTIFACTS)
 
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)

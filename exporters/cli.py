@@ -48,6 +48,13 @@ def models() -> None:
 
 
 @app.command()
+def formats() -> None:
+    """List the export formats and the Python runtime that verifies each."""
+    for fmt in FORMATS.values():
+        typer.echo(f"{fmt.name:<17} {fmt.description}  [verified with {fmt.runtime}]")
+
+
+@app.command()
 def export(
     model: Annotated[list[str], typer.Argument(help="Zoo model name or `package.module:callable` (repeatable).")],
     format: FormatOption = None,
@@ -122,6 +129,28 @@ def merge(
     except ContractError as exc:
         fail(str(exc))
     console.print(f"merged {', '.join(models)} from {len(sources)} tree(s) into {out}")
+
+
+@app.command()
+def bench(
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    format: FormatOption = None,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls before timing.")] = 5,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed calls of eager and artifact each.")] = 30,
+    out: Annotated[Path, typer.Option(help="Where bench.json and bench.md go.")] = Path("artifacts"),
+) -> None:
+    """Time each artifact in its Python runtime against eager PyTorch side by side; write OUT/bench.md."""
+    from .bench import bench_model, write_bench
+
+    only = check_formats(format) if format else None
+    rows = []
+    try:
+        with console.status("benchmarking"):
+            for folder in model_dir:
+                rows += bench_model(folder, warmup, repeats, only)
+    except (ContractError, SpecError) as exc:
+        fail(str(exc))
+    typer.echo(write_bench(rows, out).read_text())
 
 
 @app.command()

@@ -37,10 +37,6 @@ public final class Manifest {
     return new Manifest(modelDir, json);
   }
 
-  public Path modelDir() {
-    return modelDir;
-  }
-
   public String model() {
     return json.get("model").getAsString();
   }
