@@ -62,7 +62,7 @@ report: setup ## Write ARTIFACTS/report.json and report.md
 all: ## setup -> export -> verify -> jvm-verify -> report for MODELS (RUNNER=auto|native|docker)
 	@runner=$(RUNNER); \
 	if [ "$$runner" = auto ]; then \
-	  if timeout 20 docker info >/dev/null 2>&1; then runner=docker; else runner=native; fi; \
+	  if docker/engine.sh --check; then runner=docker; else runner=native; fi; \
 	fi; \
 	case "$$runner" in native|docker) ;; *) echo "make all: RUNNER=$$runner: choose auto, native or docker" >&2; exit 2;; esac; \
 	echo "make all: RUNNER=$(RUNNER) -> $$runner"; \

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Make a Docker daemon answer: keep a running one, else (as root on Debian) install docker.io and
 # debootstrap when absent and start dockerd in the background. Exit 1 with one line when it cannot.
+# With --check: only tell (exit 0/1, silent) whether a daemon answers now.
 set -euo pipefail
 
 log=${DOCKERD_LOG:-/var/log/dockerd.log}
 
 answers() { timeout 20 docker info >/dev/null 2>&1; }
 
+if [ "${1:-}" = --check ]; then
+  answers
+  exit
+fi
 if answers; then
   echo "docker-engine: daemon answers ($(docker version -f '{{.Server.Version}}' 2>/dev/null))"
   exit 0

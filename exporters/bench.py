@@ -17,12 +17,7 @@ import torch
 from .contract import load_golden, read_manifest, write_json_atomic
 from .formats import FORMATS
 from .formats.base import torch_predict
-from .zoo import load_spec
-
-
-def _spec_source(manifest: dict[str, Any]) -> str:
-    """What load_spec takes: the zoo name or the user's module:callable."""
-    return manifest["source"].removeprefix("zoo:")
+from .zoo import load_source
 
 
 def _time_ms(call: Callable[[], Any]) -> float:
@@ -34,7 +29,7 @@ def _time_ms(call: Callable[[], Any]) -> float:
 def bench_model(model_dir: Path, warmup: int, repeats: int, only: list[str] | None = None) -> list[dict[str, Any]]:
     manifest = read_manifest(model_dir)
     case = max(load_golden(model_dir, manifest), key=lambda c: sum(a.size for a in c.inputs.values()))
-    eager = torch_predict(load_spec(_spec_source(manifest)).module, manifest)
+    eager = torch_predict(load_source(manifest["source"]).module, manifest)
     rows = []
     for name in FORMATS:
         entry = manifest["formats"].get(name)

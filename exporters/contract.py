@@ -43,7 +43,7 @@ def file_entries(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
     ]
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -51,7 +51,7 @@ def _umask() -> int:
 
 def plain_mode(path: Path) -> None:
     """Give a mkstemp/mkdtemp result (0600/0700) the mode a plain create would have under the umask."""
-    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~current_umask())
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -10,6 +10,8 @@ from torch import nn
 from .spec import Dim, ModelSpec, SpecError, load_user_spec
 
 SEED = 0
+# A manifest's `source` for a zoo model; user models record their `module:callable` as is.
+ZOO_SOURCE = "zoo:"
 
 
 def mlp() -> ModelSpec:
@@ -89,7 +91,7 @@ def load_spec(model: str) -> ModelSpec:
     torch.manual_seed(SEED)
     if model in ZOO:
         spec = ZOO[model]()
-        spec.name, spec.source = model, f"zoo:{model}"
+        spec.name, spec.source = model, ZOO_SOURCE + model
     elif ":" in model:
         spec = load_user_spec(model)
     else:
@@ -97,3 +99,8 @@ def load_spec(model: str) -> ModelSpec:
     spec.module.eval()
     spec.validate()
     return spec
+
+
+def load_source(source: str) -> ModelSpec:
+    """The spec a manifest's `source` was exported from (same seed, so the same weights)."""
+    return load_spec(source.removeprefix(ZOO_SOURCE))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from exporters.formats import FORMATS
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 IMAGE = "model-export-pipeline"
@@ -47,8 +49,8 @@ def runtime_image(daemon: None) -> str:
 
 def test_dockerfile_has_every_stage() -> None:
     stages = set(re.findall(r"^FROM \S+ AS (\S+)$", DOCKERFILE.read_text(), flags=re.MULTILINE))
-    formats = ["torchscript", "exported-program", "onnx", "aoti", "executorch", "openvino"]
-    assert {f"export-{name}" for name in formats} | {"artifacts", "jvm-harness", "jvm-runtime"} <= stages
+    export_stages = {f"export-{name.replace('_', '-')}" for name in FORMATS}
+    assert export_stages | {"artifacts", "jvm-harness", "jvm-runtime"} <= stages
 
 
 def test_staged_ca_certificates_stay_out_of_git() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import manifest_of, run_cli
+from exporters.contract import current_umask
 from exporters.formats import FORMATS
 
 TOLERANCE = 1e-5
@@ -44,15 +44,9 @@ def test_files_are_present_with_matching_hashes(mlp_dir: Path) -> None:
 
 def test_artifacts_are_readable_by_others_like_plainly_created_files(mlp_dir: Path) -> None:
     """Staging uses mkstemp/mkdtemp (0600/0700); a deployment's service user must still read the files."""
-    assert (mlp_dir / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert (mlp_dir / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~current_umask()
     for fmt in FORMATS:
-        assert (mlp_dir / fmt).stat().st_mode & 0o777 == 0o777 & ~_umask(), fmt
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        assert (mlp_dir / fmt).stat().st_mode & 0o777 == 0o777 & ~current_umask(), fmt
 
 
 def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
