@@ -20,5 +20,5 @@ def show(name: str, ok: bool, detail: str) -> None:
 
 
 def parity_line(result: dict) -> str:
-    line = f"{result['runtime']:<34} max abs {result['max_abs_err']:.1e}  max rel {result['max_rel_err']:.1e}"
+    line = f"{result['runtime']:<34} err {result['max_abs_err']:.1e}  eager's own {result['eager_abs_err']:.1e}"
     return line + (f"  {result['error']}" if "error" in result else "")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from . import golden as goldens
 from .contract import SCHEMA_VERSION, ContractError, file_entries, plain_mode, read_manifest, write_manifest
 from .formats import FORMATS, ExportOptions, Format
+from .parity import Tolerance
 from .spec import ModelSpec
 
 # Every library whose version decides what an artifact is or how it runs.
@@ -41,7 +42,7 @@ def export_model(
     """Write artifacts/<model>/ and its manifest; a failing format is recorded and the rest go on."""
     model_dir = out_root / spec.name
     model_dir.mkdir(parents=True, exist_ok=True)
-    manifest = _fresh_manifest(spec, model_dir)
+    manifest = _fresh_manifest(spec, model_dir, options)
     write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
     for fmt in formats:
         manifest["formats"][fmt.name] = entry = _export_one(spec, fmt, model_dir, options)
@@ -50,15 +51,15 @@ def export_model(
     return manifest
 
 
-def _fresh_manifest(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
+def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
     """A new manifest; entries of formats not re-exported survive only if the golden data is unchanged."""
-    golden = _replace_golden(spec, model_dir)
+    golden, rules = _replace_golden(spec, model_dir, options.tolerance)
     previous: dict[str, Any] = {}
     try:
         previous = read_manifest(model_dir)
     except (ContractError, ValueError):
         pass
-    same_model = previous.get("golden", {}).get("files") == golden["files"]
+    same_model = previous.get("golden", {}).get("files") == golden["files"] and previous.get("parity") == rules
     kept = previous.get("formats", {}) if same_model else {}
     for stale in set(FORMATS) - set(kept):
         shutil.rmtree(model_dir / stale, ignore_errors=True)
@@ -69,19 +70,20 @@ def _fresh_manifest(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
         "versions": library_versions(),
         **goldens.io_specs(spec, golden, model_dir),
         "golden": golden,
+        "parity": rules,
         "formats": kept,
     }
 
 
-def _replace_golden(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
+def _replace_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None) -> tuple[dict[str, Any], dict[str, Any]]:
     staging = Path(tempfile.mkdtemp(prefix=".golden.", dir=model_dir))
     try:
-        golden = goldens.write_golden(spec, staging)
+        golden, rules = goldens.write_golden(spec, staging, override)
         shutil.rmtree(model_dir / "golden", ignore_errors=True)
         (staging / "golden").rename(model_dir / "golden")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return golden
+    return golden, rules
 
 
 def _export_one(spec: ModelSpec, fmt: Format, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def _export_one(spec: ModelSpec, fmt: Format, model_dir: Path, options: ExportOp
     staging = Path(tempfile.mkdtemp(prefix=f".{fmt.name}.", dir=model_dir))
     log = model_dir / LOG_DIR / f"{fmt.name}.log"
     log.unlink(missing_ok=True)
-    entry: dict[str, Any] = {"status": "failed", "files": [], "tolerance": dict(fmt.tolerance)}
+    entry: dict[str, Any] = {"status": "failed", "files": []}
     if fmt.name == "exported_program":
         entry["draft_export"] = options.draft_export
     started = time.perf_counter()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .parity import Tolerance
+
 
 class SpecError(ValueError):
     """A model spec that cannot be loaded or is inconsistent."""
@@ -40,6 +42,8 @@ class ModelSpec:
     outputs: list[str]
     dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
     golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    # None keeps the default rule (exporters/parity.py); one Tolerance for every output, or per output name.
+    tolerance: Tolerance | dict[str, Tolerance] | None = None
     name: str = ""
     source: str = ""
 
@@ -54,6 +58,10 @@ class ModelSpec:
         for case in self.golden:
             if list(case) != list(self.inputs):
                 raise SpecError(f"{self.name}: golden case inputs {list(case)} differ from {list(self.inputs)}")
+        if isinstance(self.tolerance, dict):
+            unknown = set(self.tolerance) - set(self.outputs)
+            if unknown:
+                raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
         for input_name, dims in self.dynamic.items():
             for axis, dim in dims.items():
                 size = self.inputs[input_name].shape[axis]
@@ -62,6 +70,11 @@ class ModelSpec:
                                     f"specializes sizes 0 and 1, so give an example of at least 2")
                 if not dim.min <= size <= dim.max:
                     raise SpecError(f"{self.name}: example {input_name} dim {axis}={size} outside {dim}")
+
+    def tolerance_for(self, output: str) -> Tolerance | None:
+        if isinstance(self.tolerance, dict):
+            return self.tolerance.get(output)
+        return self.tolerance
 
     def symbolic_shape(self, input_name: str) -> list[int | str]:
         dims = self.dynamic.get(input_name, {})

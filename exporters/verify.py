@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract import Parity, load_golden, read_manifest, sha256, write_manifest
+from .contract import load_golden, read_manifest, sha256, write_manifest
+from .parity import Parity
 from .export import first_line
 from .formats import FORMATS
 
@@ -35,7 +36,7 @@ def verify_model(
         if entry["status"] != "ok" or (only and name not in only) or name not in FORMATS:
             continue
         fmt = FORMATS[name]
-        parity = Parity()
+        parity = Parity(manifest["parity"])
         problem = check_files(model_dir, entry)
         if problem:
             parity.fail(problem)
@@ -43,7 +44,7 @@ def verify_model(
             try:
                 predict = fmt.load(model_dir / name, manifest)
                 for case in cases:
-                    parity.add(predict(case.inputs), case.outputs, entry["tolerance"])
+                    parity.add(case.name, predict(case.inputs), case.reference)
             except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
                 parity.fail(f"{type(exc).__name__}: {first_line(exc)}")
         result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict()}

@@ -13,7 +13,8 @@ import jpype
 import jpype.nio
 import numpy as np
 
-from exporters.contract import GoldenCase, Parity, load_golden, read_manifest, write_manifest
+from exporters.contract import GoldenCase, load_golden, read_manifest, write_manifest
+from exporters.parity import Parity
 
 from . import jvm
 
@@ -51,16 +52,16 @@ def verify_model(
         if not entry or entry["status"] != "ok":
             continue
         result = {"side": SIDE, "runtime": str(runner.runtime()), "java": jvm.java_version(),
-                  **_run_cases(runner, java_manifest, cases, entry["tolerance"])}
+                  **_run_cases(runner, java_manifest, cases, manifest["parity"])}
         entry["verification"][f"{SIDE}/{result['runtime']}"] = result
         write_manifest(model_dir, manifest)
         on_result(fmt, result)
     return manifest
 
 
-def _run_cases(runner: Any, java_manifest: Any, cases: list[GoldenCase], tolerance: dict) -> dict[str, Any]:
+def _run_cases(runner: Any, java_manifest: Any, cases: list[GoldenCase], rules: dict) -> dict[str, Any]:
     """Open the runner's artifact and feed it every golden case; a Java exception fails this runner only."""
-    parity, version, timings = Parity(), "unavailable", {"load_ms": 0.0, "first_run_ms": 0.0}
+    parity, version, timings = Parity(rules), "unavailable", {"load_ms": 0.0, "first_run_ms": 0.0}
     LinkedHashMap = jpype.JClass("java.util.LinkedHashMap")
     try:
         with runner:
@@ -76,7 +77,7 @@ def _run_cases(runner: Any, java_manifest: Any, cases: list[GoldenCase], toleran
                 outputs = runner.run(feeds)
                 if parity.cases == 0:
                     timings["first_run_ms"] = round((time.perf_counter() - started) * 1e3, 2)
-                parity.add({str(k): to_numpy(v) for k, v in outputs.items()}, case.outputs, tolerance)
+                parity.add(case.name, {str(k): to_numpy(v) for k, v in outputs.items()}, case.reference)
     except jpype.JException as exc:
         parity.fail(f"{exc.getClass().getSimpleName()}: {_first_line(exc.getMessage())}")
     return {"version": version, **parity.as_dict(), **timings}
