@@ -84,16 +84,19 @@ def export(
         console.print(f"[bold]{spec.name}[/] -> {out / spec.name}")
 
         def step(name: str, entry: dict[str, Any]) -> None:
-            ok = entry["status"] == "ok"
             size = sum(f["bytes"] for f in entry["files"]) / 1024
-            detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB" if ok else f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
-            show(name, ok, detail)
+            detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB"
+            if entry["status"] == "failed":
+                detail = f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
+            elif entry["status"] == "problems":
+                detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
+            show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
         with console.status(f"exporting {spec.name}"):
             manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export, tolerance), step)
         failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
     if failed:
-        fail(f"{failed} export(s) failed; see the hints above and the logs in the model folders", code=1)
+        fail(f"{failed} export(s) failed or reported problems; see the hints above and the logs in the model folders", code=1)
 
 
 @app.command()
@@ -106,19 +109,26 @@ def verify(
 
     only = check_formats(format) if format else None
     failures: list[str] = []
+    verified = 0
     for folder in model_dir:
         console.print(f"[bold]{folder}[/] (Python runtimes)")
 
         def step(name: str, result: dict[str, Any]) -> None:
+            nonlocal verified
+            verified += 1
             show(name, result["passed"], parity_line(result))
             if not result["passed"]:
                 failures.append(f"{folder.name}/{name}")
 
         try:
             with console.status(f"verifying {folder}"):
-                verify_model(folder, only, step)
+                unverifiable = verify_model(folder, only, step)
         except ContractError as exc:
             fail(str(exc))
+        if only and unverifiable:
+            fail(f"{folder}: nothing to verify for {'; '.join(unverifiable)}: export it first", code=1)
+    if not verified:
+        fail(f"no exported format to verify in {', '.join(map(str, model_dir))}: export first", code=1)
     if failures:
         fail(f"{', '.join(failures)} answer worse than eager PyTorch (against the parity rule in the manifest)", code=1)
 

@@ -89,7 +89,7 @@ class EncoderLayer(nn.Module):
 
     def __init__(self, width: int, heads: int, ffn: int) -> None:
         super().__init__()
-        self.heads = heads
+        self.heads, self.head_width = heads, width // heads  # plain ints: tracing would freeze tensor sizes
         self.query, self.key, self.value = (nn.Linear(width, width) for _ in range(3))
         self.attention_out = nn.Linear(width, width)
         self.attention_norm = nn.LayerNorm(width, eps=1e-12)
@@ -98,9 +98,9 @@ class EncoderLayer(nn.Module):
 
     def forward(self, hidden: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         batch, seq, width = hidden.shape
-        split = lambda x: x.view(batch, seq, self.heads, width // self.heads).transpose(1, 2)  # noqa: E731
+        split = lambda x: x.view(batch, seq, self.heads, self.head_width).transpose(1, 2)  # noqa: E731
         query, key, value = split(self.query(hidden)), split(self.key(hidden)), split(self.value(hidden))
-        scores = query @ key.transpose(-1, -2) / math.sqrt(width // self.heads) + bias
+        scores = query @ key.transpose(-1, -2) / math.sqrt(self.head_width) + bias
         context = (scores.softmax(-1) @ value).transpose(1, 2).reshape(batch, seq, width)
         hidden = self.attention_norm(hidden + self.attention_out(context))
         return self.output_norm(hidden + self.down(nn.functional.gelu(self.up(hidden))))

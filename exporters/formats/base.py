@@ -21,13 +21,14 @@ Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 class ExportOptions:
     draft_export: bool = False
     tolerance: Tolerance | None = None  # --atol/--rtol: one fixed bound for every output, this run only
+    timeout: float = 1800.0  # seconds one format's export may take before its process is killed
 
 
 @dataclass(frozen=True)
 class Format:
     name: str
     description: str
-    export: Callable[[ModelSpec, Path, ExportOptions], None]
+    export: Callable[[ModelSpec, Path, ExportOptions], list[str] | None]  # problems the exporter reported
     load: Callable[[Path, dict[str, Any]], Predict]
     runtime: str  # the Python runtime `verify` runs it with
     runtime_package: str  # the distribution whose version names that runtime
