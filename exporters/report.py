@@ -48,7 +48,7 @@ def _cell(result: dict[str, Any] | None) -> str:
 
 def _reproducible(result: dict[str, Any] | None) -> str:
     if result is None:
-        return "not checked (make reproduce)"
+        return "-"
     return "yes" if result["identical"] else "no: " + ", ".join(Path(p).name for p in result["differs"])
 
 
