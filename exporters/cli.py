@@ -12,6 +12,7 @@ import typer
 from .console import console, fail, parity_line, show
 from .contract import ContractError
 from .formats import FORMATS, ExportOptions
+from .parity import Tolerance, ToleranceError
 from .spec import SpecError
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -60,12 +61,20 @@ def export(
     format: FormatOption = None,
     out: Annotated[Path, typer.Option(help="Artifacts root; writes OUT/MODEL/.")] = Path("artifacts"),
     draft_export: Annotated[bool, typer.Option(help="Use torch.export.draft_export for exported_program.")] = False,
+    atol: Annotated[Optional[float], typer.Option(help="Fixed absolute tolerance for every output, this run only.")] = None,
+    rtol: Annotated[Optional[float], typer.Option(help="Fixed relative tolerance for every output, this run only.")] = None,
 ) -> None:
     """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
     from .export import export_model
     from .zoo import load_spec
 
     names = check_formats(format)
+    tolerance = None
+    if atol is not None or rtol is not None:
+        try:
+            tolerance = Tolerance(atol or 0.0, rtol or 0.0)
+        except ToleranceError as exc:
+            fail(f"--atol/--rtol: {exc}")
     try:
         specs = [load_spec(name) for name in model]
     except SpecError as exc:
@@ -75,16 +84,19 @@ def export(
         console.print(f"[bold]{spec.name}[/] -> {out / spec.name}")
 
         def step(name: str, entry: dict[str, Any]) -> None:
-            ok = entry["status"] == "ok"
             size = sum(f["bytes"] for f in entry["files"]) / 1024
-            detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB" if ok else f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
-            show(name, ok, detail)
+            detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB"
+            if entry["status"] == "failed":
+                detail = f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
+            elif entry["status"] == "problems":
+                detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
+            show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
         with console.status(f"exporting {spec.name}"):
-            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export), step)
+            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export, tolerance), step)
         failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
     if failed:
-        fail(f"{failed} export(s) failed; see the hints above and the logs in the model folders", code=1)
+        fail(f"{failed} export(s) failed or reported problems; see the hints above and the logs in the model folders", code=1)
 
 
 @app.command()
@@ -97,21 +109,28 @@ def verify(
 
     only = check_formats(format) if format else None
     failures: list[str] = []
+    verified = 0
     for folder in model_dir:
         console.print(f"[bold]{folder}[/] (Python runtimes)")
 
         def step(name: str, result: dict[str, Any]) -> None:
+            nonlocal verified
+            verified += 1
             show(name, result["passed"], parity_line(result))
             if not result["passed"]:
                 failures.append(f"{folder.name}/{name}")
 
         try:
             with console.status(f"verifying {folder}"):
-                verify_model(folder, only, step)
+                unverifiable = verify_model(folder, only, step)
         except ContractError as exc:
             fail(str(exc))
+        if only and unverifiable:
+            fail(f"{folder}: nothing to verify for {'; '.join(unverifiable)}: export it first", code=1)
+    if not verified:
+        fail(f"no exported format to verify in {', '.join(map(str, model_dir))}: export first", code=1)
     if failures:
-        fail(f"{', '.join(failures)} differ from eager PyTorch beyond tolerance", code=1)
+        fail(f"{', '.join(failures)} answer worse than eager PyTorch (against the parity rule in the manifest)", code=1)
 
 
 @app.command()

@@ -14,11 +14,17 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def show(name: str, ok: bool, detail: str) -> None:
-    mark = "[green]ok[/]    " if ok else "[red]FAILED[/]"
-    console.print(f"  {name:<17} {mark}  {detail}")
+def show(name: str, ok: bool, detail: str, mark: str = "") -> None:
+    label = "ok" if ok else (mark or "failed")
+    console.print(f"  {name:<17} [{'green' if ok else 'red'}]{label.upper() if not ok else label:<8}[/]  {detail}")
 
 
 def parity_line(result: dict) -> str:
-    line = f"{result['runtime']:<34} max abs {result['max_abs_err']:.1e}  max rel {result['max_rel_err']:.1e}"
+    line = f"{result['runtime']:<34} err {result['max_abs_err']:.1e}  eager's own {result['eager_abs_err']:.1e}"
     return line + (f"  {result['error']}" if "error" in result else "")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first message line, bounded: what a one-line error shows of it."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"

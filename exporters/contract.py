@@ -6,21 +6,24 @@ Java side reads the same files on its own (jvm_harness/src/main/java/.../Manifes
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
-# |a-b| <= atol + rtol*|b| elementwise, as Polygraphy and Optimum check fp32.
-DEFAULT_TOLERANCE = {"atol": 1e-5, "rtol": 1e-5}
+LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
+# What every reader relies on; anything else missing is a manifest of another tool or a damaged one.
+REQUIRED_KEYS = ("model", "source", "inputs", "outputs", "golden", "parity", "formats")
 
 
 class ContractError(RuntimeError):
@@ -73,9 +76,17 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     path = Path(model_dir) / MANIFEST
     if not path.is_file():
         raise ContractError(f"{path} not found: run `python -m exporters export MODEL` first")
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path} is not valid JSON ({exc}): the file is damaged; re-export the model") from exc
+    if not isinstance(manifest, dict):
+        raise ContractError(f"{path} holds no JSON object: the file is damaged; re-export the model")
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise ContractError(f"{path} has schema {manifest.get('schema_version')}, expected {SCHEMA_VERSION}: re-export")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise ContractError(f"{path} lacks {', '.join(missing)}: the file is damaged or not ours; re-export the model")
     return manifest
 
 
@@ -83,61 +94,103 @@ def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
     write_json_atomic(Path(model_dir) / MANIFEST, manifest)
 
 
+@contextmanager
+def writer_lock(model_dir: Path) -> Iterator[None]:
+    """Hold the model folder's lock for one export; a second writer is refused, not interleaved."""
+    path = Path(model_dir) / LOCK_FILE
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ContractError(f"{model_dir} is being written by another export right now: wait for it to "
+                                "finish, or export into another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def confined(model_dir: Path, rel: Any) -> Path:
+    """The file a manifest names, refused unless it is a regular file inside the model folder."""
+    parts = rel.split("/") if isinstance(rel, str) else []
+    if not parts or rel.startswith("/") or "\\" in rel or any(part in ("", ".", "..") for part in parts):
+        raise ContractError(f"manifest path {rel!r} is not a plain path inside the model folder: refusing it; "
+                            "re-export the model")
+    path = Path(model_dir) / rel
+    real = path.resolve()
+    if Path(model_dir).resolve() not in real.parents:
+        raise ContractError(f"{rel} links outside the model folder: refusing it; re-export the model")
+    if not real.is_file():  # also refuses devices, fifos and folders (/dev/zero would never end)
+        raise ContractError(f"{rel} is missing or not a regular file: re-export the model")
+    return path
+
+
+def checked_file(model_dir: Path, entry: dict[str, Any]) -> Path:
+    """A manifest-listed file after its size, then its sha256, matched the record."""
+    path = confined(model_dir, entry.get("path"))
+    size = path.stat().st_size
+    if size != entry.get("bytes"):
+        raise ContractError(f"{entry['path']} has {size} bytes, the manifest records {entry.get('bytes')}: "
+                            "it was altered after export; re-export the model")
+    if sha256(path) != entry.get("sha256"):
+        raise ContractError(f"{entry['path']} does not match its recorded sha256: it was altered after export; "
+                            "re-export the model")
+    return path
+
+
 @dataclass
 class GoldenCase:
+    """Inputs, eager fp32 outputs, and the reference artifacts are judged against (float64 when recorded)."""
+
     name: str
     inputs: dict[str, np.ndarray]
     outputs: dict[str, np.ndarray]
+    reference: dict[str, np.ndarray]
 
 
 def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
-    """Every golden case, after checking each file against its recorded sha256."""
-    by_path = {entry["path"]: entry for entry in manifest["golden"]["files"]}
+    """Every golden case, each file checked against its record, inputs checked against the manifest's."""
+    by_path = {entry.get("path"): entry for entry in manifest["golden"].get("files", [])}
     cases = []
-    for case in manifest["golden"]["cases"]:
-        arrays = {}
-        for role in ("inputs", "outputs"):
+    for case in manifest["golden"].get("cases", []):
+        arrays: dict[str, dict[str, np.ndarray]] = {}
+        for role in ("inputs", "outputs", "reference"):
             arrays[role] = {}
-            for name, rel in case[role].items():
-                path = Path(model_dir) / rel
-                if not path.is_file() or sha256(path) != by_path[rel]["sha256"]:
-                    raise ContractError(f"golden file {path} is missing or altered: re-export the model")
-                arrays[role][name] = np.load(path)
-        cases.append(GoldenCase(case["name"], arrays["inputs"], arrays["outputs"]))
+            for name, rel in case.get(role, {}).items():
+                if rel not in by_path:
+                    raise ContractError(f"golden file {rel!r} is not listed in golden.files: re-export the model")
+                arrays[role][name] = _load_npy(checked_file(model_dir, by_path[rel]))
+        _check_inputs(case.get("name"), arrays["inputs"], manifest)
+        reference = arrays["reference"] or arrays["outputs"]
+        cases.append(GoldenCase(case["name"], arrays["inputs"], arrays["outputs"], reference))
+    if not cases:
+        raise ContractError(f"{Path(model_dir) / MANIFEST} lists no golden cases: re-export the model")
     return cases
 
 
-@dataclass
-class Parity:
-    """Worst error over every output of every case, and whether all were within tolerance."""
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ContractError(f"{path} is not a readable .npy file ({exc}): re-export the model") from exc
 
-    max_abs_err: float = 0.0
-    max_rel_err: float = 0.0
-    passed: bool = True
-    cases: int = 0
-    error: str | None = None
 
-    def add(self, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray], tolerance: dict) -> None:
-        self.cases += 1
-        for name, want in expected.items():
-            got = np.asarray(actual[name])
-            if got.shape != want.shape:
-                self.fail(f"output {name}: shape {list(got.shape)} != golden {list(want.shape)}")
-                continue
-            got64, want64 = got.astype(np.float64), want.astype(np.float64)
-            diff = np.abs(got64 - want64)
-            if not np.all(np.isfinite(diff)):
-                self.fail(f"output {name}: NaN or inf in the difference to golden")
-                continue
-            if diff.size:
-                self.max_abs_err = max(self.max_abs_err, float(diff.max()))
-                self.max_rel_err = max(self.max_rel_err, float((diff / np.maximum(np.abs(want64), 1e-12)).max()))
-            if not np.all(diff <= tolerance["atol"] + tolerance["rtol"] * np.abs(want64)):
-                self.passed = False
-
-    def fail(self, error: str) -> None:
-        self.passed = False
-        self.error = self.error or error
-
-    def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+def _check_inputs(case: str, inputs: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
+    """A golden input of another dtype, byte order or shape than declared would run silently wrong."""
+    declared = {io["name"]: io for io in manifest["inputs"]}
+    if list(inputs) != list(declared):
+        raise ContractError(f"golden {case} has inputs {list(inputs)}, the manifest declares {list(declared)}: re-export")
+    for name, array in inputs.items():
+        io = declared[name]
+        if not array.dtype.isnative:
+            raise ContractError(f"golden {case} input {name} is big-endian ({array.dtype.str}); runtimes read "
+                                "native byte order: re-export the model")
+        if str(array.dtype) != io["dtype"]:
+            raise ContractError(f"golden {case} input {name} is {array.dtype}, the manifest declares {io['dtype']}: re-export")
+        if len(array.shape) != len(io["shape"]) or any(
+            isinstance(dim, int) and size != dim
+            or isinstance(dim, str) and not manifest["dims"][dim]["min"] <= size <= manifest["dims"][dim]["max"]
+            for size, dim in zip(array.shape, io["shape"])
+        ):
+            raise ContractError(f"golden {case} input {name} has shape {list(array.shape)}, the manifest declares "
+                                f"{io['shape']} within {manifest['dims']}: re-export the model")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
-import traceback
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from . import golden as goldens
-from .contract import SCHEMA_VERSION, ContractError, file_entries, plain_mode, read_manifest, write_manifest
+from .console import first_line
+from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, file_entries, plain_mode,
+                       read_manifest, write_manifest, writer_lock)
 from .formats import FORMATS, ExportOptions, Format
-from .spec import ModelSpec
+from .hints import hint_for
+from .parity import Tolerance
+from .spec import ModelSpec, SpecError, weights_digest, write_traceback
 
 # Every library whose version decides what an artifact is or how it runs.
 VERSIONED_PACKAGES = ("torch", "executorch", "onnx", "onnxscript", "onnxruntime", "openvino", "numpy")
@@ -40,25 +48,41 @@ def export_model(
 ) -> dict[str, Any]:
     """Write artifacts/<model>/ and its manifest; a failing format is recorded and the rest go on."""
     model_dir = out_root / spec.name
+    created = not model_dir.exists()
     model_dir.mkdir(parents=True, exist_ok=True)
-    manifest = _fresh_manifest(spec, model_dir)
-    write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
-    for fmt in formats:
-        manifest["formats"][fmt.name] = entry = _export_one(spec, fmt, model_dir, options)
-        write_manifest(model_dir, manifest)  # after every format, so an interrupted run keeps what finished
-        on_step(fmt.name, entry)
+    try:
+        with writer_lock(model_dir):
+            _sweep_staging(model_dir)
+            manifest = _fresh_manifest(spec, model_dir, options)
+            write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
+            weights = weights_digest(spec.module)
+            for fmt in formats:
+                manifest["formats"][fmt.name] = entry = _export_one(spec, weights, fmt, model_dir, options)
+                write_manifest(model_dir, manifest)  # after every format, so an interrupted run keeps what finished
+                on_step(fmt.name, entry)
+    except BaseException:
+        if created and not (model_dir / MANIFEST).exists():
+            shutil.rmtree(model_dir, ignore_errors=True)  # no empty folder that looks like an export
+        raise
     return manifest
 
 
-def _fresh_manifest(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
+def _sweep_staging(model_dir: Path) -> None:
+    """Staging folders and result files of runs that were killed (the writer lock is held here)."""
+    for leftover in model_dir.glob(".*.*"):
+        if leftover.name != LOCK_FILE:
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+
+
+def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
     """A new manifest; entries of formats not re-exported survive only if the golden data is unchanged."""
-    golden = _replace_golden(spec, model_dir)
+    golden, rules = _replace_golden(spec, model_dir, options.tolerance)
     previous: dict[str, Any] = {}
     try:
         previous = read_manifest(model_dir)
-    except (ContractError, ValueError):
+    except ContractError:
         pass
-    same_model = previous.get("golden", {}).get("files") == golden["files"]
+    same_model = previous.get("golden", {}).get("files") == golden["files"] and previous.get("parity") == rules
     kept = previous.get("formats", {}) if same_model else {}
     for stale in set(FORMATS) - set(kept):
         shutil.rmtree(model_dir / stale, ignore_errors=True)
@@ -69,52 +93,93 @@ def _fresh_manifest(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
         "versions": library_versions(),
         **goldens.io_specs(spec, golden, model_dir),
         "golden": golden,
+        "parity": rules,
         "formats": kept,
     }
 
 
-def _replace_golden(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
+def _replace_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None) -> tuple[dict[str, Any], dict[str, Any]]:
     staging = Path(tempfile.mkdtemp(prefix=".golden.", dir=model_dir))
     try:
-        golden = goldens.write_golden(spec, staging)
-        shutil.rmtree(model_dir / "golden", ignore_errors=True)
-        (staging / "golden").rename(model_dir / "golden")
+        try:
+            golden, rules = goldens.write_golden(spec, staging, override)
+        except (Exception, SystemExit) as exc:  # the model's own forward: one line, traceback in a log
+            raise SpecError(f"{spec.name}: running the model eagerly on its golden inputs raised "
+                            f"{type(exc).__name__}: {first_line(exc)}; traceback in {write_traceback(exc)}") from exc
+        shutil.rmtree(model_dir / GOLDEN_DIR, ignore_errors=True)
+        (staging / GOLDEN_DIR).rename(model_dir / GOLDEN_DIR)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return golden
+    return golden, rules
 
 
-def _export_one(spec: ModelSpec, fmt: Format, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
-    """Export into a hidden staging folder, then rename it into place: no half-written format folder."""
+def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
+    """Export in a child process into a hidden staging folder, then rename it into place."""
     final = model_dir / fmt.name
     staging = Path(tempfile.mkdtemp(prefix=f".{fmt.name}.", dir=model_dir))
+    result_file = model_dir / f".{fmt.name}.result.json"
     log = model_dir / LOG_DIR / f"{fmt.name}.log"
-    log.unlink(missing_ok=True)
-    entry: dict[str, Any] = {"status": "failed", "files": [], "tolerance": dict(fmt.tolerance)}
+    log.parent.mkdir(exist_ok=True)
+    entry: dict[str, Any] = {"status": "failed", "files": []}
     if fmt.name == "exported_program":
         entry["draft_export"] = options.draft_export
+    request = {"source": spec.source, "format": fmt.name, "staging": str(staging), "result": str(result_file),
+               "draft_export": options.draft_export, "weights": weights}
     started = time.perf_counter()
     try:
-        fmt.export(spec, staging, options)
-        plain_mode(staging)
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
-        entry["status"] = "ok"
-        entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
-    except Exception as exc:  # any exporter error is recorded; the next format still runs
-        shutil.rmtree(final, ignore_errors=True)  # an old artifact must not pass for the failed one
-        log.parent.mkdir(exist_ok=True)
-        log.write_text("".join(traceback.format_exception(exc)))
-        entry["error"] = f"{type(exc).__name__}: {first_line(exc)}"
-        entry["hint"] = fmt.hint
-        entry["log"] = log.relative_to(model_dir).as_posix()
+        outcome = _run_worker(request, log, options.timeout)
+        if outcome.get("ok"):
+            plain_mode(staging)
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+            entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
+            entry["status"] = "problems" if outcome["problems"] else "ok"
+            if outcome["problems"]:
+                entry["problems"] = outcome["problems"]
+        else:
+            shutil.rmtree(final, ignore_errors=True)  # an old artifact must not pass for the failed one
+            entry["error"], entry["hint"] = outcome["error"], outcome["hint"]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        result_file.unlink(missing_ok=True)
+    if entry["status"] == "ok" or not log.stat().st_size:
+        log.unlink(missing_ok=True)
+    else:
+        entry["log"] = log.relative_to(model_dir).as_posix()
+    if not any(log.parent.iterdir()):
+        log.parent.rmdir()
     entry["export_seconds"] = round(time.perf_counter() - started, 2)
     entry["verification"] = {}
     return entry
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else "(no message)"
+def _run_worker(request: dict[str, Any], log: Path, timeout: float) -> dict[str, Any]:
+    """The worker's result, or a failure saying how the child process ended."""
+    with open(log, "w") as output:
+        child = subprocess.Popen([sys.executable, "-m", "exporters.worker", json.dumps(request)],
+                                 stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True)  # its own group: compilers it started die with it
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            error = f"Timeout: the export ran longer than {timeout:g} s and was killed"
+            return {"ok": False, "error": error, "hint": hint_for(error, "")}
+        finally:
+            _kill_group(child.pid)
+    result_file = Path(request["result"])
+    if result_file.is_file() and result_file.stat().st_size:
+        return json.loads(result_file.read_text())
+    if code < 0:
+        error = f"Crash: the exporting process died of {signal.Signals(-code).name}"
+    else:
+        error = f"Exit: the exporting process exited with code {code} before finishing"
+    return {"ok": False, "error": error, "hint": hint_for(error, "")}
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

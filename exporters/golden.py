@@ -1,14 +1,17 @@
-"""Golden cases: reference inputs and the eager model's outputs, saved as .npy."""
+"""Golden cases: inputs, eager fp32 outputs and the float64 reference outputs, saved as .npy."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from . import parity
 from .contract import GOLDEN_DIR, file_entries
+from .parity import Tolerance
 from .spec import ModelSpec
 
 SEED = 1234
@@ -40,24 +43,59 @@ def _sample_like(example: torch.Tensor, shape: list[int], generator: torch.Gener
     return torch.randint(low, high + 1, shape, generator=generator).to(example.dtype)
 
 
-def write_golden(spec: ModelSpec, model_dir: Path) -> dict[str, Any]:
-    """Run eager on each case, save inputs and outputs, and return the manifest's golden section."""
+def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run eager fp32 and float64 on each case, save inputs, outputs and references as .npy.
+
+    Returns the manifest's golden section and its parity section (the rule and its inputs).
+    """
+    inputs_per_case = golden_inputs(spec)
+    eager = [_eager_outputs(spec, inputs) for inputs in inputs_per_case]
+    reference, reason = float64_outputs(spec, inputs_per_case)
     cases, paths = [], []
-    for index, inputs in enumerate(golden_inputs(spec)):
-        with torch.no_grad():
-            result = spec.module(*inputs.values())
-        outputs = dict(zip(spec.outputs, result if isinstance(result, (list, tuple)) else [result], strict=True))
-        case = {"name": f"case{index}", "inputs": {}, "outputs": {}}
-        for role, tensors in (("inputs", inputs), ("outputs", outputs)):
-            for name, tensor in tensors.items():
+    for index, inputs in enumerate(inputs_per_case):
+        case: dict[str, Any] = {"name": f"case{index}"}
+        roles = {"inputs": {k: v.numpy() for k, v in inputs.items()}, "outputs": eager[index]}
+        if reference is not None:
+            roles["reference"] = reference[index]
+        for role, arrays in roles.items():
+            case[role] = {}
+            for name, array in arrays.items():
                 path = model_dir / GOLDEN_DIR / case["name"] / role / f"{name}.npy"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, tensor.detach().numpy())
+                np.save(path, array)
                 case[role][name] = path.relative_to(model_dir).as_posix()
                 paths.append(path)
-        case["shapes"] = {name: list(t.shape) for name, t in {**inputs, **outputs}.items()}
+        case["shapes"] = {name: list(a.shape) for name, a in {**roles["inputs"], **roles["outputs"]}.items()}
         cases.append(case)
-    return {"cases": cases, "files": file_entries(model_dir, paths)}
+    rules = parity.build_rules(spec.outputs, spec.tolerance_for, [c["name"] for c in cases], eager, reference, reason, override)
+    return {"cases": cases, "files": file_entries(model_dir, paths)}, rules
+
+
+def _eager_outputs(spec: ModelSpec, inputs: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    with torch.no_grad():
+        result = spec.module(*inputs.values())
+    tensors = result if isinstance(result, (list, tuple)) else [result]
+    return {name: t.detach().numpy() for name, t in zip(spec.outputs, tensors, strict=True)}
+
+
+def float64_outputs(spec: ModelSpec, cases: list[dict[str, torch.Tensor]]) -> tuple[list[dict[str, np.ndarray]] | None, str]:
+    """The model's outputs in float64 for each case, or None and the reason it cannot run in double."""
+    try:
+        double = copy.deepcopy(spec.module).double()
+        results = []
+        for inputs in cases:
+            args = [t.double() if t.is_floating_point() else t for t in inputs.values()]
+            with torch.no_grad():
+                result = double(*args)
+            tensors = result if isinstance(result, (list, tuple)) else [result]
+            outputs = dict(zip(spec.outputs, (t.detach().numpy() for t in tensors), strict=True))
+            results.append(outputs)
+    except Exception as exc:  # any op without a float64 kernel, or a model that insists on fp32
+        return None, f"the model does not run in float64 ({type(exc).__name__}: {str(exc).strip()[:200]})"
+    for name, array in results[0].items():
+        if array.dtype.kind == "f" and array.dtype != np.float64:
+            return None, f"output {name} stays {array.dtype} when the model runs in float64 (the model casts it)"
+    return results, ""
 
 
 def io_specs(spec: ModelSpec, golden: dict[str, Any], model_dir: Path) -> dict[str, list[dict[str, Any]]]:

@@ -13,11 +13,16 @@ A user model is any callable `module:function` returning a ModelSpec, for exampl
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import tempfile
+import traceback
 import re
 from dataclasses import dataclass, field
 
 import torch
+
+from .parity import Tolerance
 
 
 class SpecError(ValueError):
@@ -40,6 +45,8 @@ class ModelSpec:
     outputs: list[str]
     dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
     golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    # None keeps the default rule (exporters/parity.py); one Tolerance for every output, or per output name.
+    tolerance: Tolerance | dict[str, Tolerance] | None = None
     name: str = ""
     source: str = ""
 
@@ -54,6 +61,10 @@ class ModelSpec:
         for case in self.golden:
             if list(case) != list(self.inputs):
                 raise SpecError(f"{self.name}: golden case inputs {list(case)} differ from {list(self.inputs)}")
+        if isinstance(self.tolerance, dict):
+            unknown = set(self.tolerance) - set(self.outputs)
+            if unknown:
+                raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
         for input_name, dims in self.dynamic.items():
             for axis, dim in dims.items():
                 size = self.inputs[input_name].shape[axis]
@@ -63,12 +74,27 @@ class ModelSpec:
                 if not dim.min <= size <= dim.max:
                     raise SpecError(f"{self.name}: example {input_name} dim {axis}={size} outside {dim}")
 
+    def tolerance_for(self, output: str) -> Tolerance | None:
+        if isinstance(self.tolerance, dict):
+            return self.tolerance.get(output)
+        return self.tolerance
+
     def symbolic_shape(self, input_name: str) -> list[int | str]:
         dims = self.dynamic.get(input_name, {})
         return [dims[i].name if i in dims else int(s) for i, s in enumerate(self.inputs[input_name].shape)]
 
     def example_args(self) -> tuple[torch.Tensor, ...]:
         return tuple(self.inputs.values())
+
+
+def weights_digest(module: torch.nn.Module) -> str:
+    """sha256 over every parameter and buffer: the same model in another process must give the same."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes() if tensor.dtype != torch.bfloat16
+                      else tensor.detach().float().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def load_user_spec(target: str) -> ModelSpec:
@@ -79,13 +105,28 @@ def load_user_spec(target: str) -> ModelSpec:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SpecError(f"cannot import {module_name}: {exc}; is it on PYTHONPATH?") from exc
+        raise SpecError(f"cannot import {module_name}: {exc}; is it on PYTHONPATH, with its requirements installed?") from exc
+    except (Exception, SystemExit) as exc:
+        raise SpecError(f"importing {module_name} raised {type(exc).__name__}: {str(exc).strip()[:200]}; "
+                        f"traceback in {write_traceback(exc)}") from exc
     build = getattr(module, attr, None)
     if not callable(build):
         raise SpecError(f"{module_name} has no callable '{attr}'")
-    spec = build()
+    try:
+        spec = build()
+    except (Exception, SystemExit) as exc:  # the user's code: one line here, the traceback in a log
+        raise SpecError(f"{target} raised {type(exc).__name__}: {str(exc).strip()[:200]}; "
+                        f"traceback in {write_traceback(exc)}") from exc
     if not isinstance(spec, ModelSpec):
         raise SpecError(f"{target} returned {type(spec).__name__}, expected exporters.ModelSpec")
     spec.name = spec.name or module_name.rsplit(".", 1)[-1]
     spec.source = target
     return spec
+
+
+def write_traceback(exc: BaseException) -> str:
+    """Keep a user code traceback in a temp file (no model folder exists yet) and return its path."""
+    handle, path = tempfile.mkstemp(prefix="exporters-", suffix=".log")
+    with open(handle, "w") as log:
+        log.write("".join(traceback.format_exception(exc)))
+    return path

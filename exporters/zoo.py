@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -83,7 +84,81 @@ def transformer() -> ModelSpec:
     )
 
 
-ZOO: dict[str, Callable[[], ModelSpec]] = {"mlp": mlp, "cnn": cnn, "transformer": transformer}
+class EncoderLayer(nn.Module):
+    """A post-norm BERT layer: self-attention with an additive padding bias, then a GELU feed-forward."""
+
+    def __init__(self, width: int, heads: int, ffn: int) -> None:
+        super().__init__()
+        self.heads, self.head_width = heads, width // heads  # plain ints: tracing would freeze tensor sizes
+        self.query, self.key, self.value = (nn.Linear(width, width) for _ in range(3))
+        self.attention_out = nn.Linear(width, width)
+        self.attention_norm = nn.LayerNorm(width, eps=1e-12)
+        self.up, self.down = nn.Linear(width, ffn), nn.Linear(ffn, width)
+        self.output_norm = nn.LayerNorm(width, eps=1e-12)
+
+    def forward(self, hidden: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        batch, seq, width = hidden.shape
+        split = lambda x: x.view(batch, seq, self.heads, self.head_width).transpose(1, 2)  # noqa: E731
+        query, key, value = split(self.query(hidden)), split(self.key(hidden)), split(self.value(hidden))
+        scores = query @ key.transpose(-1, -2) / math.sqrt(self.head_width) + bias
+        context = (scores.softmax(-1) @ value).transpose(1, 2).reshape(batch, seq, width)
+        hidden = self.attention_norm(hidden + self.attention_out(context))
+        return self.output_norm(hidden + self.down(nn.functional.gelu(self.up(hidden))))
+
+
+class SentenceEncoder(nn.Module):
+    """A MiniLM-shaped sentence encoder: 6 layers, hidden 384, 12 heads, masked mean pooling, L2 norm."""
+
+    def __init__(self, vocab: int = 8192, width: int = 384, heads: int = 12, ffn: int = 1536, layers: int = 6,
+                 max_len: int = 128) -> None:
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, width)
+        self.positions = nn.Embedding(max_len, width)
+        self.embedding_norm = nn.LayerNorm(width, eps=1e-12)
+        self.layers = nn.ModuleList(EncoderLayer(width, heads, ffn) for _ in range(layers))
+        for module in self.modules():  # BERT's initialisation: N(0, 0.02) weights, zero biases
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+        hidden = self.embedding_norm(self.tokens(input_ids) + self.positions(positions))
+        mask = attention_mask.to(hidden.dtype)
+        bias = (1.0 - mask[:, None, None, :]) * torch.finfo(hidden.dtype).min  # as Hugging Face BERT masks
+        for layer in self.layers:
+            hidden = layer(hidden, bias)
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        return hidden, nn.functional.normalize(pooled, dim=-1)
+
+
+def _tokenized_batch(lengths: list[int], seq: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Token ids as a WordPiece tokenizer pads them: [CLS] words [SEP] then [PAD] (0) with mask 0."""
+    ids = torch.zeros(len(lengths), seq, dtype=torch.int64)
+    mask = torch.zeros(len(lengths), seq, dtype=torch.int64)
+    for row, length in enumerate(lengths):
+        ids[row, :length] = torch.randint(5, 8192, (length,), generator=generator)
+        ids[row, 0], ids[row, length - 1] = 1, 2  # [CLS], [SEP]
+        mask[row, :length] = 1
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def encoder() -> ModelSpec:
+    """A 6-layer BERT-style sentence encoder (hidden 384): padded token batches in, states and embeddings out."""
+    generator = torch.Generator().manual_seed(SEED + 2)
+    batch, seq = Dim("batch", 1, 32), Dim("seq", 2, 128)
+    return ModelSpec(
+        module=SentenceEncoder(),
+        inputs=_tokenized_batch([12, 9], 12, generator),
+        outputs=["last_hidden_state", "sentence_embedding"],
+        dynamic={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+        golden=[_tokenized_batch([7], 7, generator), _tokenized_batch([16, 11, 5, 16], 16, generator)],
+    )
+
+
+# The zoo, in the order reports list it; `make all` exports every entry by default.
+ZOO: dict[str, Callable[[], ModelSpec]] = {"mlp": mlp, "cnn": cnn, "transformer": transformer, "encoder": encoder}
 
 
 def load_spec(model: str) -> ModelSpec:

@@ -25,8 +25,8 @@ def test_every_format_exports_and_matches_eager(mlp_dir: Path) -> None:
         (result,) = entry["verification"].values()
         assert result["side"] == "python" and result["passed"], (name, result)
         assert result["cases"] == 2
-        assert result["max_abs_err"] <= TOLERANCE, (name, result)
-        assert entry["tolerance"] == {"atol": 1e-5, "rtol": 1e-5}
+        assert result["worst_ratio"] <= 1.0 and result["max_abs_err"] <= TOLERANCE, (name, result)
+        assert "tolerance" not in entry
         assert entry["export_seconds"] > 0
 
 
@@ -51,7 +51,7 @@ def test_artifacts_are_readable_by_others_like_plainly_created_files(mlp_dir: Pa
 
 def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
     manifest = manifest_of(mlp_dir)
-    assert manifest["schema_version"] == 1 and manifest["model"] == "mlp"
+    assert manifest["schema_version"] == 2 and manifest["model"] == "mlp"
     for package in ("torch", "onnxruntime", "openvino", "executorch", "onnx"):
         assert manifest["versions"][package][0].isdigit(), package
     assert manifest["inputs"] == [{"name": "x", "dtype": "float32", "shape": ["batch", 10]}]

@@ -37,15 +37,17 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
 
 
 def _rewrite_golden_output(model_dir: Path, value: float) -> None:
-    """Change case0's output and re-record its hash, as if the artifacts drifted from eager."""
+    """Change case0's reference (float64 when recorded, else eager) and re-record its hash and size."""
     manifest = manifest_of(model_dir)
-    rel = manifest["golden"]["cases"][0]["outputs"]["y"]
+    case = manifest["golden"]["cases"][0]
+    rel = case.get("reference", case["outputs"])["y"]
     array = np.load(model_dir / rel)
     array.flat[0] = value
     np.save(model_dir / rel, array)
     for entry in manifest["golden"]["files"]:
         if entry["path"] == rel:
             entry["sha256"] = hashlib.sha256((model_dir / rel).read_bytes()).hexdigest()
+            entry["bytes"] = (model_dir / rel).stat().st_size
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -113,3 +115,4 @@ def test_missing_jvm_says_what_to_install(mlp_dir: Path, tmp_path: Path) -> None
     result = run_cli("jvm_harness", "verify", str(mlp_dir), env={"JAVA_HOME": str(tmp_path / "no-jdk")})
     assert result.returncode == 2
     assert "no JVM found" in result.stderr and "JAVA_HOME" in result.stderr
+

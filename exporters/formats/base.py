@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..contract import DEFAULT_TOLERANCE
+from ..parity import Tolerance
 from ..spec import ModelSpec
 
 # A runnable artifact: golden inputs by name in, outputs by name out.
@@ -20,18 +20,19 @@ Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 @dataclass(frozen=True)
 class ExportOptions:
     draft_export: bool = False
+    tolerance: Tolerance | None = None  # --atol/--rtol: one fixed bound for every output, this run only
+    timeout: float = 1800.0  # seconds one format's export may take before its process is killed
 
 
 @dataclass(frozen=True)
 class Format:
     name: str
     description: str
-    export: Callable[[ModelSpec, Path, ExportOptions], None]
+    export: Callable[[ModelSpec, Path, ExportOptions], list[str] | None]  # problems the exporter reported
     load: Callable[[Path, dict[str, Any]], Predict]
     runtime: str  # the Python runtime `verify` runs it with
     runtime_package: str  # the distribution whose version names that runtime
     hint: str  # what to try first when its export fails
-    tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)

@@ -14,11 +14,31 @@ FILE = "model.pte"
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    lowered = to_edge_transform_and_lower(export_program(spec), partitioner=[XnnpackPartitioner()])
+    lowered = to_edge_transform_and_lower(export_program(spec), partitioner=[_partitioner()])
     (out / FILE).write_bytes(lowered.to_executorch().buffer)
+
+
+def _partitioner() -> Any:
+    """XNNPACK's partitioner, except that unsqueezes with more than one dynamic dim stay portable.
+
+    XNNPACK writes unsqueeze as a static reshape, which allows one dynamic dim, but executorch 1.4's
+    partitioner checks only the axis: a padded [batch, seq] attention mask unsqueezed to
+    [batch, 1, 1, seq] then fails the whole lowering ("reshape only supports 1 dynamic dimension").
+    """
+    from executorch.backends.xnnpack.partition.config import ALL_PARTITIONER_CONFIGS
+    from executorch.backends.xnnpack.partition.config.generic_node_configs import UnsqueezeCopyConfig
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from torch.fx.experimental.symbolic_shapes import free_symbols
+
+    class UnsqueezeOneDynamicDim(UnsqueezeCopyConfig):
+        def check_constraints(self, node: torch.fx.Node, ep: torch.export.ExportedProgram) -> bool:
+            dynamic = sum(1 for size in node.meta["val"].shape if free_symbols(size))
+            return dynamic <= 1 and super().check_constraints(node, ep)
+
+    configs = [UnsqueezeOneDynamicDim if config is UnsqueezeCopyConfig else config for config in ALL_PARTITIONER_CONFIGS]
+    return XnnpackPartitioner(configs=configs)
 
 
 def load(folder: Path, manifest: dict[str, Any]) -> Predict:

@@ -2,30 +2,62 @@
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.export.pt2_archive._package import CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX
 
 from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, export_program, torch_dynamic_shapes, torch_predict
 
 FILE = "model.pt2"
 DRAFT_REPORT = "draft_export_report.txt"
+WEIGHTS_ONLY = "TORCH_FORCE_WEIGHTS_ONLY_LOAD"
 
 
-def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+def export(spec: ModelSpec, out: Path, options: ExportOptions) -> list[str]:
+    problems = []
     if options.draft_export:
         # draft_export may add shape guards that plain export would not; verify checks every golden case.
         program = torch.export.draft_export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
-        (out / DRAFT_REPORT).write_text(str(program._report) + "\n")
+        report = program._report
+        (out / DRAFT_REPORT).write_text(str(report) + "\n")
+        if not report.successful():
+            problems.append(f"draft_export reported {len(report.failures)} problem(s) (see {DRAFT_REPORT}); "
+                            "the program may hold only on shapes and values like the example's")
     else:
         program = export_program(spec)
     torch.export.save(program, out / FILE)
+    return problems
 
 
 def load(folder: Path, manifest: dict[str, Any]) -> Predict:
-    return torch_predict(torch.export.load(folder / FILE).module(), manifest)
+    """torch.export.load without running pickled code: weights load weights-only, pickled objects are refused.
+
+    torch.export.load unpickles custom and opaque constants and loads weights with weights_only=False,
+    so a crafted .pt2 could run code; the programs this pipeline writes hold neither kind of object.
+    """
+    path = folder / FILE
+    with zipfile.ZipFile(path) as archive:
+        pickled = [name for name in archive.namelist()
+                   if Path(name).name.startswith((CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX))]
+    if pickled:
+        raise UnsafeArtifactError(f"{path} holds pickled objects ({pickled[0]}) that would run code on load; "
+                                  "this pipeline never writes them: re-export the model")
+    previous = os.environ.get(WEIGHTS_ONLY)
+    os.environ[WEIGHTS_ONLY] = "1"  # every torch.load inside torch.export.load becomes weights_only
+    try:
+        program = torch.export.load(path)
+    finally:
+        os.environ.pop(WEIGHTS_ONLY) if previous is None else os.environ.__setitem__(WEIGHTS_ONLY, previous)
+    return torch_predict(program.module(), manifest)
+
+
+class UnsafeArtifactError(RuntimeError):
+    """An artifact that would execute code when loaded."""
 
 
 FORMAT = Format(

@@ -21,8 +21,6 @@ import java.util.Map;
  */
 public final class Manifest {
   public static final int SCHEMA_VERSION = 2;
-  // Schema 1 (per-format atol/rtol) is read as a "fixed" rule until the exporters write schema 2.
-  private static final int SCHEMA_BRIDGED = 1;
   public static final String FILE = "manifest.json";
   // A manifest of the zoo is a few KB; anything this large is not one.
   private static final long MAX_BYTES = 16L << 20;
@@ -67,7 +65,7 @@ public final class Manifest {
     }
     Manifest manifest = new Manifest(modelDir, json, digest);
     int schema = manifest.field("schema_version", () -> json.get("schema_version").getAsInt());
-    if (schema != SCHEMA_VERSION && schema != SCHEMA_BRIDGED) {
+    if (schema != SCHEMA_VERSION) {
       throw new ContractException(file + " has schema " + schema + ", expected " + SCHEMA_VERSION + ": re-export with this version of the exporters");
     }
     return manifest;
@@ -181,13 +179,8 @@ public final class Manifest {
     return tensors;
   }
 
-  /** The parity rule of every output: top-level "parity" (schema 2), or the format's tolerance (schema 1). */
-  public Parity.Spec parity(String format) throws ContractException {
-    if (json.get("schema_version").getAsInt() == SCHEMA_BRIDGED) {
-      JsonObject tolerance = field("formats." + format + ".tolerance",
-          () -> json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonObject("tolerance"));
-      return Parity.Spec.fixed(tolerance.get("atol").getAsDouble(), tolerance.get("rtol").getAsDouble(), outputNames());
-    }
+  /** The parity rule of every output: the manifest's top-level "parity" section. */
+  public Parity.Spec parity() throws ContractException {
     JsonObject section = field("parity", () -> json.getAsJsonObject("parity"));
     if (section == null) {
       throw new ContractException("manifest.json: parity is missing: re-export the model");

@@ -31,12 +31,6 @@ public final class Parity {
   /** The rules of every output, in the manifest's output order. */
   public record Spec(Map<String, Rule> rules) {
 
-    public static Spec fixed(double atol, double rtol, List<String> outputs) {
-      Map<String, Rule> rules = new LinkedHashMap<>();
-      outputs.forEach(name -> rules.put(name, new Fixed(atol, rtol)));
-      return new Spec(rules);
-    }
-
     static Spec fromJson(JsonObject parity, List<String> outputs) throws ContractException {
       Map<String, Rule> rules = new LinkedHashMap<>();
       for (String name : outputs) {

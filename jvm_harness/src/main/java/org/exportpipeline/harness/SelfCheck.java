@@ -130,7 +130,7 @@ public final class SelfCheck {
   }
 
   private static Result run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases) throws ContractException {
-    Parity parity = new Parity(manifest.parity(runner.format()));
+    Parity parity = new Parity(manifest.parity());
     double loadMs = 0;
     double firstRunMs = 0;
     String version = "unavailable";

@@ -69,7 +69,7 @@ class ManifestTest {
       Manifest manifest = Manifest.read(model, pin);
       manifest.verifyFormat("onnx");
       manifest.goldenCases();
-      manifest.parity("onnx");
+      manifest.parity();
     }).getMessage();
   }
 
@@ -93,10 +93,10 @@ class ManifestTest {
     assertEquals(Tensor.DType.FLOAT64, reference.dtype());
     assertEquals(0.5000001, reference.get(0), 0);
     assertEquals(0.5f, cases.get(0).outputs().get("y").get(0), 0);
-    Parity.EagerBound rule = (Parity.EagerBound) manifest.parity("onnx").rules().get("y");
+    Parity.EagerBound rule = (Parity.EagerBound) manifest.parity().rules().get("y");
     assertEquals(1e-7, rule.cases().get("case0").eagerErr(), 0);
 
-    Parity parity = new Parity(manifest.parity("onnx"));
+    Parity parity = new Parity(manifest.parity());
     parity.add("case0", cases.get(0).outputs(), cases.get(0).reference()); // eager fp32 against float64: 1e-7 off
     assertTrue(parity.passed(), parity.toString());
   }
