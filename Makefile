@@ -6,9 +6,17 @@ SHELL := /bin/bash
 PYTHON     ?= python3
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
-MODELS     ?= mlp cnn transformer
+# Zoo names or `package.module:callable` words; empty means the whole zoo (python -m exporters models).
+MODELS     ?=
 ARTIFACTS  ?= artifacts
-MODEL_DIRS := $(addprefix $(ARTIFACTS)/,$(MODELS))
+# A user model's own code (put on PYTHONPATH) and its pinned extra requirements (installed by setup).
+MODEL_SRC          ?=
+MODEL_REQUIREMENTS ?=
+ifneq ($(MODEL_SRC),)
+export PYTHONPATH := $(abspath $(MODEL_SRC))$(if $(PYTHONPATH),:$(PYTHONPATH))
+endif
+# The folders export wrote for MODELS, found from the manifests (a user model's folder is its spec's name).
+MODEL_DIRS  = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS))
 MVN        := mvn -q -B -f jvm_harness/pom.xml
 HARNESS    := jvm_harness/target/jvm-harness.jar
 # Caches and side files stay inside the checkout (.cache is ignored by git).
@@ -18,12 +26,12 @@ export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export export-models verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## Install the pinned Python environment into .venv
+setup: $(VENV)/.installed $(if $(MODEL_REQUIREMENTS),$(VENV)/.model-requirements) ## Install the pinned Python environment into .venv (+ MODEL_REQUIREMENTS)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,17 +40,28 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(VENV)/bin/opt_in_out --opt_out >/dev/null
 	touch $@
 
+# The model's own pins on top of ours: constraints.txt wins, so a model cannot swap torch underneath.
+$(VENV)/.model-requirements: $(MODEL_REQUIREMENTS) $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r $(MODEL_REQUIREMENTS)
+	touch $@
+
 lock: ## Re-resolve pyproject.toml into constraints.txt (then run make test)
 	$(PYTHON) -m venv --clear /tmp/lock-venv
 	/tmp/lock-venv/bin/pip install -q '.[test]'
 	{ echo '# The resolved, tested version set for pyproject.toml; regenerate with `make lock`.'; \
 	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -v '^model-export-pipeline'; } > constraints.txt
 
-export: setup ## Export MODELS (default: the zoo) to every format under ARTIFACTS
-	$(PY) -m exporters export $(MODELS) --out $(ARTIFACTS)
+export: setup ## Export MODELS (default: the zoo) to every format under ARTIFACTS; models run in parallel under make -j
+	@words="$(if $(MODELS),$(MODELS),$$($(PY) -m exporters models --names))"; \
+	$(MAKE) --no-print-directory export-models EXPORT_WORDS="$$(echo $$words | tr ':' '@')"
+
+# One target per model word (':' travels as '@', which Make does not split on).
+export-models: $(addprefix export-model/,$(EXPORT_WORDS))
+export-model/%:
+	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS)
 
 verify: setup ## Run every artifact in its Python runtime against the golden outputs
-	$(PY) -m exporters verify $(MODEL_DIRS)
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs
 
 jvm: $(HARNESS) ## Build the JVM harness (Maven, quiet; no-op when unchanged)
 
@@ -51,10 +70,10 @@ $(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main jvm_harness/sr
 	touch $@
 
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
-	$(PY) -m jvm_harness verify $(MODEL_DIRS)
+	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
 
 bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
-	$(PY) -m exporters bench $(MODEL_DIRS) --out $(ARTIFACTS)
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters bench $$dirs --out $(ARTIFACTS)
 
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)

@@ -17,22 +17,24 @@ DOCKER_KEEP_CACHE ?= 40GB
 DOCKER ?= $(shell if docker buildx version >/dev/null 2>&1; then echo docker; \
                   elif [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else echo docker; fi)
 
-DOCKER_FORMATS := torchscript exported-program onnx aoti executorch openvino
+# The export stages, as generated from the format registry (python -m exporters dockerfile).
+DOCKER_FORMATS := $(shell sed -n 's/^FROM exporter AS export-//p' docker/Dockerfile)
 DOCKER_BUILD    = DOCKER_BUILDKIT=1 $(DOCKER) build -f docker/Dockerfile --progress=$(DOCKER_PROGRESS) \
                   --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODELS="$(MODELS)"
 DOCKER_OUT     := .cache/docker-out
 
-# $(call copy_out,STAGE): write a scratch stage's tree into ARTIFACTS, replacing MODELS' folders and
-# the report only once the build has succeeded.
+# $(call copy_out,STAGE): write a scratch stage's tree into ARTIFACTS, replacing the folders it holds
+# and the report only once the build has succeeded.
 define copy_out
 	rm -rf $(DOCKER_OUT)
 	$(DOCKER_BUILD) --target $(1) -o type=local,dest=$(DOCKER_OUT) .
-	rm -rf $(addprefix $(ARTIFACTS)/,$(MODELS)) $(ARTIFACTS)/report.json $(ARTIFACTS)/report.md
-	mkdir -p $(ARTIFACTS) && mv $(DOCKER_OUT)/* $(ARTIFACTS)/ && rm -rf $(DOCKER_OUT)
+	mkdir -p $(ARTIFACTS)
+	for item in $(DOCKER_OUT)/*; do rm -rf "$(ARTIFACTS)/$$(basename "$$item")"; mv "$$item" $(ARTIFACTS)/; done
+	rm -rf $(DOCKER_OUT)
 	@echo "docker: $(1) copied into $(ARTIFACTS)/"
 endef
 
-.PHONY: docker-engine docker-base docker-certs $(addprefix docker-,$(DOCKER_FORMATS)) docker-artifacts \
+.PHONY: docker-engine docker-base docker-certs docker-model $(addprefix docker-,$(DOCKER_FORMATS)) docker-artifacts \
         docker-jvm docker-images docker-self-check docker-all docker-prune
 
 docker-engine: ## Start the Docker daemon (as root: installs docker.io + debootstrap when absent)
@@ -50,23 +52,31 @@ docker-certs:
 	  install -m 0644 "$$cert" "docker/.certs/$$(basename "$${cert%.*}").crt"; \
 	done
 
-docker-torchscript:      ## Export MODELS to TorchScript in stage export-torchscript
-docker-exported-program: ## Export MODELS to torch.export programs in stage export-exported-program
-docker-onnx:             ## Export MODELS to ONNX in stage export-onnx
-docker-aoti:             ## Export MODELS to AOTInductor packages in stage export-aoti
-docker-executorch:       ## Export MODELS to ExecuTorch in stage export-executorch
-docker-openvino:         ## Export MODELS to OpenVINO IR in stage export-openvino
-$(addprefix docker-,$(DOCKER_FORMATS)): docker-%: docker-base docker-certs
+# Stage the user model's code (MODEL_SRC) and pinned requirements (MODEL_REQUIREMENTS) into the
+# build context (docker/.model is git-ignored); both empty for the zoo.
+docker-model:
+	@rm -rf docker/.model && mkdir -p docker/.model/src
+	@if [ -n "$(MODEL_SRC)" ]; then \
+	  test -d "$(MODEL_SRC)" || { echo "docker: MODEL_SRC=$(MODEL_SRC) is not a folder" >&2; exit 2; }; \
+	  cp -r "$(MODEL_SRC)"/. docker/.model/src/; \
+	  find docker/.model/src -name __pycache__ -prune -exec rm -rf {} +; \
+	fi
+	@if [ -n "$(MODEL_REQUIREMENTS)" ]; then \
+	  test -f "$(MODEL_REQUIREMENTS)" || { echo "docker: MODEL_REQUIREMENTS=$(MODEL_REQUIREMENTS) is not a file" >&2; exit 2; }; \
+	  cp "$(MODEL_REQUIREMENTS)" docker/.model/requirements.txt; \
+	else touch docker/.model/requirements.txt; fi
+
+$(addprefix docker-,$(DOCKER_FORMATS)): docker-%: docker-base docker-certs docker-model
 	$(DOCKER_BUILD) --target export-$* -t $(IMAGE)/export-$*:$(TAG) .
 
-docker-artifacts: docker-base docker-certs ## Build every format's stage, merge them and copy the tree into ARTIFACTS
+docker-artifacts: docker-base docker-certs docker-model ## Build every format's stage, merge them and copy the tree into ARTIFACTS
 	$(call copy_out,artifacts)
 
-docker-jvm: docker-base docker-certs ## Verify in Python and in the JVM (build fails on mismatch); copy verified ARTIFACTS + report
+docker-jvm: docker-base docker-certs docker-model ## Verify in Python and in the JVM (build fails on mismatch); copy verified ARTIFACTS + report
 	$(DOCKER_BUILD) --target jvm-harness -t $(IMAGE)/jvm-harness:$(TAG) .
 	$(call copy_out,verified-artifacts)
 
-docker-images: docker-base docker-certs ## Build the exporter and the JVM runtime (deployment) images; print sizes
+docker-images: docker-base docker-certs docker-model ## Build the exporter and the JVM runtime (deployment) images; print sizes
 	$(DOCKER_BUILD) --target exporter -t $(IMAGE)/exporter:$(TAG) .
 	$(DOCKER_BUILD) --target jvm-runtime --build-arg KEEP_CA_CERTS=$(KEEP_CA_CERTS) -t $(IMAGE)/jvm-runtime:$(TAG) .
 	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E '^$(IMAGE)/(exporter|jvm-runtime):$(TAG) '

@@ -40,12 +40,31 @@ FormatOption = Annotated[
 
 
 @app.command()
-def models() -> None:
+def models(
+    names: Annotated[bool, typer.Option("--names", help="Names only, one per line (for scripts and Make).")] = False,
+) -> None:
     """List the built-in model zoo."""
     from .zoo import ZOO
 
     for name, build in ZOO.items():
-        typer.echo(f"{name:<12} {(build.__doc__ or '').strip()}")
+        typer.echo(name if names else f"{name:<12} {(build.__doc__ or '').strip()}")
+
+
+@app.command()
+def folders(
+    model: Annotated[Optional[list[str]], typer.Argument(help="Model words as given to export; default the zoo.")] = None,
+    artifacts: Annotated[Path, typer.Option(help="Artifacts root export wrote to.")] = Path("artifacts"),
+) -> None:
+    """Print the folder export wrote for each MODEL word (found by the manifests' source, not by name)."""
+    from .contract import model_folders
+    from .zoo import ZOO, ZOO_SOURCE
+
+    words = model or list(ZOO)
+    sources = [ZOO_SOURCE + word if word in ZOO else word for word in words]
+    try:
+        typer.echo("\n".join(str(folder) for folder in model_folders(artifacts, sources)))
+    except ContractError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -57,16 +76,17 @@ def formats() -> None:
 
 @app.command()
 def export(
-    model: Annotated[list[str], typer.Argument(help="Zoo model name or `package.module:callable` (repeatable).")],
+    model: Annotated[Optional[list[str]], typer.Argument(help="Zoo model name or `package.module:callable`; default the zoo.")] = None,
     format: FormatOption = None,
     out: Annotated[Path, typer.Option(help="Artifacts root; writes OUT/MODEL/.")] = Path("artifacts"),
     draft_export: Annotated[bool, typer.Option(help="Use torch.export.draft_export for exported_program.")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds one format's export may take before it is killed.")] = 1800,
     atol: Annotated[Optional[float], typer.Option(help="Fixed absolute tolerance for every output, this run only.")] = None,
     rtol: Annotated[Optional[float], typer.Option(help="Fixed relative tolerance for every output, this run only.")] = None,
 ) -> None:
     """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
     from .export import export_model
-    from .zoo import load_spec
+    from .zoo import ZOO, load_spec
 
     names = check_formats(format)
     tolerance = None
@@ -76,7 +96,7 @@ def export(
         except ToleranceError as exc:
             fail(f"--atol/--rtol: {exc}")
     try:
-        specs = [load_spec(name) for name in model]
+        specs = [load_spec(name) for name in model or ZOO]
     except SpecError as exc:
         fail(str(exc))
     failed = 0
@@ -93,7 +113,7 @@ def export(
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
         with console.status(f"exporting {spec.name}"):
-            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export, tolerance), step)
+            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export, tolerance, timeout), step)
         failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
     if failed:
         fail(f"{failed} export(s) failed or reported problems; see the hints above and the logs in the model folders", code=1)
@@ -183,6 +203,26 @@ def report(artifacts: Annotated[Path, typer.Argument(help="Artifacts root.")] = 
         fail(str(exc))
     typer.echo(md_path.read_text())
     console.print(f"wrote {json_path} and {md_path}")
+
+
+@app.command()
+def dockerfile(
+    check: Annotated[bool, typer.Option(help="Only check that docker/Dockerfile is up to date (exit 1 if not).")] = False,
+) -> None:
+    """Regenerate docker/Dockerfile's per-format export stages from the format registry."""
+    from .dockerfile import DOCKERFILE, render
+
+    text = DOCKERFILE.read_text()
+    try:
+        wanted = render(text)
+    except ValueError as exc:
+        fail(str(exc))
+    if check:
+        if wanted != text:
+            fail(f"{DOCKERFILE} is out of date with the format registry: run `python -m exporters dockerfile`", code=1)
+    elif wanted != text:
+        DOCKERFILE.write_text(wanted)
+        console.print(f"rewrote the export stages of {DOCKERFILE}")
 
 
 def main() -> None:

@@ -90,6 +90,21 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def model_folders(artifacts: Path, sources: list[str]) -> list[Path]:
+    """The model folder under artifacts whose manifest records each source, in the order asked."""
+    found: dict[str, Path] = {}
+    for path in sorted(Path(artifacts).glob(f"*/{MANIFEST}")):
+        try:
+            found.setdefault(json.loads(path.read_text()).get("source"), path.parent)
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            continue  # a damaged manifest is reported by whoever reads that folder
+    missing = [source for source in sources if source not in found]
+    if missing:
+        raise ContractError(f"no model under {artifacts} was exported from {', '.join(missing)}: "
+                            "run `python -m exporters export` for it first")
+    return [found[source] for source in sources]
+
+
 def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
     write_json_atomic(Path(model_dir) / MANIFEST, manifest)
 

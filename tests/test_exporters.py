@@ -39,7 +39,8 @@ def test_files_are_present_with_matching_hashes(mlp_dir: Path) -> None:
         assert len(data) == entry["bytes"], entry["path"]
     onnx_files = {f["path"] for f in manifest["formats"]["onnx"]["files"]}
     assert "onnx/model.onnx" in onnx_files
-    assert not any(p.name.startswith(".") for p in mlp_dir.iterdir()), "a staging folder was left behind"
+    leftovers = [p.name for p in mlp_dir.iterdir() if p.name.startswith(".") and p.name != ".lock"]
+    assert not leftovers, f"staging left behind: {leftovers}"
 
 
 def test_artifacts_are_readable_by_others_like_plainly_created_files(mlp_dir: Path) -> None:
@@ -114,7 +115,7 @@ def test_a_failing_format_is_recorded_and_the_others_still_run(tmp_path: Path) -
     assert failed["status"] == "failed" and failed["error"] and failed["hint"]
     assert (model_dir / failed["log"]).read_text().startswith("Traceback")
     assert not (model_dir / "exported_program").exists()
-    assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]
+    assert not [p for p in model_dir.iterdir() if p.name.startswith(".") and p.name != ".lock"]
 
 
 def test_tampered_artifact_fails_verification(mlp_dir: Path, tmp_path: Path) -> None:
@@ -149,7 +150,9 @@ def test_bad_input_gets_one_clear_line_and_exit_2(args: list[str], message: str,
 def test_models_lists_the_zoo() -> None:
     result = run_cli("exporters", "models")
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["mlp", "cnn", "transformer"]
+    from exporters.zoo import ZOO
+
+    assert [line.split()[0] for line in result.stdout.splitlines()] == list(ZOO) == ["mlp", "cnn", "transformer", "encoder"]
 
 
 def test_bench_reports_a_ratio_per_format(mlp_dir: Path, tmp_path: Path) -> None:
@@ -200,3 +203,22 @@ def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
     (tmp_path / "b" / "user_model" / "manifest.json").write_text(json.dumps(manifest))
     result = run_cli("exporters", "merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m"))
     assert result.returncode == 2 and "other golden data" in result.stderr, result.stderr
+
+
+def test_folders_finds_what_export_wrote_not_the_model_word(tmp_path: Path) -> None:
+    assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path)).returncode == 0
+    result = run_cli("exporters", "folders", "--artifacts", str(tmp_path), "tests.user_model:build")
+    assert result.returncode == 0 and result.stdout.split() == [str(tmp_path / "user_model")], result.stderr
+    missing = run_cli("exporters", "folders", "--artifacts", str(tmp_path), "mlp")
+    assert missing.returncode == 2 and "no model under" in missing.stderr and "zoo:mlp" in missing.stderr
+
+
+def test_dockerfile_export_stages_follow_the_format_registry() -> None:
+    from exporters.dockerfile import DOCKERFILE, stage_name
+
+    result = run_cli("exporters", "dockerfile", "--check")
+    assert result.returncode == 0, result.stderr
+    text = DOCKERFILE.read_text()
+    for name in FORMATS:
+        assert f"FROM exporter AS {stage_name(name)}\n" in text
+        assert f"COPY --from={stage_name(name)} /out /parts/{name}\n" in text

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from exporters import Dim, ModelSpec
+from exporters import Dim, ModelSpec, Tolerance
 
 
 class Scorer(nn.Module):
@@ -39,3 +39,21 @@ def data_dependent() -> ModelSpec:
 
 def not_a_spec() -> str:
     return "nope"
+
+
+def loose() -> ModelSpec:
+    """A team that accepts 1e-3 on its scores sets it in the spec, per output."""
+    spec = build()
+    spec.name, spec.tolerance = "loose", {"scores": Tolerance(atol=1e-3)}
+    return spec
+
+
+class Float32Only(nn.Module):
+    """Casts its input to float32, as models with fp32-only custom code do: no float64 reference."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x.float())
+
+
+def fp32_only() -> ModelSpec:
+    return ModelSpec(module=Float32Only(), inputs={"x": torch.randn(2, 3)}, outputs=["y"], name="fp32_only")
