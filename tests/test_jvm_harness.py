@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import manifest_of, run_cli
+from conftest import ROOT, manifest_of, run_cli
 
 JVM_RUNTIMES = {"onnx": "jvm/onnxruntime-java", "torchscript": "jvm/djl-pytorch"}
 
@@ -116,3 +117,22 @@ def test_missing_jvm_says_what_to_install(mlp_dir: Path, tmp_path: Path) -> None
     assert result.returncode == 2
     assert "no JVM found" in result.stderr and "JAVA_HOME" in result.stderr
 
+
+def test_onnx_deploy_bundle_carries_one_engine_and_a_jlink_runtime_that_self_checks(mlp_dir: Path, tmp_path: Path) -> None:
+    """docker/deploy-bundle.sh, as the per-format image runs it, without Docker."""
+    artifacts, bundle = tmp_path / "artifacts", tmp_path / "bundle"
+    merged = run_cli("exporters", "merge", str(mlp_dir.parent), "--format", "onnx", "--out", str(artifacts))
+    assert merged.returncode == 0, merged.stderr
+    built = subprocess.run([ROOT / "docker" / "deploy-bundle.sh", ROOT / "jvm_harness" / "target", artifacts, bundle, "onnx"],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    jars = sorted(p.relative_to(bundle / "harness").as_posix() for p in (bundle / "harness").rglob("*.jar"))
+    assert all(not jar.startswith("lib/") or jar.startswith(("lib/core/", "lib/onnxruntime/")) for jar in jars), jars
+    assert "jvm-harness-onnxruntime.jar" in jars and "jvm-harness-djl-pytorch.jar" not in jars
+    digest = hashlib.sha256((artifacts / "mlp" / "manifest.json").read_bytes()).hexdigest()
+    assert f"--manifest-sha256 {digest} /opt/harness/artifacts/mlp" in (bundle / "self-check").read_text()
+    classpath = f"{bundle}/harness/*:{bundle}/harness/lib/core/*:{bundle}/harness/lib/onnxruntime/*"
+    check = subprocess.run([bundle / "jre" / "bin" / "java", "-cp", classpath, "org.exportpipeline.harness.SelfCheck",
+                            "--manifest-sha256", digest, artifacts / "mlp"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "onnxruntime-java" in check.stdout and "djl-pytorch" not in check.stdout

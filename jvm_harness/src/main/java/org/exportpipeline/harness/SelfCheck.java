@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  * <p>Usage: SelfCheck [--json] [--engine ENGINE] [--manifest-sha256 HEX] artifacts/MODEL ...
  * (a --manifest-sha256 pins the folder after it). Exit 0 all passed, 1 a parity failure,
  * 2 bad input (usage, manifest, a file that does not match it, nothing to check).
+ * SelfCheck --list-runners prints "FORMAT RUNTIME ENGINE" for each runner on the classpath.
  */
 public final class SelfCheck {
   static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
@@ -228,6 +229,10 @@ public final class SelfCheck {
   }
 
   public static void main(String[] args) {
+    if (List.of(args).equals(List.of("--list-runners"))) { // what a deployment bundle needs per format
+      runners(null).forEach(r -> System.out.println(r.format() + " " + r.runtime() + " " + r.engine()));
+      return;
+    }
     try {
       System.exit(run(parse(args)));
     } catch (Usage | ContractException e) {
