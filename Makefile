@@ -26,7 +26,7 @@ export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export export-models verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM
 
 bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
 	dirs=$(MODEL_DIRS) && $(PY) -m exporters bench $$dirs --out $(ARTIFACTS)
+
+reproduce: setup ## Export MODELS again and record per format whether the files are byte-identical
+	$(PY) -m exporters reproduce $(MODELS) --artifacts $(ARTIFACTS)
 
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)

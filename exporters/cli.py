@@ -81,6 +81,7 @@ def export(
     out: Annotated[Path, typer.Option(help="Artifacts root; writes OUT/MODEL/.")] = Path("artifacts"),
     draft_export: Annotated[bool, typer.Option(help="Use torch.export.draft_export for exported_program.")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds one format's export may take before it is killed.")] = 1800,
+    force: Annotated[bool, typer.Option(help="Export even when the model, its code, options and pins are unchanged.")] = False,
     atol: Annotated[Optional[float], typer.Option(help="Fixed absolute tolerance for every output, this run only.")] = None,
     rtol: Annotated[Optional[float], typer.Option(help="Fixed relative tolerance for every output, this run only.")] = None,
 ) -> None:
@@ -106,14 +107,20 @@ def export(
         def step(name: str, entry: dict[str, Any]) -> None:
             size = sum(f["bytes"] for f in entry["files"]) / 1024
             detail = f"{entry['export_seconds']:6.1f} s  {size:9.1f} KiB"
+            if entry.get("unchanged"):
+                detail = f"unchanged since the last export ({size:.1f} KiB); --force re-exports"
             if entry["status"] == "failed":
                 detail = f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
             elif entry["status"] == "problems":
                 detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
-        with console.status(f"exporting {spec.name}"):
-            manifest = export_model(spec, [FORMATS[n] for n in names], out, ExportOptions(draft_export, tolerance, timeout), step)
+        options = ExportOptions(draft_export, tolerance, timeout, force)
+        try:
+            with console.status(f"exporting {spec.name}"):
+                manifest = export_model(spec, [FORMATS[n] for n in names], out, options, step)
+        except (ContractError, SpecError) as exc:
+            fail(str(exc))
         failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
     if failed:
         fail(f"{failed} export(s) failed or reported problems; see the hints above and the logs in the model folders", code=1)
@@ -203,6 +210,33 @@ def report(artifacts: Annotated[Path, typer.Argument(help="Artifacts root.")] = 
         fail(str(exc))
     typer.echo(md_path.read_text())
     console.print(f"wrote {json_path} and {md_path}")
+
+
+@app.command(name="reproduce")
+def reproduce_command(
+    model: Annotated[Optional[list[str]], typer.Argument(help="Model words as given to export; default the zoo.")] = None,
+    artifacts: Annotated[Path, typer.Option(help="Artifacts root export wrote to.")] = Path("artifacts"),
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds one format's export may take.")] = 1800,
+) -> None:
+    """Export each MODEL again and record per format whether every file came out byte-identical."""
+    from .contract import model_folders
+    from .reproduce import reproduce
+    from .zoo import ZOO, ZOO_SOURCE, load_spec
+
+    words = model or list(ZOO)
+    try:
+        folders = model_folders(artifacts, [ZOO_SOURCE + w if w in ZOO else w for w in words])
+        for word, folder in zip(words, folders):
+            with console.status(f"re-exporting {word}"):
+                manifest = reproduce(load_spec(word), folder, timeout)
+            console.print(f"[bold]{folder}[/] (reproducibility)")
+            for name, entry in manifest["formats"].items():
+                if "reproducible" in entry:
+                    same = entry["reproducible"]["identical"]
+                    show(name, same, "byte-identical" if same else "differs: " + ", ".join(entry["reproducible"]["differs"]),
+                         mark="differs")
+    except (ContractError, SpecError) as exc:
+        fail(str(exc))
 
 
 @app.command()

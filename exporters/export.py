@@ -17,8 +17,9 @@ from typing import Any, Callable
 
 from . import golden as goldens
 from .console import first_line
-from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, file_entries, plain_mode,
-                       read_manifest, write_manifest, writer_lock)
+from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, checked_file, file_entries,
+                       load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
+from .fingerprint import export_fingerprint
 from .formats import FORMATS, ExportOptions, Format
 from .hints import hint_for
 from .parity import Tolerance
@@ -53,9 +54,16 @@ def export_model(
     try:
         with writer_lock(model_dir):
             _sweep_staging(model_dir)
-            manifest = _fresh_manifest(spec, model_dir, options)
-            write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
             weights = weights_digest(spec.module)
+            fingerprint = export_fingerprint(spec, weights, library_versions(), options.tolerance)
+            unchanged = _unchanged(model_dir, fingerprint, formats, options)
+            if unchanged is not None:
+                for fmt in formats:
+                    on_step(fmt.name, {**unchanged["formats"][fmt.name], "unchanged": True})
+                return unchanged
+            manifest = _fresh_manifest(spec, model_dir, options)
+            manifest["fingerprint"] = fingerprint
+            write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
             for fmt in formats:
                 manifest["formats"][fmt.name] = entry = _export_one(spec, weights, fmt, model_dir, options)
                 write_manifest(model_dir, manifest)  # after every format, so an interrupted run keeps what finished
@@ -64,6 +72,27 @@ def export_model(
         if created and not (model_dir / MANIFEST).exists():
             shutil.rmtree(model_dir, ignore_errors=True)  # no empty folder that looks like an export
         raise
+    return manifest
+
+
+def _unchanged(model_dir: Path, fingerprint: str, formats: list[Format], options: ExportOptions) -> dict[str, Any] | None:
+    """The existing manifest when every requested format was exported ok from identical inputs, intact."""
+    if options.force:
+        return None
+    try:
+        manifest = read_manifest(model_dir)
+        if manifest.get("fingerprint") != fingerprint:
+            return None
+        for fmt in formats:
+            entry = manifest["formats"].get(fmt.name, {})
+            if entry.get("status") != "ok" or entry.get("draft_export", False) != (
+                    options.draft_export and fmt.name == "exported_program"):
+                return None
+            for file in entry["files"]:
+                checked_file(model_dir, file)
+        load_golden(model_dir, manifest)
+    except (ContractError, KeyError, TypeError):
+        return None
     return manifest
 
 
@@ -142,7 +171,7 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         result_file.unlink(missing_ok=True)
-    if entry["status"] == "ok" or not log.stat().st_size:
+    if entry["status"] == "ok" or entry["status"] == "problems" and not log.stat().st_size:
         log.unlink(missing_ok=True)
     else:
         entry["log"] = log.relative_to(model_dir).as_posix()
@@ -165,6 +194,7 @@ def _run_worker(request: dict[str, Any], log: Path, timeout: float) -> dict[str,
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
             error = f"Timeout: the export ran longer than {timeout:g} s and was killed"
+            output.write(f"\n{error}\n")
             return {"ok": False, "error": error, "hint": hint_for(error, "")}
         finally:
             _kill_group(child.pid)
@@ -175,6 +205,8 @@ def _run_worker(request: dict[str, Any], log: Path, timeout: float) -> dict[str,
         error = f"Crash: the exporting process died of {signal.Signals(-code).name}"
     else:
         error = f"Exit: the exporting process exited with code {code} before finishing"
+    with open(log, "a") as output:
+        output.write(f"\n{error}\n")
     return {"ok": False, "error": error, "hint": hint_for(error, "")}
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .contract import MANIFEST, ContractError, read_manifest, write_manifest
+from .contract import MANIFEST, ContractError, confined, load_golden, read_manifest, write_manifest
+from .formats import FORMATS
 
 
 def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -> list[str]:
@@ -22,6 +23,7 @@ def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -
             raise ContractError(f"no {MANIFEST} under {source}: is it an artifacts folder?")
         for model_dir in model_dirs:
             manifest = read_manifest(model_dir)
+            load_golden(model_dir, manifest)  # confined, size- and hash-checked before anything is copied
             target = out / model_dir.name
             if model_dir.name not in merged:
                 merged[model_dir.name] = _start(model_dir, manifest, target)
@@ -31,8 +33,11 @@ def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -
             for name, entry in manifest["formats"].items():
                 if only and name not in only:
                     continue
+                if name not in FORMATS:  # a format key names a folder: only the registry's may be copied
+                    raise ContractError(f"{model_dir / MANIFEST} lists unknown format {name!r}: refusing to merge it")
                 _copy(model_dir / name, target / name)
                 if "log" in entry:
+                    confined(model_dir, entry["log"])  # a manifest-named path must not write outside --out
                     _copy(model_dir / entry["log"], target / entry["log"])
                 merged[model_dir.name]["formats"][name] = entry
     for name, manifest in merged.items():
@@ -45,13 +50,13 @@ def _start(model_dir: Path, manifest: dict, target: Path) -> dict:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    shutil.copytree(model_dir / "golden", target / "golden")
+    shutil.copytree(model_dir / "golden", target / "golden", symlinks=True)
     return {**manifest, "formats": {}}
 
 
 def _copy(source: Path, target: Path) -> None:
     if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)  # a link stays a link: readers refuse it
     elif source.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)

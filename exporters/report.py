@@ -24,6 +24,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "status": entry["status"],
                 "bytes": sum(f["bytes"] for f in entry["files"]),
                 "export_seconds": entry["export_seconds"],
+                "reproducible": entry.get("reproducible"),
                 "error": entry.get("error"),
                 "verification": entry["verification"],
             })
@@ -45,9 +46,15 @@ def _cell(result: dict[str, Any] | None) -> str:
     return f"{cell} ({result['error']})" if result.get("error") else cell
 
 
+def _reproducible(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "not checked (make reproduce)"
+    return "yes" if result["identical"] else "no: " + ", ".join(Path(p).name for p in result["differs"])
+
+
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     columns = _runtime_columns(rows)
-    header = ["model", "format", "status", "size", "export s", *(c.replace("/", ": ") for c in columns)]
+    header = ["model", "format", "status", "size", "export s", "reproducible", *(c.replace("/", ": ") for c in columns)]
     lines = [
         "# Export report",
         "",
@@ -64,7 +71,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
         lines.append(
             f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
-            f" | {row['export_seconds']:.2f} | " + " | ".join(cells) + " |"
+            f" | {row['export_seconds']:.2f} | {_reproducible(row['reproducible'])} | " + " | ".join(cells) + " |"
         )
     lines += ["", "JVM timings: model load, then the first golden case (ms).", "",
               "| model | format | runtime | version | java | load ms | first run ms |", "|---|---|---|---|---|---|---|"]

@@ -1,5 +1,9 @@
 """A user model as a team would write one: a module outside the zoo, loaded by `module:callable`."""
 
+import os
+import sys
+import time
+
 import torch
 from torch import nn
 
@@ -57,3 +61,47 @@ class Float32Only(nn.Module):
 
 def fp32_only() -> ModelSpec:
     return ModelSpec(module=Float32Only(), inputs={"x": torch.randn(2, 3)}, outputs=["y"], name="fp32_only")
+
+
+class Hazard(nn.Module):
+    """Misbehaves only while one exporter traces it (torch.jit.trace), the way a native crash in one
+    exporter would: the others and eager PyTorch are unaffected."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.proj = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.jit.is_tracing():
+            if self.action == "abort":
+                os.abort()
+            if self.action == "exit":
+                sys.exit(0)
+            if self.action == "hang":
+                time.sleep(3600)
+        return self.proj(x)
+
+
+def hazard(action: str) -> ModelSpec:
+    return ModelSpec(module=Hazard(action), inputs={"x": torch.randn(2, 3)}, outputs=["y"], name=f"hazard_{action}")
+
+
+def aborts() -> ModelSpec:
+    return hazard("abort")
+
+
+def exits() -> ModelSpec:
+    return hazard("exit")
+
+
+def hangs() -> ModelSpec:
+    return hazard("hang")
+
+
+def build_raises() -> ModelSpec:
+    raise RuntimeError("weights file not found: /models/missing.bin")
+
+
+def build_exits() -> ModelSpec:
+    sys.exit(0)

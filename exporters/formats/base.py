@@ -22,6 +22,7 @@ class ExportOptions:
     draft_export: bool = False
     tolerance: Tolerance | None = None  # --atol/--rtol: one fixed bound for every output, this run only
     timeout: float = 1800.0  # seconds one format's export may take before its process is killed
+    force: bool = False  # export even when nothing the export depends on changed
 
 
 @dataclass(frozen=True)
