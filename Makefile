@@ -65,11 +65,11 @@ verify: setup ## Run every artifact in its Python runtime against the golden out
 
 jvm: $(HARNESS) ## Build the JVM harness (Maven, quiet; no-op when unchanged)
 
-$(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main -type f 2>/dev/null)
+$(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main jvm_harness/src/engines -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 	touch $@
 
-jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype) against the golden outputs
+jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
 
 bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
@@ -106,7 +106,7 @@ test-python: setup jvm
 
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 test-java: setup jvm
-	$(PY) -m exporters export mlp --format onnx --format torchscript --out jvm_harness/target/test-artifacts
+	$(PY) -m exporters export mlp cnn --format onnx --format torchscript --out jvm_harness/target/test-artifacts
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
 	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1

@@ -19,6 +19,11 @@ DOCKER ?= $(shell if docker buildx version >/dev/null 2>&1; then echo docker; \
 
 # The export stages, as generated from the format registry (python -m exporters dockerfile).
 DOCKER_FORMATS := $(shell sed -n 's/^FROM exporter AS export-//p' docker/Dockerfile)
+# Formats of the per-format deployment image (empty: only the all-formats jvm-runtime image), e.g.
+# DEPLOY_FORMATS="onnx" gives IMAGE/jvm-runtime-onnx with ONNX Runtime Java only.
+DEPLOY_FORMATS  ?=
+DEPLOY_IMAGE     = $(IMAGE)/jvm-runtime-$(subst $(space),-,$(strip $(DEPLOY_FORMATS))):$(TAG)
+space          := $(subst ,, )
 DOCKER_BUILD    = DOCKER_BUILDKIT=1 $(DOCKER) build -f docker/Dockerfile --progress=$(DOCKER_PROGRESS) \
                   --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODELS="$(MODELS)"
 DOCKER_OUT     := .cache/docker-out
@@ -76,13 +81,15 @@ docker-jvm: docker-base docker-certs docker-model ## Verify in Python and in the
 	$(DOCKER_BUILD) --target jvm-harness -t $(IMAGE)/jvm-harness:$(TAG) .
 	$(call copy_out,verified-artifacts)
 
-docker-images: docker-base docker-certs docker-model ## Build the exporter and the JVM runtime (deployment) images; print sizes
+docker-images: docker-base docker-certs docker-model ## Build the exporter and JVM runtime images (+ one for DEPLOY_FORMATS only); print sizes
 	$(DOCKER_BUILD) --target exporter -t $(IMAGE)/exporter:$(TAG) .
 	$(DOCKER_BUILD) --target jvm-runtime --build-arg KEEP_CA_CERTS=$(KEEP_CA_CERTS) -t $(IMAGE)/jvm-runtime:$(TAG) .
-	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E '^$(IMAGE)/(exporter|jvm-runtime):$(TAG) '
+	$(if $(strip $(DEPLOY_FORMATS)),$(DOCKER_BUILD) --target jvm-runtime-formats --build-arg DEPLOY_FORMATS="$(DEPLOY_FORMATS)" -t $(DEPLOY_IMAGE) .)
+	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E '^$(IMAGE)/(exporter|jvm-runtime[-a-z_]*):$(TAG) '
 
-docker-self-check: ## Run the deployment image's default command: JVM parity on its golden vectors, non-root
+docker-self-check: ## Run the deployment images' default command (JVM parity, pinned manifests), non-root
 	$(DOCKER) run --rm $(IMAGE)/jvm-runtime:$(TAG)
+	$(if $(strip $(DEPLOY_FORMATS)),$(DOCKER) run --rm $(DEPLOY_IMAGE))
 
 docker-all: docker-jvm docker-images ## Everything in Docker: every stage, verified ARTIFACTS, images, self-check
 	$(MAKE) --no-print-directory docker-self-check

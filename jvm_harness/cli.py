@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from exporters.console import console, fail, parity_line, show
+from exporters.console import console, fail, show
 from exporters.contract import ContractError
 
 from . import jvm
@@ -15,40 +15,46 @@ from . import jvm
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
 
+def jvm_line(result: dict[str, Any]) -> str:
+    """The JVM result in one line: worst error, eager's own error, worst ratio to the allowance, timings."""
+    line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
+            f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
+    return line + (f"  ({result['error']})" if "error" in result else "")
+
+
 @app.command()
 def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
 ) -> None:
-    """Feed every golden case to each JVM runner (ONNX Runtime Java, DJL) and compare with the golden outputs."""
-    from .driver import verify_model
+    """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
+    from .driver import EngineError, verify_models
 
     failures: list[str] = []
-    checked = 0
-    for folder in model_dir:
-        console.print(f"[bold]{folder}[/] (JVM runtimes)")
 
-        def step(name: str, result: dict[str, Any]) -> None:
-            nonlocal checked
-            checked += 1
-            timing = f"  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms"
-            show(name, result["passed"], parity_line(result) + timing)
-            if not result["passed"]:
-                failures.append(f"{folder.name}/{name}")
+    def step(folder: Path, fmt: str, result: dict[str, Any]) -> None:
+        show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result))
+        if not result["passed"]:
+            failures.append(f"{folder.name}/{fmt}")
 
-        try:
-            verify_model(folder, step)
-        except (ContractError, jvm.JvmError) as exc:
-            fail(str(exc))
+    console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM runtimes: {', '.join(jvm.engines()) or 'none built'})")
+    try:
+        checked = verify_models(model_dir, step)
+    except (ContractError, jvm.JvmError) as exc:
+        fail(str(exc))
+    except EngineError as exc:
+        fail(str(exc), code=exc.code)
     if not checked:
         fail("no exported format has a JVM runner (onnx, torchscript): export one first")
     if failures:
-        fail(f"{', '.join(failures)} differ from the golden outputs inside the JVM", code=1)
+        fail(f"{', '.join(failures)} differ from the reference inside the JVM", code=1)
 
 
 @app.command()
-def classpath() -> None:
+def classpath(
+    engine: Annotated[str | None, typer.Option(help="Only this engine's jars (default: every engine).")] = None,
+) -> None:
     """Print the harness classpath (for `java -cp ... org.exportpipeline.harness.SelfCheck`)."""
     try:
-        typer.echo(":".join(jvm.classpath()))
+        typer.echo(":".join(jvm.classpath(engine)))
     except jvm.JvmError as exc:
         fail(str(exc))

@@ -1,92 +1,92 @@
-"""Feed golden cases from Python into each Java runner and record the JVM's parity in the manifest.
+"""Run the Java check (`SelfCheck`, the code a deployment image runs) on model folders and record its
+results in each manifest under verification['jvm/<runtime>'].
 
-No torch in this process: DJL brings its own libtorch, and two libtorch builds in one process clash.
+The Java side checks integrity, feeds the golden cases and judges parity; this module only passes
+folders in and writes results out. One child process per engine, each starting a JVM through JPype
+with that engine's jars only: two libtorch builds must never share a process, and no torch is
+imported here for the same reason.
 """
 
 from __future__ import annotations
 
-import time
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
-import jpype
-import jpype.nio
-import numpy as np
-
-from exporters.contract import GoldenCase, load_golden, read_manifest, write_manifest
-from exporters.parity import Parity
+from exporters.contract import MANIFEST, ContractError, read_manifest, sha256, write_manifest
 
 from . import jvm
 
 SIDE = "jvm"
 
 
-def harness_class(name: str) -> Any:
-    return jpype.JClass(f"org.exportpipeline.harness.{name}")
+class EngineError(RuntimeError):
+    """An engine's JVM refused the input (exit 2) or died; the message is its one line."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def to_java(name: str, array: np.ndarray) -> Any:
-    """A Java Tensor over the array's own memory (a direct ByteBuffer, no copy)."""
-    buffer = jpype.nio.convertToDirectBuffer(array)
-    return harness_class("Tensor").of(name, str(array.dtype), jpype.JArray(jpype.JLong)(list(array.shape)), buffer)
+def check(engine: str, model_dirs: list[Path]) -> list[dict[str, Any]]:
+    """SelfCheck's results for one engine, from a child process that owns the JVM."""
+    child = subprocess.run(
+        [sys.executable, "-m", "jvm_harness.driver", engine, *map(str, model_dirs)], capture_output=True, text=True
+    )
+    if child.returncode == 0:
+        return json.loads(child.stdout)
+    lines = child.stderr.strip().splitlines()
+    if child.returncode == 2 and lines:
+        raise EngineError(lines[-1].removeprefix("error: "), 2)
+    last = lines[-1] if lines else "no message"
+    raise EngineError(f"the JVM for engine {engine} failed with exit code {child.returncode} ({last}): "
+                      f"run `python -m jvm_harness.driver {engine} FOLDER` to see all of it", 1)
 
 
-def to_numpy(tensor: Any) -> np.ndarray:
-    """A copy of a Java Tensor's buffer: the Java side may free it after the call."""
-    dtype = np.dtype(str(tensor.dtype().numpy()))
-    shape = tuple(int(d) for d in tensor.shape())
-    return np.frombuffer(memoryview(tensor.data()), dtype=dtype).reshape(shape).copy()
-
-
-def verify_model(
-    model_dir: Path, on_result: Callable[[str, dict[str, Any]], None] = lambda fmt, result: None
-) -> dict[str, Any]:
-    """Run every Java runner whose format was exported; record results under verification['jvm/<runtime>']."""
-    jvm.start()
-    manifest = read_manifest(model_dir)
-    cases = load_golden(model_dir, manifest)
-    java_manifest = harness_class("Manifest").read(java_path(model_dir))
-    for runner in harness_class("Runners").all():
-        fmt = str(runner.format())
-        entry = manifest["formats"].get(fmt)
-        if not entry or entry["status"] != "ok":
+def verify_models(
+    model_dirs: list[Path], on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None
+) -> int:
+    """Check every folder with every engine, then record the results; returns how many runners ran."""
+    jvm.classpath()  # a harness that is not built says what to run, before any child starts
+    results = [result for engine in jvm.engines() for result in check(engine, model_dirs)]
+    for folder in model_dirs:
+        mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
+        if not mine:
             continue
-        result = {"side": SIDE, "runtime": str(runner.runtime()), "java": jvm.java_version(),
-                  **_run_cases(runner, java_manifest, cases, manifest["parity"])}
-        entry["verification"][f"{SIDE}/{result['runtime']}"] = result
-        write_manifest(model_dir, manifest)
-        on_result(fmt, result)
-    return manifest
+        if any(result["manifest_sha256"] != sha256(folder / MANIFEST) for result in mine):
+            raise ContractError(f"{folder / MANIFEST} changed while the JVM checked it: run verify again")
+        manifest = read_manifest(folder)
+        for result in mine:
+            verification = result["verification"]
+            manifest["formats"][result["format"]]["verification"][f"{SIDE}/{verification['runtime']}"] = verification
+        write_manifest(folder, manifest)
+        for result in mine:
+            on_result(folder, result["format"], result["verification"])
+    return len(results)
 
 
-def _run_cases(runner: Any, java_manifest: Any, cases: list[GoldenCase], rules: dict) -> dict[str, Any]:
-    """Open the runner's artifact and feed it every golden case; a Java exception fails this runner only."""
-    parity, version, timings = Parity(rules), "unavailable", {"load_ms": 0.0, "first_run_ms": 0.0}
-    LinkedHashMap = jpype.JClass("java.util.LinkedHashMap")
+def main(engine: str, model_dirs: list[str]) -> int:
+    """Child side: start a JVM with one engine's jars and print SelfCheck's JSON results."""
+    import jpype
+
     try:
-        with runner:
-            version = str(runner.version())  # starts the engine's native side: load_ms is the model's alone
-            started = time.perf_counter()
-            runner.open(java_manifest.formatDir(runner.format()), java_manifest)
-            timings["load_ms"] = round((time.perf_counter() - started) * 1e3, 1)
-            for case in cases:
-                feeds = LinkedHashMap()
-                for name, array in case.inputs.items():  # np.load gives contiguous arrays, alive in `case`
-                    feeds.put(name, to_java(name, array))
-                started = time.perf_counter()
-                outputs = runner.run(feeds)
-                if parity.cases == 0:
-                    timings["first_run_ms"] = round((time.perf_counter() - started) * 1e3, 2)
-                parity.add(case.name, {str(k): to_numpy(v) for k, v in outputs.items()}, case.reference)
+        jvm.start(engine)
+        self_check = jpype.JClass("org.exportpipeline.harness.SelfCheck")
+        folders = jpype.java.util.ArrayList()
+        for folder in model_dirs:
+            folders.add(folder)
+        print(self_check.checkJson(engine, folders, None))
+        return 0
+    except jvm.JvmError as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except jpype.JException as exc:
-        parity.fail(f"{exc.getClass().getSimpleName()}: {_first_line(exc.getMessage())}")
-    return {"version": version, **parity.as_dict(), **timings}
+        if exc.getClass().getSimpleName() != "ContractException":
+            raise
+        print(f"error: {exc.getMessage()}", file=sys.stderr)
+    return 2
 
 
-def java_path(path: Path) -> Any:
-    return jpype.JClass("java.nio.file.Path").of(str(path), jpype.JArray(jpype.JString)([]))
-
-
-def _first_line(message: Any) -> str:
-    text = str(message or "").strip()
-    return text.splitlines()[0][:300] if text else "(no message)"
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jpype
 
-# Where `mvn package` left the jar and lib/; HARNESS_TARGET points elsewhere (an image, a release).
+# Where `mvn package` left the jars and lib/; HARNESS_TARGET points elsewhere (an image, a release).
 TARGET = Path(os.environ.get("HARNESS_TARGET", Path(__file__).resolve().parent / "target"))
 JAR = TARGET / "jvm-harness.jar"
 LIB = TARGET / "lib"
@@ -18,11 +18,22 @@ class JvmError(RuntimeError):
     """No usable JVM or no built harness; the message says what to run."""
 
 
-def classpath() -> list[str]:
-    """The harness jar and its runtime dependencies, as `mvn package` lays them out."""
-    if not JAR.is_file() or not LIB.is_dir():
-        raise JvmError(f"JVM harness not built ({JAR} missing): run `make jvm`")
-    return [str(JAR), str(LIB / "*")]
+def engines() -> list[str]:
+    """The engines built beside the core jar: target/jvm-harness-ENGINE.jar with target/lib/ENGINE/."""
+    return sorted(jar.name[len("jvm-harness-"):-len(".jar")] for jar in TARGET.glob("jvm-harness-*.jar"))
+
+
+def classpath(engine: str | None = None) -> list[str]:
+    """The core jar and its dependencies plus one engine's (or every engine's), as `mvn package` lays them out."""
+    if not JAR.is_file() or not (LIB / "core").is_dir() or not engines():
+        raise JvmError(f"JVM harness not built ({JAR} or its engine jars missing): run `make jvm`")
+    chosen = engines() if engine is None else [engine]
+    if engine is not None and engine not in engines():
+        raise JvmError(f"no engine {engine} in {TARGET} (built: {', '.join(engines())}): run `make jvm`")
+    paths = [str(JAR), str(LIB / "core" / "*")]
+    for name in chosen:
+        paths += [str(TARGET / f"jvm-harness-{name}.jar"), str(LIB / name / "*")]
+    return paths
 
 
 def jvm_path() -> str:
@@ -45,16 +56,12 @@ def java_feature_version(path: str) -> int:
     return int(match.group(1)) if match else 17
 
 
-def start() -> None:
-    """Start the JVM once; the harness forces DJL offline itself, so nothing downloads."""
+def start(engine: str) -> None:
+    """Start the JVM once, with one engine's jars: engines with clashing natives never share a process."""
     if jpype.isJVMStarted():
         return
-    cp, path = classpath(), jvm_path()
+    cp, path = classpath(engine), jvm_path()
     options = []
     if java_feature_version(path) >= 22:
         options.append("--enable-native-access=ALL-UNNAMED")  # JNI of ORT and DJL would warn otherwise
     jpype.startJVM(path, *options, classpath=cp, convertStrings=True)
-
-
-def java_version() -> str:
-    return str(jpype.java.lang.System.getProperty("java.runtime.version"))

@@ -84,3 +84,29 @@ def test_deployment_image_is_non_root_without_build_tools(runtime_image: str) ->
     uid, *tools = run.stdout.split()
     assert uid != "0"
     assert tools == []
+
+
+ONNX_IMAGE = f"{IMAGE}/jvm-runtime-onnx:latest"
+
+
+@pytest.fixture(scope="module")
+def onnx_image(daemon: None) -> str:
+    if docker("image", "inspect", ONNX_IMAGE).returncode != 0:
+        pytest.skip(f"{ONNX_IMAGE} not built: run make docker-images DEPLOY_FORMATS=onnx")
+    return ONNX_IMAGE
+
+
+def test_onnx_image_carries_one_engine_and_self_checks_as_non_root(onnx_image: str) -> None:
+    run = docker("run", "--rm", onnx_image, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "onnxruntime-java" in run.stdout and "djl-pytorch" not in run.stdout
+    listing = docker("run", "--rm", onnx_image, "sh", "-c", "id -u; ls /opt/harness /opt/harness/lib")
+    assert listing.stdout.split()[0] == "10001"
+    assert "djl" not in listing.stdout and "jvm-harness-onnxruntime.jar" in listing.stdout
+
+
+def test_onnx_image_refuses_a_tampered_artifact(onnx_image: str) -> None:
+    tamper = "printf x >> /opt/harness/artifacts/mlp/onnx/model.onnx && exec su app -s /bin/sh -c /opt/harness/self-check"
+    run = docker("run", "--rm", "--user", "0", onnx_image, "sh", "-c", tamper, timeout=600)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "onnx/model.onnx is altered" in run.stderr

@@ -1,16 +1,17 @@
-"""The JPype driver runs ONNX and TorchScript artifacts inside a real JVM and checks parity."""
+"""The JPype driver runs the Java check (SelfCheck: integrity, golden cases, parity) in a real JVM per engine."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import manifest_of, run_cli
+from conftest import ROOT, manifest_of, run_cli
 
 JVM_RUNTIMES = {"onnx": "jvm/onnxruntime-java", "torchscript": "jvm/djl-pytorch"}
 
@@ -29,21 +30,25 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
     for fmt, key in JVM_RUNTIMES.items():
         jvm = formats[fmt]["verification"][key]
         assert jvm["passed"] and jvm["cases"] == 2, jvm
-        assert jvm["worst_ratio"] <= 1.0, jvm
+        assert jvm["side"] == "jvm" and jvm["runtime"] == key.removeprefix("jvm/")
+        assert 0 <= jvm["worst_ratio"] <= 1 and jvm["max_abs_err"] <= 1e-5, jvm
+        assert set(jvm["outputs"]) == {"y"} and "eager_abs_err" in jvm
         assert jvm["load_ms"] > 0 and jvm["first_run_ms"] > 0
         assert jvm["java"] and jvm["version"]
 
 
 def _rewrite_golden_output(model_dir: Path, value: float) -> None:
-    """Change case0's output and re-record its hash, as if the artifacts drifted from eager."""
+    """Change case0's reference (float64 when recorded, else eager) and re-record its hash and size."""
     manifest = manifest_of(model_dir)
-    rel = manifest["golden"]["cases"][0]["outputs"]["y"]
+    case = manifest["golden"]["cases"][0]
+    rel = case.get("reference", case["outputs"])["y"]
     array = np.load(model_dir / rel)
     array.flat[0] = value
     np.save(model_dir / rel, array)
     for entry in manifest["golden"]["files"]:
         if entry["path"] == rel:
             entry["sha256"] = hashlib.sha256((model_dir / rel).read_bytes()).hexdigest()
+            entry["bytes"] = (model_dir / rel).stat().st_size
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -51,17 +56,54 @@ def test_altered_golden_output_fails_jvm_parity(mlp_copy: Path) -> None:
     _rewrite_golden_output(mlp_copy, -1.0)  # sigmoid outputs lie in (0, 1)
     result = run_cli("jvm_harness", "verify", str(mlp_copy))
     assert result.returncode == 1
-    assert "mlp/onnx, mlp/torchscript differ from the golden outputs inside the JVM" in result.stderr
+    assert "differ from the reference inside the JVM" in result.stderr
+    assert "mlp/onnx" in result.stderr and "mlp/torchscript" in result.stderr
     for fmt, key in JVM_RUNTIMES.items():
         assert manifest_of(mlp_copy)["formats"][fmt]["verification"][key]["max_abs_err"] > 1.0
+
+
+def _refused(model_dir: Path, expected: str) -> None:
+    """The driver exits 2 with the Java check's one line, and records nothing."""
+    before = (model_dir / "manifest.json").read_bytes()
+    result = run_cli("jvm_harness", "verify", str(model_dir))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert (model_dir / "manifest.json").read_bytes() == before
 
 
 def test_altered_golden_file_is_refused_as_a_broken_contract(mlp_copy: Path) -> None:
     rel = manifest_of(mlp_copy)["golden"]["cases"][0]["outputs"]["y"]
     np.save(mlp_copy / rel, np.zeros((1, 1), np.float32))
-    result = run_cli("jvm_harness", "verify", str(mlp_copy))
-    assert result.returncode == 2
-    assert "is missing or altered: re-export the model" in result.stderr
+    _refused(mlp_copy, "is altered")
+
+
+def test_byte_appended_to_the_model_is_refused(mlp_copy: Path) -> None:
+    with open(mlp_copy / "torchscript" / "model.pt", "ab") as model:
+        model.write(b"\0")
+    _refused(mlp_copy, "torchscript/model.pt is altered")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("../outside/x.npy", "leads out of the model folder"), ("/etc/passwd", "is not a relative path"),
+     ("/dev/zero", "is not a relative path")],
+)
+def test_golden_paths_outside_the_model_folder_are_refused(mlp_copy: Path, path: str, expected: str) -> None:
+    (mlp_copy.parent / "outside").mkdir(exist_ok=True)
+    manifest = manifest_of(mlp_copy)
+    rel = manifest["golden"]["cases"][0]["outputs"]["y"]
+    shutil.copy(mlp_copy / rel, mlp_copy.parent / "outside" / "x.npy")
+    manifest["golden"]["cases"][0]["outputs"]["y"] = path
+    entry = next(entry for entry in manifest["golden"]["files"] if entry["path"] == rel)
+    entry["path"] = path
+    (mlp_copy / "manifest.json").write_text(json.dumps(manifest))
+    _refused(mlp_copy, expected)
+
+
+def test_truncated_manifest_is_one_line(mlp_copy: Path) -> None:
+    text = (mlp_copy / "manifest.json").read_text()
+    (mlp_copy / "manifest.json").write_text(text[: len(text) // 2])
+    _refused(mlp_copy, "is not valid JSON")
 
 
 def test_unbuilt_harness_says_what_to_run(mlp_dir: Path, tmp_path: Path) -> None:
@@ -74,3 +116,23 @@ def test_missing_jvm_says_what_to_install(mlp_dir: Path, tmp_path: Path) -> None
     result = run_cli("jvm_harness", "verify", str(mlp_dir), env={"JAVA_HOME": str(tmp_path / "no-jdk")})
     assert result.returncode == 2
     assert "no JVM found" in result.stderr and "JAVA_HOME" in result.stderr
+
+
+def test_onnx_deploy_bundle_carries_one_engine_and_a_jlink_runtime_that_self_checks(mlp_dir: Path, tmp_path: Path) -> None:
+    """docker/deploy-bundle.sh, as the per-format image runs it, without Docker."""
+    artifacts, bundle = tmp_path / "artifacts", tmp_path / "bundle"
+    merged = run_cli("exporters", "merge", str(mlp_dir.parent), "--format", "onnx", "--out", str(artifacts))
+    assert merged.returncode == 0, merged.stderr
+    built = subprocess.run([ROOT / "docker" / "deploy-bundle.sh", ROOT / "jvm_harness" / "target", artifacts, bundle, "onnx"],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    jars = sorted(p.relative_to(bundle / "harness").as_posix() for p in (bundle / "harness").rglob("*.jar"))
+    assert all(not jar.startswith("lib/") or jar.startswith(("lib/core/", "lib/onnxruntime/")) for jar in jars), jars
+    assert "jvm-harness-onnxruntime.jar" in jars and "jvm-harness-djl-pytorch.jar" not in jars
+    digest = hashlib.sha256((artifacts / "mlp" / "manifest.json").read_bytes()).hexdigest()
+    assert f"--manifest-sha256 {digest} /opt/harness/artifacts/mlp" in (bundle / "self-check").read_text()
+    classpath = f"{bundle}/harness/*:{bundle}/harness/lib/core/*:{bundle}/harness/lib/onnxruntime/*"
+    check = subprocess.run([bundle / "jre" / "bin" / "java", "-cp", classpath, "org.exportpipeline.harness.SelfCheck",
+                            "--manifest-sha256", digest, artifacts / "mlp"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "onnxruntime-java" in check.stdout and "djl-pytorch" not in check.stdout

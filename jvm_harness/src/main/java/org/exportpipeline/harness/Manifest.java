@@ -2,98 +2,203 @@ package org.exportpipeline.harness;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The Java reading of artifacts/MODEL/manifest.json (schema in docs/manifest.md). */
+/**
+ * The Java reading of artifacts/MODEL/manifest.json (schema in docs/manifest.md). Every file it
+ * hands out (golden tensors, format folders) has been checked by {@link ArtifactFiles} first.
+ */
 public final class Manifest {
-  public static final int SCHEMA_VERSION = 1;
+  public static final int SCHEMA_VERSION = 2;
   public static final String FILE = "manifest.json";
+  // A manifest of the zoo is a few KB; anything this large is not one.
+  private static final long MAX_BYTES = 16L << 20;
 
   private final Path modelDir;
   private final JsonObject json;
+  private final String sha256;
+  private final ArtifactFiles files;
 
-  private Manifest(Path modelDir, JsonObject json) {
+  private Manifest(Path modelDir, JsonObject json, String sha256) throws ContractException {
     this.modelDir = modelDir;
     this.json = json;
+    this.sha256 = sha256;
+    this.files = new ArtifactFiles(modelDir);
   }
 
-  public static Manifest read(Path modelDir) throws IOException {
+  /** Reads the manifest of a model folder; pinnedSha256 (or null) is the digest it must have. */
+  public static Manifest read(Path modelDir, String pinnedSha256) throws ContractException {
     Path file = modelDir.resolve(FILE);
-    if (!Files.isRegularFile(file)) {
-      throw new IOException(file + " not found: run `python -m exporters export MODEL` first");
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ContractException(file + " not found (or not a regular file): pass a folder written by `python -m exporters export MODEL`");
     }
-    JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-    int schema = json.get("schema_version").getAsInt();
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      bytes = in.readNBytes(Math.toIntExact(MAX_BYTES + 1));
+    } catch (IOException e) {
+      throw new ContractException(file + " could not be read (" + e.getMessage() + "): check its permissions");
+    }
+    if (bytes.length > MAX_BYTES) {
+      throw new ContractException(file + " is larger than " + (MAX_BYTES >> 20) + " MiB, so it is no manifest: re-export the model");
+    }
+    String digest = ArtifactFiles.hex(ArtifactFiles.sha256().digest(bytes));
+    if (pinnedSha256 != null && !pinnedSha256.equalsIgnoreCase(digest)) {
+      throw new ContractException(file + " has sha256 " + digest + ", not the pinned " + pinnedSha256
+          + ": the manifest was replaced; re-export or pin the new digest");
+    }
+    JsonObject json;
+    try {
+      json = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8)).getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw new ContractException(file + " is not valid JSON (" + SelfCheck.firstLine(e.getMessage()) + "): re-export the model");
+    }
+    Manifest manifest = new Manifest(modelDir, json, digest);
+    int schema = manifest.field("schema_version", () -> json.get("schema_version").getAsInt());
     if (schema != SCHEMA_VERSION) {
-      throw new IOException(file + " has schema " + schema + ", expected " + SCHEMA_VERSION + ": re-export");
+      throw new ContractException(file + " has schema " + schema + ", expected " + SCHEMA_VERSION + ": re-export with this version of the exporters");
     }
-    return new Manifest(modelDir, json);
+    return manifest;
   }
 
-  public String model() {
-    return json.get("model").getAsString();
+  public Path modelDir() {
+    return modelDir;
   }
 
-  public List<String> inputNames() {
+  /** sha256 of the manifest's bytes as read: what `SelfCheck --manifest-sha256` pins. */
+  public String sha256() {
+    return sha256;
+  }
+
+  public String model() throws ContractException {
+    return field("model", () -> json.get("model").getAsString());
+  }
+
+  public List<String> inputNames() throws ContractException {
     return names("inputs");
   }
 
-  public List<String> outputNames() {
+  public List<String> outputNames() throws ContractException {
     return names("outputs");
   }
 
-  private List<String> names(String section) {
-    List<String> names = new ArrayList<>();
-    json.getAsJsonArray(section).forEach(io -> names.add(io.getAsJsonObject().get("name").getAsString()));
-    return names;
+  private List<String> names(String section) throws ContractException {
+    return field(section, () -> {
+      List<String> names = new ArrayList<>();
+      json.getAsJsonArray(section).forEach(io -> names.add(io.getAsJsonObject().get("name").getAsString()));
+      return names;
+    });
   }
 
   /** True when the format was exported successfully. */
-  public boolean exported(String format) {
-    JsonObject entry = json.getAsJsonObject("formats").getAsJsonObject(format);
-    return entry != null && "ok".equals(entry.get("status").getAsString());
+  public boolean exported(String format) throws ContractException {
+    return field("formats." + format + ".status", () -> {
+      JsonObject entry = json.getAsJsonObject("formats").getAsJsonObject(format);
+      return entry != null && "ok".equals(entry.get("status").getAsString());
+    });
   }
 
   public Path formatDir(String format) {
     return modelDir.resolve(format);
   }
 
-  public double atol(String format) {
-    return tolerance(format).get("atol").getAsDouble();
+  /** Checks every file of the format against the manifest: call before a runtime opens the folder. */
+  public void verifyFormat(String format) throws ContractException {
+    String where = "formats." + format + ".files";
+    Iterable<JsonElement> listed = field(where, () -> json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonArray("files"));
+    Map<String, ArtifactFiles.Entry> entries = ArtifactFiles.entries(listed, where);
+    if (entries.isEmpty()) {
+      throw new ContractException("manifest.json: " + where + " is empty, so nothing can be checked: re-export the model");
+    }
+    for (ArtifactFiles.Entry entry : entries.values()) {
+      if (!entry.path().startsWith(format + "/")) {
+        throw new ContractException("manifest.json: " + where + " lists " + entry.path() + ", outside the " + format + "/ folder: re-export the model");
+      }
+      files.verify(entry);
+    }
   }
 
-  public double rtol(String format) {
-    return tolerance(format).get("rtol").getAsDouble();
-  }
+  /** A golden case: named inputs, the eager outputs, and the tensors parity is judged against. */
+  public record GoldenCase(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, Map<String, Tensor> reference) {}
 
-  private JsonObject tolerance(String format) {
-    return json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonObject("tolerance");
-  }
-
-  /** A golden case: named inputs and the eager outputs they produced. */
-  public record GoldenCase(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {}
-
-  public List<GoldenCase> goldenCases() throws IOException {
+  /** Every golden case, each file checked (path, size, sha256) before it is parsed. */
+  public List<GoldenCase> goldenCases() throws ContractException {
+    Map<String, ArtifactFiles.Entry> entries = ArtifactFiles.entries(
+        field("golden.files", () -> json.getAsJsonObject("golden").getAsJsonArray("files")), "golden.files");
+    List<JsonObject> listed = field("golden.cases", () -> {
+      List<JsonObject> cases = new ArrayList<>();
+      json.getAsJsonObject("golden").getAsJsonArray("cases").forEach(c -> cases.add(c.getAsJsonObject()));
+      return cases;
+    });
+    if (listed.isEmpty()) {
+      throw new ContractException("manifest.json: golden.cases is empty: re-export the model");
+    }
     List<GoldenCase> cases = new ArrayList<>();
-    for (JsonElement element : json.getAsJsonObject("golden").getAsJsonArray("cases")) {
-      JsonObject entry = element.getAsJsonObject();
-      cases.add(new GoldenCase(entry.get("name").getAsString(), tensors(entry, "inputs"), tensors(entry, "outputs")));
+    for (JsonObject entry : listed) {
+      String name = field("golden.cases[].name", () -> entry.get("name").getAsString());
+      Map<String, Tensor> outputs = tensors(entry, "outputs", name, entries);
+      Map<String, Tensor> reference = entry.has("reference") ? tensors(entry, "reference", name, entries) : outputs;
+      cases.add(new GoldenCase(name, tensors(entry, "inputs", name, entries), outputs, reference));
+    }
+    for (String output : outputNames()) {
+      for (GoldenCase goldenCase : cases) {
+        if (!goldenCase.reference().containsKey(output)) {
+          throw new ContractException("manifest.json: golden case " + goldenCase.name() + " has no reference for output " + output + ": re-export the model");
+        }
+      }
     }
     return cases;
   }
 
-  private Map<String, Tensor> tensors(JsonObject goldenCase, String role) throws IOException {
+  private Map<String, Tensor> tensors(JsonObject goldenCase, String role, String caseName, Map<String, ArtifactFiles.Entry> entries)
+      throws ContractException {
+    String where = "golden case " + caseName + " " + role;
+    Map<String, String> paths = field(where, () -> {
+      Map<String, String> named = new LinkedHashMap<>();
+      goldenCase.getAsJsonObject(role).entrySet().forEach(e -> named.put(e.getKey(), e.getValue().getAsString()));
+      return named;
+    });
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonElement> file : goldenCase.getAsJsonObject(role).entrySet()) {
-      tensors.put(file.getKey(), Npy.read(modelDir.resolve(file.getValue().getAsString()), file.getKey()));
+    for (Map.Entry<String, String> path : paths.entrySet()) {
+      ArtifactFiles.Entry entry = entries.get(path.getValue());
+      if (entry == null) {
+        throw new ContractException("manifest.json: " + where + " names " + path.getValue() + ", which golden.files does not list: re-export the model");
+      }
+      tensors.put(path.getKey(), Npy.parse(files.read(entry), modelDir + "/" + entry.path(), path.getKey()));
     }
     return tensors;
+  }
+
+  /** The parity rule of every output: the manifest's top-level "parity" section. */
+  public Parity.Spec parity() throws ContractException {
+    JsonObject section = field("parity", () -> json.getAsJsonObject("parity"));
+    if (section == null) {
+      throw new ContractException("manifest.json: parity is missing: re-export the model");
+    }
+    return Parity.Spec.fromJson(section, outputNames());
+  }
+
+  /** A JSON accessor whose missing or mistyped field becomes one line naming the field. */
+  private <T> T field(String name, JsonGetter<T> getter) throws ContractException {
+    try {
+      return getter.get();
+    } catch (RuntimeException e) {
+      throw new ContractException(modelDir.resolve(FILE) + ": field " + name + " is missing or malformed: re-export the model");
+    }
+  }
+
+  @FunctionalInterface
+  private interface JsonGetter<T> {
+    T get();
   }
 }

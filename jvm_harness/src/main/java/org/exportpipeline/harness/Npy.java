@@ -1,11 +1,9 @@
 package org.exportpipeline.harness;
 
-import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,12 +22,23 @@ public final class Npy {
 
   private Npy() {}
 
-  public static Tensor read(Path path, String name) throws IOException {
-    ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Parses a whole .npy file already read (and checked) by {@link ArtifactFiles#read}: this class
+   * never opens files, so nothing reaches it unbounded.
+   */
+  public static Tensor parse(byte[] bytes, String source, String name) throws ContractException {
+    try {
+      return parse(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN), source, name);
+    } catch (BufferUnderflowException | IllegalArgumentException | ArithmeticException | NegativeArraySizeException e) {
+      throw new ContractException(source + " is not a valid .npy file (" + e.getMessage() + "): re-export the model");
+    }
+  }
+
+  private static Tensor parse(ByteBuffer file, String path, String name) throws ContractException {
     byte[] magic = new byte[MAGIC.length];
     file.get(magic);
     if (!Arrays.equals(magic, MAGIC)) {
-      throw new IOException(path + " is not a .npy file");
+      throw new ContractException(path + " is not a .npy file: re-export the model");
     }
     int major = file.get();
     file.get(); // minor version
@@ -40,10 +49,10 @@ public final class Npy {
 
     Matcher descr = find(DESCR, header, path);
     if (descr.group(1).equals(">")) {
-      throw new IOException(path + ": big-endian arrays are not supported");
+      throw new ContractException(path + ": big-endian arrays are not supported: save golden arrays little-endian");
     }
     if (find(FORTRAN, header, path).group(1).equals("True")) {
-      throw new IOException(path + ": Fortran-order arrays are not supported");
+      throw new ContractException(path + ": Fortran-order arrays are not supported: save golden arrays in C order");
     }
     String dims = find(SHAPE, header, path).group(1).trim();
     long[] shape = dims.isEmpty()
@@ -55,21 +64,21 @@ public final class Npy {
     return new Tensor(name, dtype(descr.group(2), path), shape, data);
   }
 
-  private static Tensor.DType dtype(String code, Path path) throws IOException {
+  private static Tensor.DType dtype(String code, String path) throws ContractException {
     return switch (code) {
       case "f4" -> Tensor.DType.FLOAT32;
       case "f8" -> Tensor.DType.FLOAT64;
       case "i4" -> Tensor.DType.INT32;
       case "i8" -> Tensor.DType.INT64;
       case "b1" -> Tensor.DType.BOOL;
-      default -> throw new IOException(path + ": unsupported dtype " + code);
+      default -> throw new ContractException(path + ": unsupported dtype " + code + ": use float32, float64, int32, int64 or bool");
     };
   }
 
-  private static Matcher find(Pattern pattern, String header, Path path) throws IOException {
+  private static Matcher find(Pattern pattern, String header, String path) throws ContractException {
     Matcher matcher = pattern.matcher(header);
     if (!matcher.find()) {
-      throw new IOException(path + ": malformed .npy header " + header.trim());
+      throw new ContractException(path + ": malformed .npy header " + header.trim() + ": re-export the model");
     }
     return matcher;
   }

@@ -1,54 +1,155 @@
 package org.exportpipeline.harness;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The contract's parity rule, |actual - golden| <= atol + rtol * |golden| elementwise, tracking the
- * worst absolute and relative error over every output of every case (as exporters/contract.py does).
+ * The contract's parity rule, one per output, judged against each case's reference tensor (float64
+ * outputs of the model when recorded, else eager fp32) in double precision. Keeps the same figures
+ * as the Python side: worst error, worst eager error and worst ratio of error to allowance.
  */
 public final class Parity {
-  private final double atol;
-  private final double rtol;
-  private double maxAbsErr;
-  private double maxRelErr;
+
+  /** How one output is judged. */
+  public sealed interface Rule permits EagerBound, Fixed, Exact {}
+
+  /** err <= max(factor * eager_err, floor_ulps * eps * scale) per case, with eager_err and scale per case. */
+  public record EagerBound(double factor, double floorUlps, double eps, Map<String, CaseBound> cases) implements Rule {}
+
+  public record CaseBound(double eagerErr, double scale) {}
+
+  /** |actual - ref| <= atol + rtol * |ref| elementwise. */
+  public record Fixed(double atol, double rtol) implements Rule {}
+
+  /** actual == ref elementwise (integer and bool outputs). */
+  public record Exact() implements Rule {}
+
+  /** The rules of every output, in the manifest's output order. */
+  public record Spec(Map<String, Rule> rules) {
+
+    static Spec fromJson(JsonObject parity, List<String> outputs) throws ContractException {
+      Map<String, Rule> rules = new LinkedHashMap<>();
+      for (String name : outputs) {
+        String where = "parity.outputs." + name;
+        try {
+          rules.put(name, rule(parity.getAsJsonObject("outputs").getAsJsonObject(name)));
+        } catch (RuntimeException e) {
+          throw new ContractException("manifest.json: " + where + " is missing or not a known rule (eager_bound, fixed, exact): re-export the model");
+        }
+      }
+      return new Spec(rules);
+    }
+
+    private static Rule rule(JsonObject json) {
+      String rule = json.get("rule").getAsString();
+      return switch (rule) {
+        case "eager_bound" -> {
+          Map<String, CaseBound> cases = new LinkedHashMap<>();
+          for (Map.Entry<String, JsonElement> c : json.getAsJsonObject("cases").entrySet()) {
+            JsonObject bound = c.getValue().getAsJsonObject();
+            cases.put(c.getKey(), new CaseBound(bound.get("eager_err").getAsDouble(), bound.get("scale").getAsDouble()));
+          }
+          yield new EagerBound(json.get("factor").getAsDouble(), json.get("floor_ulps").getAsDouble(), json.get("eps").getAsDouble(), cases);
+        }
+        case "fixed" -> new Fixed(json.get("atol").getAsDouble(), json.get("rtol").getAsDouble());
+        case "exact" -> new Exact();
+        default -> throw new IllegalArgumentException(rule);
+      };
+    }
+  }
+
+  /** Worst figures of one output over the cases seen. */
+  public static final class OutputStats {
+    private double maxAbsErr;
+    private double eagerAbsErr;
+    private double worstRatio;
+
+    public double maxAbsErr() {
+      return maxAbsErr;
+    }
+
+    public double eagerAbsErr() {
+      return eagerAbsErr;
+    }
+
+    public double worstRatio() {
+      return worstRatio;
+    }
+  }
+
+  private final Spec spec;
+  private final Map<String, OutputStats> outputs = new LinkedHashMap<>();
   private boolean passed = true;
   private int cases;
   private String error;
 
-  public Parity(double atol, double rtol) {
-    this.atol = atol;
-    this.rtol = rtol;
+  public Parity(Spec spec) {
+    this.spec = spec;
+    spec.rules().keySet().forEach(name -> outputs.put(name, new OutputStats()));
   }
 
-  public void add(Map<String, Tensor> actual, Map<String, Tensor> expected) {
+  /** Judges one case's outputs against its reference tensors. */
+  public void add(String caseName, Map<String, Tensor> actual, Map<String, Tensor> reference) {
     cases++;
-    for (Tensor want : expected.values()) {
-      Tensor got = actual.get(want.name());
+    for (Map.Entry<String, Rule> entry : spec.rules().entrySet()) {
+      String name = entry.getKey();
+      Tensor got = actual.get(name);
+      Tensor want = reference.get(name);
       if (got == null) {
-        fail("output " + want.name() + " is missing");
+        fail("output " + name + " is missing");
+      } else if (want == null) {
+        fail("case " + caseName + " has no reference for output " + name);
       } else if (!Arrays.equals(got.shape(), want.shape())) {
-        fail("output " + want.name() + ": shape " + Arrays.toString(got.shape()) + " != golden " + Arrays.toString(want.shape()));
+        fail("output " + name + ": shape " + Arrays.toString(got.shape()) + " != reference " + Arrays.toString(want.shape()));
       } else {
-        compare(got, want);
+        compare(caseName, got, want, entry.getValue(), outputs.get(name));
       }
     }
   }
 
-  private void compare(Tensor got, Tensor want) {
+  private void compare(String caseName, Tensor got, Tensor want, Rule rule, OutputStats stats) {
+    double err = 0;
+    double ratio = 0;
     for (long i = 0; i < want.elementCount(); i++) {
-      double expected = want.get(i);
-      double diff = Math.abs(got.get(i) - expected);
+      double ref = want.get(i);
+      double diff = Math.abs(got.get(i) - ref);
       if (!Double.isFinite(diff)) {
-        fail("output " + want.name() + ": NaN or inf in the difference to golden");
+        fail("output " + want.name() + ": NaN or inf in the difference to the reference (case " + caseName + ")");
         return;
       }
-      maxAbsErr = Math.max(maxAbsErr, diff);
-      maxRelErr = Math.max(maxRelErr, diff / Math.max(Math.abs(expected), 1e-12));
-      if (diff > atol + rtol * Math.abs(expected)) {
-        passed = false;
+      err = Math.max(err, diff);
+      if (rule instanceof Fixed fixed) {
+        double allowed = fixed.atol() + fixed.rtol() * Math.abs(ref);
+        ratio = Math.max(ratio, ratio(diff, allowed));
       }
     }
+    if (rule instanceof EagerBound bound) {
+      CaseBound caseBound = bound.cases().get(caseName);
+      if (caseBound == null) {
+        fail("parity rule of output " + want.name() + " has no eager error for case " + caseName);
+        return;
+      }
+      stats.eagerAbsErr = Math.max(stats.eagerAbsErr, caseBound.eagerErr());
+      double allowed = Math.max(bound.factor() * caseBound.eagerErr(), bound.floorUlps() * bound.eps() * caseBound.scale());
+      ratio = ratio(err, allowed);
+    } else if (rule instanceof Exact) {
+      ratio = ratio(err, 0);
+    }
+    stats.maxAbsErr = Math.max(stats.maxAbsErr, err);
+    stats.worstRatio = Math.max(stats.worstRatio, ratio);
+    passed &= ratio <= 1; // as the Python side decides, so both sides give the same verdict
+  }
+
+  /** err / allowed, with 0 for no error and +inf for any error where nothing is allowed. */
+  private static double ratio(double err, double allowed) {
+    if (err == 0) {
+      return 0;
+    }
+    return allowed == 0 ? Double.POSITIVE_INFINITY : err / allowed;
   }
 
   public void fail(String reason) {
@@ -62,26 +163,57 @@ public final class Parity {
     return passed;
   }
 
-  public double maxAbsErr() {
-    return maxAbsErr;
-  }
-
-  public double maxRelErr() {
-    return maxRelErr;
-  }
-
   public int cases() {
     return cases;
   }
 
-  /** The first structural problem (shape, NaN, runtime error), or null. */
+  public double maxAbsErr() {
+    return outputs.values().stream().mapToDouble(OutputStats::maxAbsErr).max().orElse(0);
+  }
+
+  public double eagerAbsErr() {
+    return outputs.values().stream().mapToDouble(OutputStats::eagerAbsErr).max().orElse(0);
+  }
+
+  public double worstRatio() {
+    return outputs.values().stream().mapToDouble(OutputStats::worstRatio).max().orElse(0);
+  }
+
+  public Map<String, OutputStats> outputs() {
+    return outputs;
+  }
+
+  /** The first structural problem (missing output, shape, NaN, runtime error), or null. */
   public String error() {
     return error;
   }
 
+  /** The result keys the Python side writes too: passed, cases, max_abs_err, eager_abs_err, worst_ratio, outputs, error. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    json.addProperty("passed", passed);
+    json.addProperty("cases", cases);
+    json.addProperty("max_abs_err", maxAbsErr());
+    json.addProperty("eager_abs_err", eagerAbsErr());
+    json.addProperty("worst_ratio", worstRatio());
+    JsonObject perOutput = new JsonObject();
+    outputs.forEach((name, stats) -> {
+      JsonObject one = new JsonObject();
+      one.addProperty("max_abs_err", stats.maxAbsErr);
+      one.addProperty("eager_abs_err", stats.eagerAbsErr);
+      one.addProperty("worst_ratio", stats.worstRatio);
+      perOutput.add(name, one);
+    });
+    json.add("outputs", perOutput);
+    if (error != null) {
+      json.addProperty("error", error);
+    }
+    return json;
+  }
+
   @Override
   public String toString() {
-    return String.format("%s max abs %.1e max rel %.1e over %d case(s)%s",
-        passed ? "pass" : "FAIL", maxAbsErr, maxRelErr, cases, error == null ? "" : ": " + error);
+    return String.format("%s max abs %.1e (eager %.1e) worst ratio %.2g over %d case(s)%s",
+        passed ? "pass" : "FAIL", maxAbsErr(), eagerAbsErr(), worstRatio(), cases, error == null ? "" : ": " + error);
   }
 }

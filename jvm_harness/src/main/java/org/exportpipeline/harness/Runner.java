@@ -3,7 +3,12 @@ package org.exportpipeline.harness;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** One JVM runtime binding: open a format's artifact, run named tensors, close. */
+/**
+ * One JVM runtime binding: open a format's artifact, run named tensors, close. Implementations are
+ * found with {@link java.util.ServiceLoader} (META-INF/services/org.exportpipeline.harness.Runner in
+ * each engine's jar); their constructors must not load native code, since every runner on the
+ * classpath is instantiated to learn its engine.
+ */
 public interface Runner extends AutoCloseable {
 
   /** The format folder this runner loads (a key of the manifest's "formats"). */
@@ -11,6 +16,14 @@ public interface Runner extends AutoCloseable {
 
   /** Short runtime name recorded in the manifest, e.g. "onnxruntime-java". */
   String runtime();
+
+  /**
+   * The native engine behind the binding. Runners of one engine share a JVM; engines whose natives
+   * clash (two libtorch builds) run in separate JVM processes. Defaults to the runtime name.
+   */
+  default String engine() {
+    return runtime();
+  }
 
   /** Version of the native runtime behind the binding. */
   String version();

@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ParityTest {
-  private static Tensor floats(float... values) {
+  static Tensor floats(float... values) {
     ByteBuffer data = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
     for (float value : values) {
       data.putFloat(value);
@@ -18,32 +18,111 @@ class ParityTest {
     return new Tensor("y", Tensor.DType.FLOAT32, new long[] {values.length}, data.flip());
   }
 
+  static Tensor doubles(double... values) {
+    ByteBuffer data = ByteBuffer.allocateDirect(values.length * 8).order(ByteOrder.nativeOrder());
+    for (double value : values) {
+      data.putDouble(value);
+    }
+    return new Tensor("y", Tensor.DType.FLOAT64, new long[] {values.length}, data.flip());
+  }
+
+  private static Parity parity(Parity.Rule rule) {
+    return new Parity(new Parity.Spec(Map.of("y", rule)));
+  }
+
   @Test
-  void withinAtolPlusRtolPasses() {
-    Parity parity = new Parity(1e-5, 1e-5);
-    parity.add(Map.of("y", floats(1.000015f, 0f)), Map.of("y", floats(1f, 0f)));
+  void fixedIsElementwiseAtolPlusRtol() {
+    Parity parity = parity(new Parity.Fixed(1e-5, 1e-5));
+    parity.add("c0", Map.of("y", floats(1.000015f, 0f)), Map.of("y", floats(1f, 0f)));
     assertTrue(parity.passed(), parity.toString());
     assertEquals(1.5e-5, parity.maxAbsErr(), 1e-7);
+    assertEquals(1.5e-5 / 2e-5, parity.worstRatio(), 1e-2);
+
+    Parity beyond = parity(new Parity.Fixed(1e-5, 1e-5));
+    beyond.add("c0", Map.of("y", floats(1.0001f)), Map.of("y", floats(1f)));
+    assertFalse(beyond.passed());
+    assertTrue(beyond.worstRatio() > 4, beyond.toString());
+    assertEquals(0, beyond.eagerAbsErr());
   }
 
   @Test
-  void beyondToleranceFailsAndReportsTheError() {
-    Parity parity = new Parity(1e-5, 1e-5);
-    parity.add(Map.of("y", floats(1.0001f)), Map.of("y", floats(1f)));
-    assertFalse(parity.passed());
-    assertEquals(1e-4, parity.maxRelErr(), 1e-6);
+  void eagerBoundAllowsAFactorOfEagerErrorWithAnUlpFloor() {
+    float eps = Math.ulp(1f);
+    Map<String, Parity.CaseBound> cases = Map.of("c0", new Parity.CaseBound(4e-5, 1.0), "c1", new Parity.CaseBound(0, 2.0));
+    Parity.Rule rule = new Parity.EagerBound(2, 8, eps, cases);
+
+    Parity parity = parity(rule);
+    parity.add("c0", Map.of("y", floats(1f)), Map.of("y", doubles(1 + 7e-5))); // allowed 8e-5
+    parity.add("c1", Map.of("y", floats(2f)), Map.of("y", doubles(2 + 10 * eps))); // allowed 16 eps (floor)
+    assertTrue(parity.passed(), parity.toString());
+    assertEquals(4e-5, parity.eagerAbsErr(), 0);
+    assertEquals(7e-5, parity.maxAbsErr(), 1e-12);
+    assertEquals(7e-5 / 8e-5, parity.worstRatio(), 1e-9);
+
+    Parity beyond = parity(rule);
+    beyond.add("c1", Map.of("y", floats(2f)), Map.of("y", doubles(2 + 20 * eps)));
+    assertFalse(beyond.passed(), beyond.toString());
+    assertEquals(20.0 / 16, beyond.worstRatio(), 1e-9);
   }
 
   @Test
-  void shapeMismatchAndNanFail() {
-    Parity shapes = new Parity(1e-5, 1e-5);
-    shapes.add(Map.of("y", floats(1f, 2f)), Map.of("y", floats(1f)));
+  void nothingAllowedGivesInfiniteRatioOnlyWhenThereIsAnError() {
+    Parity.Rule zero = new Parity.EagerBound(2, 8, 1e-7, Map.of("c0", new Parity.CaseBound(0, 0)));
+    Parity same = parity(zero);
+    same.add("c0", Map.of("y", floats(0f)), Map.of("y", doubles(0)));
+    assertTrue(same.passed());
+    assertEquals(0, same.worstRatio());
+
+    Parity off = parity(zero);
+    off.add("c0", Map.of("y", floats(1e-30f)), Map.of("y", doubles(0)));
+    assertFalse(off.passed());
+    assertEquals(Double.POSITIVE_INFINITY, off.worstRatio());
+  }
+
+  @Test
+  void exactIsEquality() {
+    Parity equal = parity(new Parity.Exact());
+    equal.add("c0", Map.of("y", floats(3f, 4f)), Map.of("y", floats(3f, 4f)));
+    assertTrue(equal.passed());
+    Parity off = parity(new Parity.Exact());
+    off.add("c0", Map.of("y", floats(3f, 5f)), Map.of("y", floats(3f, 4f)));
+    assertFalse(off.passed());
+    assertEquals(Double.POSITIVE_INFINITY, off.worstRatio());
+  }
+
+  @Test
+  void missingOutputShapeMismatchNanAndUnknownCaseFailWithAnError() {
+    Parity shapes = parity(new Parity.Fixed(1e-5, 1e-5));
+    shapes.add("c0", Map.of("y", floats(1f, 2f)), Map.of("y", floats(1f)));
     assertFalse(shapes.passed());
     assertTrue(shapes.error().contains("shape"), shapes.error());
 
-    Parity nan = new Parity(1e-5, 1e-5);
-    nan.add(Map.of("y", floats(Float.NaN)), Map.of("y", floats(1f)));
+    Parity nan = parity(new Parity.Fixed(1e-5, 1e-5));
+    nan.add("c0", Map.of("y", floats(Float.NaN)), Map.of("y", floats(1f)));
     assertFalse(nan.passed());
+    assertTrue(nan.error().contains("NaN"), nan.error());
+
+    Parity missing = parity(new Parity.Fixed(1e-5, 1e-5));
+    missing.add("c0", Map.of(), Map.of("y", floats(1f)));
+    assertFalse(missing.passed());
+    assertTrue(missing.error().contains("missing"), missing.error());
+
+    Parity unknown = parity(new Parity.EagerBound(2, 8, 1e-7, Map.of()));
+    unknown.add("c9", Map.of("y", floats(1f)), Map.of("y", floats(1f)));
+    assertFalse(unknown.passed());
+    assertTrue(unknown.error().contains("c9"), unknown.error());
+  }
+
+  @Test
+  void resultCarriesThePythonSidesKeysPerOutput() {
+    Parity parity = parity(new Parity.Fixed(1e-5, 1e-5));
+    parity.add("c0", Map.of("y", floats(1f)), Map.of("y", floats(1f)));
+    var json = parity.toJson();
+    for (String key : new String[] {"passed", "cases", "max_abs_err", "eager_abs_err", "worst_ratio"}) {
+      assertTrue(json.has(key), key);
+    }
+    assertTrue(json.getAsJsonObject("outputs").getAsJsonObject("y").has("worst_ratio"));
+    assertFalse(json.has("error"));
   }
 
   @Test

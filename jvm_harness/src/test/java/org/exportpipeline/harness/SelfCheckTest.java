@@ -2,72 +2,180 @@ package org.exportpipeline.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Parity of real exported artifacts from pure Java: the pattern a JVM service can copy into its CI.
- * Reads the folder given by -Dartifacts (make test-java exports mlp there first).
+ * Parity and integrity of real exported artifacts from pure Java, through real runtimes: the
+ * pattern a JVM service can copy into its CI. Reads the folders given by -Dartifacts (make
+ * test-java exports mlp and cnn there first) and tampers with copies of them.
  */
 class SelfCheckTest {
   private static final Path ARTIFACTS = Path.of(System.getProperty("artifacts", "../artifacts"));
 
-  private static Path mlp() {
-    Path dir = ARTIFACTS.resolve("mlp");
+  @TempDir Path tmp;
+
+  private static Path exported(String model) {
+    Path dir = ARTIFACTS.resolve(model);
     assertTrue(Files.isRegularFile(dir.resolve(Manifest.FILE)),
-        "no exported mlp under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
+        "no exported " + model + " under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
     return dir;
   }
 
+  private Path copy(String model) throws IOException {
+    Path copy = tmp.resolve(model);
+    Folders.copyTree(exported(model), copy);
+    return copy;
+  }
+
+  private static List<SelfCheck.Result> check(Path dir) throws ContractException {
+    return SelfCheck.check(new SelfCheck.Target(dir, null), null);
+  }
+
   @Test
-  void onnxAndTorchScriptMatchGoldenOutputs() throws Exception {
-    List<SelfCheck.Result> results = SelfCheck.check(mlp());
-    Set<String> runtimes = results.stream().map(SelfCheck.Result::runtime).collect(Collectors.toSet());
-    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), runtimes);
+  void runnersAreFoundWithServiceLoaderOneEngineEach() {
+    Set<String> engines = SelfCheck.runners(null).stream().map(r -> r.format() + ":" + r.engine()).collect(Collectors.toSet());
+    assertEquals(Set.of("onnx:onnxruntime", "torchscript:djl-pytorch"), engines);
+    assertEquals(1, SelfCheck.runners("onnxruntime").size());
+  }
+
+  @Test
+  void onnxAndTorchScriptMatchTheReference() throws Exception {
+    List<SelfCheck.Result> results = check(exported("mlp"));
+    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), results.stream().map(SelfCheck.Result::runtime).collect(Collectors.toSet()));
     for (SelfCheck.Result result : results) {
-      assertTrue(result.parity().passed(), result.toString());
-      assertTrue(result.parity().cases() >= 2, "expected at least two golden cases: " + result);
-      assertTrue(result.parity().maxAbsErr() <= 1e-5, result.toString());
+      JsonObject v = result.verification();
+      assertTrue(result.passed(), result.toString());
+      assertTrue(v.get("cases").getAsInt() >= 2, result.toString());
+      assertTrue(v.get("worst_ratio").getAsDouble() <= 1, result.toString());
+      assertTrue(v.get("load_ms").getAsDouble() > 0 && v.get("first_run_ms").getAsDouble() > 0, result.toString());
+      assertEquals("jvm", v.get("side").getAsString());
     }
   }
 
   @Test
-  void alteredGoldenOutputFailsParity(@TempDir Path tmp) throws Exception {
-    Path copy = tmp.resolve("mlp");
-    copyTree(mlp(), copy);
-    Manifest manifest = Manifest.read(copy);
-    String output = manifest.outputNames().get(0);
-    Path golden = copy.resolve("golden/case0/outputs/" + output + ".npy");
-    try (RandomAccessFile file = new RandomAccessFile(golden.toFile(), "rw")) {
-      file.seek(file.length() - 4); // the last float32, a sigmoid output in (0, 1)
-      file.write(new byte[] {0, 0, (byte) 0x80, (byte) 0xbf}); // -1.0f, little-endian
+  void alteredGoldenOutputWithHonestHashesFailsParity() throws Exception {
+    Path copy = copy("mlp");
+    JsonObject golden = Folders.manifest(copy).getAsJsonObject("golden");
+    JsonObject case0 = golden.getAsJsonArray("cases").get(0).getAsJsonObject();
+    String role = case0.has("reference") ? "reference" : "outputs";
+    String rel = case0.getAsJsonObject(role).entrySet().iterator().next().getValue().getAsString();
+    try (RandomAccessFile file = new RandomAccessFile(copy.resolve(rel).toFile(), "rw")) {
+      long width = role.equals("reference") ? 8 : 4;
+      file.seek(file.length() - width); // the last element, a sigmoid output in (0, 1)
+      file.write(role.equals("reference") ? new byte[] {0, 0, 0, 0, 0, 0, (byte) 0xf0, (byte) 0xbf} : new byte[] {0, 0, (byte) 0x80, (byte) 0xbf});
     }
-    for (SelfCheck.Result result : SelfCheck.check(copy)) {
-      assertFalse(result.parity().passed(), "tampered golden output still passed: " + result);
-      assertTrue(result.parity().maxAbsErr() > 0.1, result.toString());
+    Folders.editManifest(copy, json -> Folders.rehashGolden(copy, json));
+    for (SelfCheck.Result result : check(copy)) {
+      assertFalse(result.passed(), "altered reference still passed: " + result);
+      assertTrue(result.verification().get("max_abs_err").getAsDouble() > 1, result.toString());
     }
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> paths = Files.walk(from)) {
-      for (Path path : (Iterable<Path>) paths::iterator) {
-        Path target = to.resolve(from.relativize(path).toString());
-        if (Files.isDirectory(path)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(path, target);
+  @Test
+  void byteAppendedToTheModelIsRefused() throws Exception {
+    Path copy = copy("mlp");
+    Files.write(copy.resolve("torchscript/model.pt"), new byte[] {0}, StandardOpenOption.APPEND);
+    String message = assertThrows(ContractException.class, () -> check(copy)).getMessage();
+    assertTrue(message.contains("torchscript/model.pt is altered"), message);
+  }
+
+  @Test
+  void modelAndGoldenSwappedForAnotherModelsAreRefused() throws Exception {
+    Path mlp = copy("mlp");
+    Path cnn = exported("cnn");
+    Files.copy(cnn.resolve("torchscript/model.pt"), mlp.resolve("torchscript/model.pt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Folders.copyTree(cnn.resolve("golden"), tmp.resolve("cnn-golden"));
+    try (var files = Files.walk(tmp.resolve("cnn-golden"))) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path target = mlp.resolve("golden").resolve(tmp.resolve("cnn-golden").relativize(file).toString());
+        if (Files.isRegularFile(file) && Files.exists(target)) {
+          Files.copy(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
       }
     }
+    String message = assertThrows(ContractException.class, () -> check(mlp)).getMessage();
+    assertTrue(message.contains("is altered"), message);
+  }
+
+  @Test
+  void aWholeFolderSwappedWithItsManifestIsCaughtByThePin() throws Exception {
+    String mlpDigest = Folders.sha256(Files.readAllBytes(exported("mlp").resolve(Manifest.FILE)));
+    Path swapped = copy("cnn"); // another model's consistent folder where mlp's should be
+    String message = assertThrows(ContractException.class,
+        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), null)).getMessage();
+    assertTrue(message.contains("not the pinned " + mlpDigest), message);
+  }
+
+  // main() in a child JVM, as a deployment image runs it: exit codes and one-line messages.
+  private record Run(int code, String stdout, String stderr) {}
+
+  private static Run selfCheck(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), SelfCheck.class.getName()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).start();
+    byte[] stdout = process.getInputStream().readAllBytes();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Run(process.waitFor(), new String(stdout, StandardCharsets.UTF_8), stderr);
+  }
+
+  @Test
+  void mainRunsOneJvmPerEngineAndPinsTheManifest() throws Exception {
+    Path mlp = exported("mlp");
+    String digest = Folders.sha256(Files.readAllBytes(mlp.resolve(Manifest.FILE)));
+    Run run = selfCheck("--json", "--manifest-sha256", digest, mlp.toString());
+    assertEquals(0, run.code(), run.stderr());
+    var results = JsonParser.parseString(run.stdout()).getAsJsonArray();
+    assertEquals(2, results.size(), run.stdout());
+    Set<String> runtimes = new java.util.HashSet<>();
+    results.forEach(r -> runtimes.add(r.getAsJsonObject().get("runtime").getAsString()));
+    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), runtimes);
+  }
+
+  @Test
+  void mainRefusesBadInputWithOneLineAndExitTwo() throws Exception {
+    Path mlp = copy("mlp");
+    Files.write(mlp.resolve("torchscript/model.pt"), new byte[] {0}, StandardOpenOption.APPEND);
+    assertOneLineRefusal(selfCheck(mlp.toString()), "torchscript/model.pt is altered");
+
+    Path truncated = copy("cnn");
+    byte[] bytes = Files.readAllBytes(truncated.resolve(Manifest.FILE));
+    Files.write(truncated.resolve(Manifest.FILE), java.util.Arrays.copyOf(bytes, bytes.length - 10));
+    assertOneLineRefusal(selfCheck(truncated.toString()), "is not valid JSON");
+
+    assertOneLineRefusal(selfCheck("--manifest-sha256", "0".repeat(64), exported("mlp").toString()), "not the pinned");
+    assertOneLineRefusal(selfCheck("--manifest-sha256", "abc", exported("mlp").toString()), "is not a sha256");
+    assertOneLineRefusal(selfCheck(tmp.resolve("nothing").toString()), "not found");
+    assertOneLineRefusal(selfCheck(), "usage");
+  }
+
+  @Test
+  void mainWithNothingToCheckIsNotASuccess() throws Exception {
+    Path mlp = copy("mlp");
+    Folders.editManifest(mlp, json -> json.getAsJsonObject("formats").entrySet().forEach(e -> e.getValue().getAsJsonObject().addProperty("status", "failed")));
+    assertOneLineRefusal(selfCheck(mlp.toString()), "nothing checked");
+  }
+
+  private static void assertOneLineRefusal(Run run, String expected) {
+    assertEquals(2, run.code(), run.stdout() + run.stderr());
+    assertTrue(run.stderr().contains(expected), run.stderr());
+    assertEquals(1, run.stderr().strip().lines().count(), run.stderr());
+    assertTrue(run.stderr().startsWith("error: "), run.stderr());
   }
 }

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.djl;
 
 import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Tensor;
 
 /**
  * TorchScript artifacts through DJL's PyTorch engine. libtorch comes from the pytorch-native-cpu
@@ -40,6 +43,11 @@ public final class DjlTorchScriptRunner implements Runner {
   @Override
   public String runtime() {
     return "djl-pytorch";
+  }
+
+  @Override
+  public String engine() {
+    return "djl-pytorch"; // libtorch 2.7.1: must not share a JVM with another libtorch build
   }
 
   @Override

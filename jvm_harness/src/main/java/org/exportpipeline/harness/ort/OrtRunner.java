@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.ort;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -11,12 +11,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Tensor;
 
 /** ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy. */
 public final class OrtRunner implements Runner {
   private static final String MODEL_FILE = "model.onnx"; // weights beside it in model.onnx.data
 
-  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
   private OrtSession session;
   private List<String> outputNames;
 
@@ -31,14 +34,26 @@ public final class OrtRunner implements Runner {
   }
 
   @Override
+  public String engine() {
+    return "onnxruntime";
+  }
+
+  @Override
   public String version() {
-    return env.getVersion();
+    return environment().getVersion();
+  }
+
+  private OrtEnvironment environment() {
+    if (env == null) {
+      env = OrtEnvironment.getEnvironment();
+    }
+    return env;
   }
 
   @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      session = env.createSession(formatDir.resolve(MODEL_FILE).toString(), options);
+      session = environment().createSession(formatDir.resolve(MODEL_FILE).toString(), options);
     }
     outputNames = manifest.outputNames();
   }
@@ -48,7 +63,7 @@ public final class OrtRunner implements Runner {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
       for (Tensor input : inputs.values()) {
-        feeds.put(input.name(), OnnxTensor.createTensor(env, input.data(), input.shape(), javaType(input.dtype())));
+        feeds.put(input.name(), OnnxTensor.createTensor(environment(), input.data(), input.shape(), javaType(input.dtype())));
       }
       try (OrtSession.Result result = session.run(feeds)) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
