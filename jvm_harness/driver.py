@@ -1,6 +1,7 @@
 """Feed golden cases from Python into each Java runner and record the JVM's parity in the manifest.
 
-No torch in this process: DJL brings its own libtorch, and two libtorch builds in one process clash.
+No torch in this process: DJL and the JavaCPP presets bring their own libtorch, and two libtorch
+builds in one process clash. For the same reason one process (one JVM) runs one engine's runners.
 """
 
 from __future__ import annotations
@@ -37,15 +38,21 @@ def to_numpy(tensor: Any) -> np.ndarray:
     return np.frombuffer(memoryview(tensor.data()), dtype=dtype).reshape(shape).copy()
 
 
+def engines() -> list[str]:
+    """The engines of the registered Java runners, in registry order."""
+    jvm.start()
+    return [str(engine) for engine in harness_class("Runners").engines()]
+
+
 def verify_model(
-    model_dir: Path, on_result: Callable[[str, dict[str, Any]], None] = lambda fmt, result: None
+    model_dir: Path, engine: str, on_result: Callable[[str, dict[str, Any]], None] = lambda fmt, result: None
 ) -> dict[str, Any]:
-    """Run every Java runner whose format was exported; record results under verification['jvm/<runtime>']."""
+    """Run one engine's Java runners whose format was exported; record results under verification['jvm/<runtime>']."""
     jvm.start()
     manifest = read_manifest(model_dir)
     cases = load_golden(model_dir, manifest)
     java_manifest = harness_class("Manifest").read(java_path(model_dir))
-    for runner in harness_class("Runners").all():
+    for runner in harness_class("Runners").of(engine):
         fmt = str(runner.format())
         entry = manifest["formats"].get(fmt)
         if not entry or entry["status"] != "ok":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -45,12 +46,24 @@ def java_feature_version(path: str) -> int:
     return int(match.group(1)) if match else 17
 
 
+def openvino_libs() -> str | None:
+    """The libs folder of this Python's openvino wheel (the pinned one), found without importing it."""
+    spec = importlib.util.find_spec("openvino")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "libs").is_dir():
+            return str(Path(location) / "libs")
+    return None
+
+
 def start() -> None:
     """Start the JVM once; the harness forces DJL offline itself, so nothing downloads."""
     if jpype.isJVMStarted():
         return
     cp, path = classpath(), jvm_path()
     options = []
+    libs = openvino_libs()
+    if libs and not os.environ.get("HARNESS_OPENVINO_LIB"):
+        options.append(f"-Dharness.openvino.lib={libs}")  # the OpenVINO runner's C library
     if java_feature_version(path) >= 22:
         options.append("--enable-native-access=ALL-UNNAMED")  # JNI of ORT and DJL would warn otherwise
     jpype.startJVM(path, *options, classpath=cp, convertStrings=True)

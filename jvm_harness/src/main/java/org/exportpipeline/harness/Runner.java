@@ -12,6 +12,14 @@ public interface Runner extends AutoCloseable {
   /** Short runtime name recorded in the manifest, e.g. "onnxruntime-java". */
   String runtime();
 
+  /**
+   * The native library family behind the binding. Runners of different engines may not share a JVM
+   * (two libtorch builds clash), so self-checks run one JVM per engine.
+   */
+  default String engine() {
+    return runtime();
+  }
+
   /** Version of the native runtime behind the binding. */
   String version();
 

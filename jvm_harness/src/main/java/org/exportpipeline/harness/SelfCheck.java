@@ -2,11 +2,13 @@ package org.exportpipeline.harness;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Pure-Java parity check: every registered runner on every golden case of each model folder.
- * Usage: SelfCheck artifacts/MODEL... ; exit 0 all passed, 1 a mismatch, 2 bad input.
+ * Usage: SelfCheck [--engine NAME] artifacts/MODEL... ; exit 0 all passed, 1 a mismatch, 2 bad input.
+ * Without --engine it runs itself once per engine, each in its own JVM (see {@link #main}).
  */
 public final class SelfCheck {
 
@@ -22,12 +24,15 @@ public final class SelfCheck {
 
   private SelfCheck() {}
 
-  /** Runs every runner whose format the manifest marks ok; a runner error fails that runner only. */
-  public static List<Result> check(Path modelDir) throws Exception {
+  /**
+   * Runs every runner of one engine whose format the manifest marks ok; a runner error fails that
+   * runner only. One engine per JVM: two libtorch builds (DJL's, JavaCPP's) cannot share a process.
+   */
+  public static List<Result> check(Path modelDir, String engine) throws Exception {
     Manifest manifest = Manifest.read(modelDir);
     List<Manifest.GoldenCase> cases = manifest.goldenCases();
     List<Result> results = new ArrayList<>();
-    for (Runner runner : Runners.all()) {
+    for (Runner runner : Runners.of(engine)) {
       if (!manifest.exported(runner.format())) {
         continue;
       }
@@ -60,21 +65,31 @@ public final class SelfCheck {
     return message == null ? "(no message)" : message.strip().lines().findFirst().orElse("");
   }
 
-  public static void main(String[] args) {
-    if (args.length == 0) {
-      System.err.println("usage: SelfCheck artifacts/MODEL... (folders written by `python -m exporters export`)");
+  public static void main(String[] args) throws Exception {
+    boolean oneEngine = args.length > 0 && args[0].equals(ENGINE_FLAG);
+    List<String> models = Arrays.asList(args).subList(oneEngine ? Math.min(2, args.length) : 0, args.length);
+    if (models.isEmpty() || (oneEngine && !Runners.engines().contains(args[1]))) {
+      System.err.println("usage: SelfCheck [" + ENGINE_FLAG + " " + String.join("|", Runners.engines())
+          + "] artifacts/MODEL... (folders written by `python -m exporters export`)");
       System.exit(2);
     }
+    System.exit(oneEngine ? checkEngine(args[1], models) : EngineProcesses.runEach(models));
+  }
+
+  static final String ENGINE_FLAG = "--engine";
+  /** Exit code of a JVM whose engine had no exported format to check: not an error by itself. */
+  static final int NOTHING_CHECKED = 3;
+
+  private static int checkEngine(String engine, List<String> models) {
     boolean allPassed = true;
     int checked = 0;
-    for (String arg : args) {
+    for (String arg : models) {
       List<Result> results;
       try {
-        results = check(Path.of(arg));
+        results = check(Path.of(arg), engine);
       } catch (Exception e) {
         System.err.println("error: " + arg + ": " + firstLine(e.getMessage()));
-        System.exit(2);
-        return;
+        return 2;
       }
       for (Result result : results) {
         System.out.println(result);
@@ -82,11 +97,6 @@ public final class SelfCheck {
         checked++;
       }
     }
-    if (checked == 0) {
-      System.err.println("error: no format that a JVM runner supports was exported in " + String.join(", ", args));
-      System.exit(2);
-    }
-    System.out.println(allPassed ? "JVM self-check passed" : "JVM self-check FAILED");
-    System.exit(allPassed ? 0 : 1);
+    return checked == 0 ? NOTHING_CHECKED : allPassed ? 0 : 1;
   }
 }
