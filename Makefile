@@ -118,9 +118,12 @@ test: test-python test-java ## Run the pytest suite and the JUnit tests
 test-python: setup jvm
 	$(PY) -m pytest
 
+# Every format a JVM runner loads (exported_program has no runtime outside Python).
+JVM_FORMATS := onnx torchscript aoti openvino executorch
+
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 test-java: setup jvm
-	$(PY) -m exporters export mlp --format onnx --format torchscript --out jvm_harness/target/test-artifacts
+	$(PY) -m exporters export mlp $(addprefix --format ,$(JVM_FORMATS)) --out jvm_harness/target/test-artifacts
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
 	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1
