@@ -27,6 +27,7 @@ JDK_HOME   ?= $(or $(JAVA_HOME),$(patsubst %/bin/javac,%,$(realpath $(shell comm
 # Caches and side files stay inside the checkout (.cache is ignored by git).
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
 export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
+export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
@@ -86,7 +87,7 @@ $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
 	  -I"$(JDK_HOME)/include" -I"$(JDK_HOME)/include/linux" $< -o $@ \
 	  -L$(@D) -Wl,--no-as-needed $(patsubst lib%.so,-l%,$(ET_LIBS)) -Wl,--as-needed -Wl,--no-undefined -Wl,-rpath,'$$ORIGIN'
 
-jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype) against the golden outputs
+jvm-verify: setup jvm ## Run every JVM-loadable artifact inside JVMs (JPype, one per engine) against the golden outputs
 	$(PY) -m jvm_harness verify $(MODEL_DIRS)
 
 bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md

@@ -4,6 +4,7 @@
 // planned memory on the next call.
 #include <jni.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -38,9 +39,24 @@ std::string describe(Error error) {
 
 Module* module_of(jlong handle) { return reinterpret_cast<Module*>(handle); }
 
+// The runtime logs info lines (CPU probing, backend init) to stderr on every load; a JVM service
+// and the harness want its errors only.
+void emit_errors_only(et_timestamp_t, et_pal_log_level_t level, const char* filename, const char*, size_t line,
+                      const char* message, size_t length) {
+  if (level == kError || level == kFatal) {
+    std::fprintf(stderr, "executorch %c %s:%zu] %.*s\n", static_cast<char>(level), filename, line,
+                 static_cast<int>(length), message);
+  }
+}
+
 }  // namespace
 
 extern "C" {
+
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM*, void*) {
+  executorch::runtime::register_pal(executorch::runtime::PalImpl::create(emit_errors_only, __FILE__));
+  return JNI_VERSION_1_8;
+}
 
 JNIEXPORT jstring JNICALL Java_org_exportpipeline_harness_executorch_ExecuTorchRunner_nativeVersion(JNIEnv* env, jclass) {
   return env->NewStringUTF(ET_RUNTIME_VERSION);

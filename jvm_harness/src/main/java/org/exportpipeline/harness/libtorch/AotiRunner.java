@@ -57,6 +57,7 @@ public final class AotiRunner implements Runner {
 
   @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
+    LibTorch.load();
     Environment.setDefault("AOTI_RUNTIME_CHECK_INPUTS", "1");
     unpackDir = Files.createTempDirectory("aoti-package-");
     String pt2 = formatDir.resolve(MODEL_FILE).toString();

@@ -16,14 +16,30 @@ final class LibTorch {
   /** JavaCPP's libtorch cannot share a JVM with DJL's libtorch 2.7.1: runners of this engine run in their own. */
   static final String ENGINE = "libtorch-javacpp";
 
+  /** JavaCPP unpacks libtorch (~350 MB) into ~/.javacpp/cache unless told; this env var tells it, as DJL_CACHE_DIR does DJL. */
+  static final String CACHE_ENV = "JAVACPP_CACHE_DIR";
+  private static final String CACHE_PROPERTY = "org.bytedeco.javacpp.cachedir";
+
+  static {
+    String cache = System.getenv(CACHE_ENV);
+    if (System.getProperty(CACHE_PROPERTY) == null && cache != null && !cache.isBlank()) {
+      System.setProperty(CACHE_PROPERTY, cache);
+    }
+  }
+
   private LibTorch() {}
+
+  /** Loads libtorch (once), after the cache setting above: every runner calls this before libtorch. */
+  static void load() {
+    Loader.load(torch.class);
+  }
 
   /**
    * "libtorch 2.13.0 (JavaCPP presets 1.5.14)", read from the presets jar that carries the native
    * library. Loads libtorch first, so that a runner's load time is the model's alone.
    */
   static String version() {
-    Loader.load(torch.class);
+    load();
     String presets = torch.class.getPackage().getImplementationVersion(); // e.g. 2.13.0-1.5.14
     if (presets == null) {
       return "libtorch (JavaCPP presets, version unknown)";

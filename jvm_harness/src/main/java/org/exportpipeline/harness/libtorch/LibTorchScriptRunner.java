@@ -50,6 +50,7 @@ public final class LibTorchScriptRunner implements Runner {
 
   @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
+    LibTorch.load();
     module = torch.load(formatDir.resolve(MODEL_FILE).toString());
     module.eval();
     inputCheck = new InputCheck(manifest);
