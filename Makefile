@@ -19,9 +19,23 @@ endif
 MODEL_DIRS  = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS))
 MVN        := mvn -q -B -f jvm_harness/pom.xml
 HARNESS    := jvm_harness/target/jvm-harness.jar
+# The ExecuTorch JVM runner's JNI shim, built against the C++ runtime SDK (lib/ + include/) of the
+# executorch wheel below. Only unpacked, never installed: the exporter stays on executorch 1.4.1,
+# whose wheel has no linkable runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility).
+ET_RUNTIME_VERSION := 1.5.1
+ET_WHEEL   := .cache/wheels/executorch-$(ET_RUNTIME_VERSION)-cp311-cp311-manylinux_2_28_x86_64.whl
+ET_WHEEL_SHA256 := 274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300
+ET_SDK     := .cache/executorch-$(ET_RUNTIME_VERSION)/executorch
+# Backends and kernels register themselves when their library loads: all four are linked and shipped.
+ET_LIBS    := libexecutorch.so libexecutorch_backend_xnnpack.so libexecutorch_kernels_optimized.so libexecutorch_threadpool.so
+NATIVE     := jvm_harness/target/native
+ET_JNI     := $(NATIVE)/libexecutorch_jni.so
+CXX        ?= g++
+JDK_HOME   ?= $(or $(JAVA_HOME),$(patsubst %/bin/javac,%,$(realpath $(shell command -v javac 2>/dev/null))))
 # Caches and side files stay inside the checkout (.cache is ignored by git).
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
 export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
+export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
@@ -63,11 +77,34 @@ export-model/%:
 verify: setup ## Run every artifact in its Python runtime against the golden outputs
 	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs
 
-jvm: $(HARNESS) ## Build the JVM harness (Maven, quiet; no-op when unchanged)
+jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
 
 $(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main jvm_harness/src/engines -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 	touch $@
+
+$(ET_WHEEL):
+	mkdir -p $(@D)
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.11 \
+	  --platform manylinux_2_28_x86_64 -d $(@D) executorch==$(ET_RUNTIME_VERSION)
+	echo "$(ET_WHEEL_SHA256)  $@" | sha256sum -c --quiet - \
+	  || { rm -f $@; echo "make jvm: $@ does not match its pinned sha256: delete .cache/wheels and retry" >&2; exit 1; }
+
+$(ET_SDK)/.unpacked: $(ET_WHEEL)
+	@command -v unzip >/dev/null || { echo "make jvm: unzip not found: install it (apt-get install unzip)" >&2; exit 1; }
+	rm -rf $(ET_SDK) && unzip -q -o $< 'executorch/lib/*' 'executorch/include/*' -d $(dir $(ET_SDK))
+	touch $@
+
+$(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
+	@command -v $(CXX) >/dev/null || { echo "make jvm: C++ compiler '$(CXX)' not found: install g++ or set CXX" >&2; exit 1; }
+	@test -f "$(JDK_HOME)/include/jni.h" || { echo "make jvm: jni.h not found under '$(JDK_HOME)': set JAVA_HOME to a JDK 17+ (not a JRE)" >&2; exit 1; }
+	mkdir -p $(@D)
+	cp $(addprefix $(ET_SDK)/lib/,$(ET_LIBS)) $(@D)/
+	$(CXX) -std=c++17 -O2 -fPIC -shared -Wno-deprecated-declarations \
+	  -DC10_USING_CUSTOM_GENERATED_MACROS -DET_EVENT_TRACER_ENABLED -DET_RUNTIME_VERSION='"$(ET_RUNTIME_VERSION)"' \
+	  -I$(ET_SDK)/include -I$(ET_SDK)/include/executorch/runtime/core/portable_type/c10 \
+	  -I"$(JDK_HOME)/include" -I"$(JDK_HOME)/include/linux" $< -o $@ \
+	  -L$(@D) -Wl,--no-as-needed $(patsubst lib%.so,-l%,$(ET_LIBS)) -Wl,--as-needed -Wl,--no-undefined -Wl,-rpath,'$$ORIGIN'
 
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
@@ -105,8 +142,11 @@ test-python: setup jvm
 	$(PY) -m pytest
 
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
+# mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
 test-java: setup jvm
-	$(PY) -m exporters export mlp cnn --format onnx --format torchscript --out jvm_harness/target/test-artifacts
+	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
+	  && $(PY) -m exporters export mlp $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
+	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
 	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1

@@ -11,6 +11,7 @@ from .parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
 FORMAT_ORDER = {name: index for index, name in enumerate(FORMATS)}
+NO_JVM = "n/a: no JVM runtime"
 
 
 def collect(artifacts: Path) -> list[dict[str, Any]]:
@@ -65,9 +66,12 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
+    # A format no JVM runtime ran for any model (the ExportedProgram) says so instead of a bare dash.
+    jvm_formats = {row["format"] for row in rows if any(key.startswith("jvm/") for key in row["verification"])}
     for row in rows:
         python = next((r for k, r in row["verification"].items() if k.startswith("python/")), None)
-        cells = [_cell(python), *(_cell(row["verification"].get(c)) for c in columns[1:])]
+        jvm = [_cell(row["verification"].get(c)) if row["format"] in jvm_formats else NO_JVM for c in columns[1:]]
+        cells = [_cell(python), *jvm]
         status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
         lines.append(
             f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -25,6 +25,7 @@ def jvm_line(result: dict[str, Any]) -> str:
 @app.command()
 def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
     from .driver import EngineError, verify_models
@@ -36,15 +37,15 @@ def verify(
         if not result["passed"]:
             failures.append(f"{folder.name}/{fmt}")
 
-    console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM runtimes: {', '.join(jvm.engines()) or 'none built'})")
+    console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM engines: {', '.join(engine or jvm.engines()) or 'none built'})")
     try:
-        checked = verify_models(model_dir, step)
+        checked = verify_models(model_dir, step, engine)
     except (ContractError, jvm.JvmError) as exc:
         fail(str(exc))
     except EngineError as exc:
         fail(str(exc), code=exc.code)
     if not checked:
-        fail("no exported format has a JVM runner (onnx, torchscript): export one first")
+        fail("no exported format has a JVM runner on this build: export one that `SelfCheck --list-runners` names first")
     if failures:
         fail(f"{', '.join(failures)} differ from the reference inside the JVM", code=1)
 

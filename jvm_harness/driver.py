@@ -46,11 +46,15 @@ def check(engine: str, model_dirs: list[Path]) -> list[dict[str, Any]]:
 
 
 def verify_models(
-    model_dirs: list[Path], on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None
+    model_dirs: list[Path],
+    on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
+    engines: list[str] | None = None,
 ) -> int:
-    """Check every folder with every engine, then record the results; returns how many runners ran."""
+    """Check every folder with every engine (or those given), then record the results; returns how many runners ran."""
     jvm.classpath()  # a harness that is not built says what to run, before any child starts
-    results = [result for engine in jvm.engines() for result in check(engine, model_dirs)]
+    for engine in engines or []:
+        jvm.classpath(engine)  # an engine that was not built says so
+    results = [result for engine in engines or jvm.engines() for result in check(engine, model_dirs)]
     for folder in model_dirs:
         mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
         if not mine:

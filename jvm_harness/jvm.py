@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -56,12 +57,24 @@ def java_feature_version(path: str) -> int:
     return int(match.group(1)) if match else 17
 
 
+def openvino_libs() -> str | None:
+    """The libs folder of this Python's openvino wheel (the pinned one), found without importing it."""
+    spec = importlib.util.find_spec("openvino")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "libs").is_dir():
+            return str(Path(location) / "libs")
+    return None
+
+
 def start(engine: str) -> None:
     """Start the JVM once, with one engine's jars: engines with clashing natives never share a process."""
     if jpype.isJVMStarted():
         return
     cp, path = classpath(engine), jvm_path()
     options = []
+    libs = openvino_libs()
+    if libs and not os.environ.get("HARNESS_OPENVINO_LIB"):
+        options.append(f"-Dharness.openvino.lib={libs}")  # the OpenVINO runner's C library: this Python's wheel
     if java_feature_version(path) >= 22:
         options.append("--enable-native-access=ALL-UNNAMED")  # JNI of ORT and DJL would warn otherwise
     jpype.startJVM(path, *options, classpath=cp, convertStrings=True)

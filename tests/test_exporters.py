@@ -179,6 +179,19 @@ def test_report_tabulates_every_format(mlp_dir: Path) -> None:
     assert table.count("| mlp |") == len(FORMATS)
 
 
+def test_report_says_when_a_format_has_no_jvm_runtime() -> None:
+    from exporters.report import NO_JVM, to_markdown
+
+    result = {"side": "jvm", "runtime": "onnxruntime-java", "version": "1.29.0", "java": "17", "passed": True,
+              "max_abs_err": 0.0, "max_rel_err": 0.0, "load_ms": 1.0, "first_run_ms": 1.0}
+    rows = [{"model": "m", "format": fmt, "status": "ok", "bytes": 1, "export_seconds": 1.0, "error": None,
+             "verification": verification}
+            for fmt, verification in (("onnx", {"jvm/onnxruntime-java": result}), ("exported_program", {}))]
+    table = to_markdown(rows)
+    assert f"| m | exported_program | ok | 0.0 KiB | 1.00 | - | {NO_JVM} |" in table
+    assert "| m | onnx | ok | 0.0 KiB | 1.00 | - | pass 0.0e+00 / 0.0e+00 |" in table
+
+
 def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
     for fmt in ("onnx", "torchscript"):
         assert run_cli("exporters", "export", "mlp", "-f", fmt, "--out", str(tmp_path / fmt)).returncode == 0

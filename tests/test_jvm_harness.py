@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,15 @@ import pytest
 
 from conftest import ROOT, manifest_of, run_cli
 
-JVM_RUNTIMES = {"onnx": "jvm/onnxruntime-java", "torchscript": "jvm/djl-pytorch"}
+# (format, manifest key, engine): two TorchScript runtimes, DJL's libtorch 2.7.1 and the exporter's 2.13.
+JVM_RUNTIMES = [
+    ("onnx", "jvm/onnxruntime-java", "onnxruntime"),
+    ("torchscript", "jvm/djl-pytorch", "djl-pytorch"),
+    ("torchscript", "jvm/libtorch-javacpp", "libtorch-javacpp"),
+    ("aoti", "jvm/libtorch-aoti", "libtorch-javacpp"),
+    ("openvino", "jvm/openvino-c-jna", "openvino"),
+    ("executorch", "jvm/executorch-jni", "executorch"),
+]
 
 
 @pytest.fixture()
@@ -27,7 +36,7 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
     result = run_cli("jvm_harness", "verify", str(mlp_copy))
     assert result.returncode == 0, result.stderr
     formats = manifest_of(mlp_copy)["formats"]
-    for fmt, key in JVM_RUNTIMES.items():
+    for fmt, key, _ in JVM_RUNTIMES:
         jvm = formats[fmt]["verification"][key]
         assert jvm["passed"] and jvm["cases"] == 2, jvm
         assert jvm["side"] == "jvm" and jvm["runtime"] == key.removeprefix("jvm/")
@@ -35,6 +44,31 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
         assert set(jvm["outputs"]) == {"y"} and "eager_abs_err" in jvm
         assert jvm["load_ms"] > 0 and jvm["first_run_ms"] > 0
         assert jvm["java"] and jvm["version"]
+    # Versions name the runtime that ran the artifact, not the exporter's library.
+    assert formats["executorch"]["verification"]["jvm/executorch-jni"]["version"] == "executorch 1.5.1"
+    assert formats["aoti"]["verification"]["jvm/libtorch-aoti"]["version"].startswith("libtorch 2.13.0")
+    assert formats["openvino"]["verification"]["jvm/openvino-c-jna"]["version"].startswith("openvino 2026.4.1")
+
+
+@pytest.mark.parametrize("engine", sorted({engine for _, _, engine in JVM_RUNTIMES}))
+def test_one_engine_runs_only_its_own_runners(mlp_copy: Path, engine: str) -> None:
+    result = run_cli("jvm_harness", "verify", "--engine", engine, str(mlp_copy))
+    assert result.returncode == 0, result.stderr
+    formats = manifest_of(mlp_copy)["formats"]
+    recorded = {key for entry in formats.values() for key in entry["verification"] if key.startswith("jvm/")}
+    assert recorded == {key for _, key, owner in JVM_RUNTIMES if owner == engine}
+
+
+def test_pure_java_self_check_runs_each_engine_in_its_own_jvm(mlp_copy: Path) -> None:
+    classpath = run_cli("jvm_harness", "classpath").stdout.strip()
+    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+    result = subprocess.run(
+        [java, "-cp", classpath, "org.exportpipeline.harness.SelfCheck", str(mlp_copy)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for _, key, _ in JVM_RUNTIMES:
+        assert f" {key.removeprefix('jvm/')} " in result.stdout, result.stdout
+    assert "JVM self-check passed" in result.stdout
 
 
 def _rewrite_golden_output(model_dir: Path, value: float) -> None:
@@ -57,8 +91,8 @@ def test_altered_golden_output_fails_jvm_parity(mlp_copy: Path) -> None:
     result = run_cli("jvm_harness", "verify", str(mlp_copy))
     assert result.returncode == 1
     assert "differ from the reference inside the JVM" in result.stderr
-    assert "mlp/onnx" in result.stderr and "mlp/torchscript" in result.stderr
-    for fmt, key in JVM_RUNTIMES.items():
+    for fmt, key, _ in JVM_RUNTIMES:
+        assert f"mlp/{fmt} ({key.removeprefix('jvm/')})" in result.stderr
         assert manifest_of(mlp_copy)["formats"][fmt]["verification"][key]["max_abs_err"] > 1.0
 
 

@@ -1,9 +1,11 @@
 package org.exportpipeline.harness;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -90,6 +92,35 @@ public final class Manifest {
 
   public List<String> outputNames() throws ContractException {
     return names("outputs");
+  }
+
+  /** An input's declared dtype (numpy name) and, per axis, the allowed sizes: [min, max], equal when static. */
+  public record InputSpec(String name, String dtype, long[][] bounds) {}
+
+  /** The declared inputs in call order, dynamic dims resolved to their bounds from `dims`. */
+  public List<InputSpec> inputSpecs() throws ContractException {
+    return field("inputs", this::readInputSpecs);
+  }
+
+  private List<InputSpec> readInputSpecs() {
+    JsonObject dims = json.has("dims") ? json.getAsJsonObject("dims") : new JsonObject();
+    List<InputSpec> specs = new ArrayList<>();
+    for (JsonElement element : json.getAsJsonArray("inputs")) {
+      JsonObject io = element.getAsJsonObject();
+      JsonArray shape = io.getAsJsonArray("shape");
+      long[][] bounds = new long[shape.size()][];
+      for (int axis = 0; axis < shape.size(); axis++) {
+        JsonPrimitive dim = shape.get(axis).getAsJsonPrimitive();
+        if (dim.isNumber()) {
+          bounds[axis] = new long[] {dim.getAsLong(), dim.getAsLong()};
+        } else {
+          JsonObject range = dims.getAsJsonObject(dim.getAsString());
+          bounds[axis] = new long[] {range.get("min").getAsLong(), range.get("max").getAsLong()};
+        }
+      }
+      specs.add(new InputSpec(io.get("name").getAsString(), io.get("dtype").getAsString(), bounds));
+    }
+    return specs;
   }
 
   private List<String> names(String section) throws ContractException {

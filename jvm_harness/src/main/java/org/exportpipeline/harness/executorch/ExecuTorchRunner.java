@@ -1,0 +1,145 @@
+package org.exportpipeline.harness.executorch;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.exportpipeline.harness.InputCheck;
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.NativeLocations;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Tensor;
+
+/**
+ * ExecuTorch programs (.pte, XNNPACK-delegated) through a small JNI shim over ExecuTorch's Module API
+ * (src/main/native/executorch_jni.cpp). `make jvm` builds the shim against the C++ runtime SDK of
+ * the pinned executorch wheel and puts it, with the runtime libraries it links, in target/native/.
+ */
+public final class ExecuTorchRunner implements Runner {
+  private static final String MODEL_FILE = "model.pte";
+  static final String LIBRARY = "libexecutorch_jni.so";
+  /** Where the shim and the ExecuTorch libraries lie; default: native/ beside the harness jar. */
+  public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
+  public static final String NATIVE_DIR_ENV = "HARNESS_EXECUTORCH_DIR";
+
+  private static boolean loaded;
+
+  private long handle;
+  private InputCheck inputCheck;
+  private List<String> inputNames;
+  private List<String> outputNames;
+
+  @Override
+  public String format() {
+    return "executorch";
+  }
+
+  @Override
+  public String runtime() {
+    return "executorch-jni";
+  }
+
+  @Override
+  public String engine() {
+    return "executorch";
+  }
+
+  @Override
+  public String version() {
+    load();
+    return "executorch " + nativeVersion();
+  }
+
+  @Override
+  public void open(Path formatDir, Manifest manifest) throws Exception {
+    load();
+    handle = nativeOpen(formatDir.resolve(MODEL_FILE).toString());
+    inputCheck = new InputCheck(manifest);
+    inputNames = manifest.inputNames();
+    outputNames = manifest.outputNames();
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    inputCheck.require(inputs);
+    ByteBuffer[] buffers = new ByteBuffer[inputNames.size()];
+    long[][] shapes = new long[inputNames.size()][];
+    int[] dtypes = new int[inputNames.size()];
+    for (int i = 0; i < buffers.length; i++) {
+      Tensor input = inputs.get(inputNames.get(i));
+      buffers[i] = input.data();
+      shapes[i] = input.shape();
+      dtypes[i] = scalarType(input.dtype());
+    }
+    Object[] results = nativeForward(handle, buffers, shapes, dtypes);
+    if (results.length != 3 * outputNames.size()) {
+      throw new IllegalStateException("the program returned " + results.length / 3 + " outputs, the manifest names "
+          + outputNames.size() + " (" + String.join(", ", outputNames) + ")");
+    }
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    for (int i = 0; i < outputNames.size(); i++) {
+      String name = outputNames.get(i);
+      long[] shape = (long[]) results[3 * i];
+      Tensor.DType dtype = dtype(((int[]) results[3 * i + 1])[0]);
+      outputs.put(name, new Tensor(name, dtype, shape, (ByteBuffer) results[3 * i + 2]));
+    }
+    return outputs;
+  }
+
+  @Override
+  public void close() {
+    if (handle != 0) {
+      nativeClose(handle);
+      handle = 0;
+    }
+  }
+
+  /** ExecuTorch's ScalarType codes (runtime/core/portable_type/scalar_type.h), as PyTorch numbers them. */
+  private static int scalarType(Tensor.DType dtype) {
+    return switch (dtype) {
+      case INT32 -> 3;
+      case INT64 -> 4;
+      case FLOAT32 -> 6;
+      case FLOAT64 -> 7;
+      case BOOL -> 11;
+    };
+  }
+
+  private static Tensor.DType dtype(int scalarType) {
+    return switch (scalarType) {
+      case 3 -> Tensor.DType.INT32;
+      case 4 -> Tensor.DType.INT64;
+      case 6 -> Tensor.DType.FLOAT32;
+      case 7 -> Tensor.DType.FLOAT64;
+      case 11 -> Tensor.DType.BOOL;
+      default -> throw new IllegalArgumentException("unsupported ExecuTorch output scalar type " + scalarType);
+    };
+  }
+
+  private static synchronized void load() {
+    if (loaded) {
+      return;
+    }
+    Path dir = NativeLocations.setting(NATIVE_DIR_PROPERTY, NATIVE_DIR_ENV)
+        .map(Path::of)
+        .orElseGet(() -> NativeLocations.harnessHome().resolve("native"));
+    Path library = dir.resolve(LIBRARY);
+    if (!Files.isRegularFile(library)) {
+      throw new IllegalStateException("ExecuTorch JNI library " + library + " not found: run `make jvm`, or set -D"
+          + NATIVE_DIR_PROPERTY + " (or " + NATIVE_DIR_ENV + ") to the folder that holds it");
+    }
+    // Its RUNPATH ($ORIGIN) finds the runtime, XNNPACK backend and kernel libraries copied beside it.
+    System.load(library.toString());
+    loaded = true;
+  }
+
+  private static native String nativeVersion();
+
+  private static native long nativeOpen(String path);
+
+  private static native Object[] nativeForward(long handle, ByteBuffer[] buffers, long[][] shapes, int[] dtypes);
+
+  private static native void nativeClose(long handle);
+}

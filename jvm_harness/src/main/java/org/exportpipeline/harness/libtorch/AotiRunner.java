@@ -1,0 +1,102 @@
+package org.exportpipeline.harness.libtorch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AOTIModelPackageLoader;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.TensorVector;
+import org.exportpipeline.harness.InputCheck;
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Tensor;
+
+/**
+ * AOTInductor packages through libtorch 2.13's AOTIModelPackageLoader (JavaCPP presets). Loading a
+ * package loads the shared library compiled at export time: only load packages you trust.
+ *
+ * <p>The loader unpacks the package (its .so included) under $TMPDIR: open() points TMPDIR at a
+ * private folder for the loader's constructor and close() deletes the loader and that folder.
+ * Compiled models check input shapes only with AOTI_RUNTIME_CHECK_INPUTS=1 in the process
+ * environment (set here, as the Python side does); run() also checks them against the manifest
+ * first, so a wrong shape fails with the same message in every runner.
+ */
+public final class AotiRunner implements Runner {
+  private static final String MODEL_FILE = "model.pt2";
+
+  private Path unpackDir;
+  private AOTIModelPackageLoader loader;
+  private InputCheck inputCheck;
+  private List<String> inputNames;
+  private List<String> outputNames;
+
+  @Override
+  public String format() {
+    return "aoti";
+  }
+
+  @Override
+  public String runtime() {
+    return "libtorch-aoti";
+  }
+
+  @Override
+  public String engine() {
+    return LibTorch.ENGINE;
+  }
+
+  @Override
+  public String version() {
+    return LibTorch.version();
+  }
+
+  @Override
+  public void open(Path formatDir, Manifest manifest) throws Exception {
+    LibTorch.load();
+    Environment.setDefault("AOTI_RUNTIME_CHECK_INPUTS", "1");
+    unpackDir = Files.createTempDirectory("aoti-package-");
+    String pt2 = formatDir.resolve(MODEL_FILE).toString();
+    loader = Environment.with("TMPDIR", unpackDir.toString(), () -> new AOTIModelPackageLoader(pt2));
+    inputCheck = new InputCheck(manifest);
+    inputNames = manifest.inputNames();
+    outputNames = manifest.outputNames();
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    inputCheck.require(inputs);
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      TensorVector feeds = new TensorVector();
+      for (String name : inputNames) {
+        feeds.push_back(LibTorch.wrap(inputs.get(name)));
+      }
+      return LibTorch.outputs(outputNames, List.of(loader.run(feeds).get()));
+    }
+  }
+
+  /** The private folder the package was unpacked into (for tests). */
+  Path unpackDir() {
+    return unpackDir;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (loader != null) {
+      loader.close(); // the C++ destructor unloads the model and removes what it unpacked
+      loader = null;
+    }
+    if (unpackDir != null) {
+      try (Stream<Path> paths = Files.walk(unpackDir)) {
+        for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+          Files.delete(path);
+        }
+      }
+      unpackDir = null;
+    }
+  }
+}

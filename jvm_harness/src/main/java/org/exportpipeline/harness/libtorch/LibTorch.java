@@ -1,0 +1,93 @@
+package org.exportpipeline.harness.libtorch;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.exportpipeline.harness.Tensor;
+
+/** What both libtorch 2.13 runners share: the engine name, its version, and tensor conversions. */
+final class LibTorch {
+  /** JavaCPP's libtorch cannot share a JVM with DJL's libtorch 2.7.1: runners of this engine run in their own. */
+  static final String ENGINE = "libtorch-javacpp";
+
+  /** JavaCPP unpacks libtorch (~350 MB) into ~/.javacpp/cache unless told; this env var tells it, as DJL_CACHE_DIR does DJL. */
+  static final String CACHE_ENV = "JAVACPP_CACHE_DIR";
+  private static final String CACHE_PROPERTY = "org.bytedeco.javacpp.cachedir";
+
+  static {
+    String cache = System.getenv(CACHE_ENV);
+    if (System.getProperty(CACHE_PROPERTY) == null && cache != null && !cache.isBlank()) {
+      System.setProperty(CACHE_PROPERTY, cache);
+    }
+  }
+
+  private LibTorch() {}
+
+  /** Loads libtorch (once), after the cache setting above: every runner calls this before libtorch. */
+  static void load() {
+    Loader.load(torch.class);
+  }
+
+  /**
+   * "libtorch 2.13.0 (JavaCPP presets 1.5.14)", read from the presets jar that carries the native
+   * library. Loads libtorch first, so that a runner's load time is the model's alone.
+   */
+  static String version() {
+    load();
+    String presets = torch.class.getPackage().getImplementationVersion(); // e.g. 2.13.0-1.5.14
+    if (presets == null) {
+      return "libtorch (JavaCPP presets, version unknown)";
+    }
+    int dash = presets.indexOf('-');
+    return "libtorch " + presets.substring(0, dash) + " (JavaCPP presets " + presets.substring(dash + 1) + ")";
+  }
+
+  /** A libtorch tensor over the input's own direct buffer (no copy); the buffer must outlive the call. */
+  static org.bytedeco.pytorch.Tensor wrap(Tensor input) {
+    return torch.from_blob(new Pointer(input.data()), input.shape(), new TensorOptions(scalarType(input.dtype())));
+  }
+
+  /** Copies libtorch outputs into harness tensors named in the manifest's output order. */
+  static Map<String, Tensor> outputs(List<String> names, List<org.bytedeco.pytorch.Tensor> results) {
+    if (results.size() != names.size()) {
+      throw new IllegalStateException("the model returned " + results.size() + " outputs, the manifest names "
+          + names.size() + " (" + String.join(", ", names) + ")");
+    }
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      org.bytedeco.pytorch.Tensor result = results.get(i).contiguous();
+      BytePointer bytes = new BytePointer(result.data_ptr()).capacity(result.nbytes());
+      long[] shape = result.sizes().vec().get();
+      // intern(): JavaCPP returns enum values as fresh objects; switch needs the constant itself.
+      outputs.put(names.get(i), Tensor.copyOf(names.get(i), dtype(result.scalar_type().intern()), shape, bytes.asByteBuffer()));
+    }
+    return outputs;
+  }
+
+  private static ScalarType scalarType(Tensor.DType dtype) {
+    return switch (dtype) {
+      case FLOAT32 -> ScalarType.Float;
+      case FLOAT64 -> ScalarType.Double;
+      case INT32 -> ScalarType.Int;
+      case INT64 -> ScalarType.Long;
+      case BOOL -> ScalarType.Bool;
+    };
+  }
+
+  private static Tensor.DType dtype(ScalarType type) {
+    return switch (type) {
+      case Float -> Tensor.DType.FLOAT32;
+      case Double -> Tensor.DType.FLOAT64;
+      case Int -> Tensor.DType.INT32;
+      case Long -> Tensor.DType.INT64;
+      case Bool -> Tensor.DType.BOOL;
+      default -> throw new IllegalArgumentException("unsupported libtorch output type " + type);
+    };
+  }
+}

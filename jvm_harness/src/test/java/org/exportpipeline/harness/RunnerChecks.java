@@ -1,0 +1,70 @@
+package org.exportpipeline.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What every runner's JUnit test checks on a real exported model from -Dartifacts (make test-java
+ * exports mlp there): parity on every golden case (batch 1 and the larger case), and a clear
+ * exception for a wrong input shape. Each test class runs in its own JVM (surefire reuseForks=false),
+ * since engines' native libraries may not share one.
+ */
+public final class RunnerChecks {
+  private static final Path ARTIFACTS = Path.of(System.getProperty("artifacts", "../artifacts"));
+
+  private RunnerChecks() {}
+
+  public static Manifest model(String name) throws Exception {
+    Path dir = ARTIFACTS.resolve(name);
+    assertTrue(Files.isRegularFile(dir.resolve(Manifest.FILE)),
+        "no exported " + name + " under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
+    return Manifest.read(dir);
+  }
+
+  /** Opens the runner on the model's artifact, runs every golden case and returns the parity. */
+  public static Parity goldenParity(Runner runner, Manifest manifest) throws Exception {
+    assertTrue(manifest.exported(runner.format()), runner.format() + " was not exported");
+    Parity parity = new Parity(manifest.atol(runner.format()), manifest.rtol(runner.format()));
+    runner.open(manifest.formatDir(runner.format()), manifest);
+    for (Manifest.GoldenCase goldenCase : manifest.goldenCases()) {
+      parity.add(runner.run(goldenCase.inputs()), goldenCase.outputs());
+    }
+    assertTrue(parity.passed(), runner.runtime() + ": " + parity);
+    assertTrue(parity.cases() >= 2, "expected at least two golden cases: " + parity);
+    long batches = manifest.goldenCases().stream()
+        .map(c -> c.inputs().values().iterator().next().shape()[0]).distinct().count();
+    assertTrue(batches >= 2, "golden cases should differ in their dynamic dim");
+    return parity;
+  }
+
+  /** An opened runner given the first golden input with one more element on its last axis must throw. */
+  public static void wrongShapeRaises(Runner runner, Manifest manifest) throws Exception {
+    Map<String, Tensor> inputs = new LinkedHashMap<>(manifest.goldenCases().get(0).inputs());
+    Tensor first = inputs.values().iterator().next();
+    long[] shape = first.shape().clone();
+    shape[shape.length - 1] += 1;
+    ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape) * first.dtype().bytes()))
+        .order(ByteOrder.nativeOrder());
+    inputs.put(first.name(), new Tensor(first.name(), first.dtype(), shape, data));
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> runner.run(inputs));
+    assertTrue(error.getMessage().contains("input " + first.name()) && error.getMessage().contains("exported for"),
+        error.getMessage());
+  }
+
+  /** The first golden case still runs after a refused call: a refusal leaves the runner usable. */
+  public static void stillRuns(Runner runner, Manifest manifest) throws Exception {
+    Manifest.GoldenCase first = manifest.goldenCases().get(0);
+    Parity parity = new Parity(manifest.atol(runner.format()), manifest.rtol(runner.format()));
+    parity.add(runner.run(first.inputs()), first.outputs());
+    assertTrue(parity.passed(), parity.toString());
+    assertEquals(1, parity.cases());
+  }
+}

@@ -1,0 +1,41 @@
+package org.exportpipeline.harness.openvino;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.RunnerChecks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OpenVinoRunnerTest {
+
+  @Test
+  void matchesGoldenOutputsAndRefusesAWrongShape() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (OpenVinoRunner runner = new OpenVinoRunner()) {
+      assertTrue(runner.version().startsWith("openvino 2026.4.1"), runner.version());
+      assertTrue(RunnerChecks.goldenParity(runner, mlp).maxAbsErr() <= 1e-5);
+      RunnerChecks.wrongShapeRaises(runner, mlp);
+      RunnerChecks.stillRuns(runner, mlp);
+    }
+  }
+
+  @Test
+  void aMissingLibrarySaysWhereItLookedAndWhatToSet(@TempDir Path empty) {
+    String previous = System.getProperty(OpenVinoC.LIBRARY_PROPERTY);
+    System.setProperty(OpenVinoC.LIBRARY_PROPERTY, empty.toString());
+    try {
+      IllegalStateException error = assertThrows(IllegalStateException.class, OpenVinoC::load);
+      assertTrue(error.getMessage().contains(empty.toString()) && error.getMessage().contains(OpenVinoC.LIBRARY_PROPERTY),
+          error.getMessage());
+    } finally {
+      if (previous == null) {
+        System.clearProperty(OpenVinoC.LIBRARY_PROPERTY);
+      } else {
+        System.setProperty(OpenVinoC.LIBRARY_PROPERTY, previous);
+      }
+    }
+  }
+}
