@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 public final class InputCheck {
   private final List<Manifest.InputSpec> specs;
 
-  public InputCheck(Manifest manifest) {
+  public InputCheck(Manifest manifest) throws ContractException {
     this.specs = manifest.inputSpecs();
   }
 

@@ -19,12 +19,13 @@ class InputCheckTest {
   @BeforeEach
   void manifest(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(Manifest.FILE), """
-        {"schema_version": 1, "model": "m",
+        {"schema_version": 2, "model": "m", "source": "zoo:m", "golden": {"cases": [], "files": []},
+         "parity": {"reference": "float64", "outputs": {}}, "formats": {},
          "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
          "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 1]}],
          "dims": {"batch": {"min": 1, "max": 8}}}
         """);
-    check = new InputCheck(Manifest.read(dir));
+    check = new InputCheck(Manifest.read(dir, null));
   }
 
   private static Map<String, Tensor> x(Tensor.DType dtype, long... shape) {

@@ -26,16 +26,17 @@ public final class RunnerChecks {
     Path dir = ARTIFACTS.resolve(name);
     assertTrue(Files.isRegularFile(dir.resolve(Manifest.FILE)),
         "no exported " + name + " under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
-    return Manifest.read(dir);
+    return Manifest.read(dir, null);
   }
 
   /** Opens the runner on the model's artifact, runs every golden case and returns the parity. */
   public static Parity goldenParity(Runner runner, Manifest manifest) throws Exception {
     assertTrue(manifest.exported(runner.format()), runner.format() + " was not exported");
-    Parity parity = new Parity(manifest.atol(runner.format()), manifest.rtol(runner.format()));
+    manifest.verifyFormat(runner.format());
+    Parity parity = new Parity(manifest.parity());
     runner.open(manifest.formatDir(runner.format()), manifest);
     for (Manifest.GoldenCase goldenCase : manifest.goldenCases()) {
-      parity.add(runner.run(goldenCase.inputs()), goldenCase.outputs());
+      parity.add(goldenCase.name(), runner.run(goldenCase.inputs()), goldenCase.reference());
     }
     assertTrue(parity.passed(), runner.runtime() + ": " + parity);
     assertTrue(parity.cases() >= 2, "expected at least two golden cases: " + parity);
@@ -62,8 +63,8 @@ public final class RunnerChecks {
   /** The first golden case still runs after a refused call: a refusal leaves the runner usable. */
   public static void stillRuns(Runner runner, Manifest manifest) throws Exception {
     Manifest.GoldenCase first = manifest.goldenCases().get(0);
-    Parity parity = new Parity(manifest.atol(runner.format()), manifest.rtol(runner.format()));
-    parity.add(runner.run(first.inputs()), first.outputs());
+    Parity parity = new Parity(manifest.parity());
+    parity.add(first.name(), runner.run(first.inputs()), first.reference());
     assertTrue(parity.passed(), parity.toString());
     assertEquals(1, parity.cases());
   }

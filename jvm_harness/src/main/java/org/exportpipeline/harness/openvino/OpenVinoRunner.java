@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.exportpipeline.harness.ContractException;
 import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
@@ -62,7 +63,7 @@ public final class OpenVinoRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) {
+  public void open(Path formatDir, Manifest manifest) throws ContractException {
     PointerByReference out = new PointerByReference();
     check(api().ov_core_create(out), "creating a Core");
     core = out.getValue();
