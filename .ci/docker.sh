@@ -16,7 +16,8 @@ if ! docker/engine.sh 2>"$engine_err"; then
 fi
 
 start=$SECONDS
-make --no-print-directory all RUNNER=docker DOCKER_PROGRESS=plain
+# DEPLOY_FORMATS=onnx adds the ONNX-only deployment image (ORT Java, jlink runtime, pinned manifests).
+make --no-print-directory all RUNNER=docker DOCKER_PROGRESS=plain DEPLOY_FORMATS=onnx
 echo "ci-docker: make all RUNNER=docker took $((SECONDS - start)) s"
 
 uid=$(docker run --rm "$image" id -u)
