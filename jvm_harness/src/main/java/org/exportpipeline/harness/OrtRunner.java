@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy. */
 public final class OrtRunner implements Runner {
@@ -19,6 +20,7 @@ public final class OrtRunner implements Runner {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private OrtSession session;
   private List<String> outputNames;
+  private int threads; // 0: ORT's default, one intra-op thread per physical core
 
   @Override
   public String format() {
@@ -36,8 +38,17 @@ public final class OrtRunner implements Runner {
   }
 
   @Override
+  public Optional<String> threads(int count) {
+    threads = count;
+    return Optional.of("SessionOptions.setIntraOpNumThreads(" + count + ")");
+  }
+
+  @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      if (threads > 0) {
+        options.setIntraOpNumThreads(threads);
+      }
       session = env.createSession(formatDir.resolve(MODEL_FILE).toString(), options);
     }
     outputNames = manifest.outputNames();
