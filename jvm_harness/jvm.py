@@ -45,15 +45,28 @@ def java_feature_version(path: str) -> int:
     return int(match.group(1)) if match else 17
 
 
+def jvm_options(path: str) -> list[str]:
+    """Options for the JVM at path, in process (JPype) and in a child `java` alike."""
+    if java_feature_version(path) >= 22:
+        return ["--enable-native-access=ALL-UNNAMED"]  # JNI of ORT and DJL would warn otherwise
+    return []
+
+
 def start() -> None:
     """Start the JVM once; the harness forces DJL offline itself, so nothing downloads."""
     if jpype.isJVMStarted():
         return
     cp, path = classpath(), jvm_path()
-    options = []
-    if java_feature_version(path) >= 22:
-        options.append("--enable-native-access=ALL-UNNAMED")  # JNI of ORT and DJL would warn otherwise
-    jpype.startJVM(path, *options, classpath=cp, convertStrings=True)
+    jpype.startJVM(path, *jvm_options(path), classpath=cp, convertStrings=True)
+
+
+def java_command(main: str) -> list[str]:
+    """`java` of the same JVM start() loads, with the harness classpath, to run a harness main in a child."""
+    path = jvm_path()
+    java = Path(path).resolve().parents[2] / "bin" / "java"  # JAVA_HOME/lib/server/libjvm.so
+    if not java.is_file():
+        raise JvmError(f"no java launcher beside {path} ({java} missing): point JAVA_HOME at a JDK 17+")
+    return [str(java), *jvm_options(path), "-cp", ":".join(classpath()), main]
 
 
 def java_version() -> str:
