@@ -72,8 +72,10 @@ $(HARNESS): jvm_harness/pom.xml $(shell find jvm_harness/src/main -type f 2>/dev
 jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype) against the golden outputs
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
 
-bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
-	dirs=$(MODEL_DIRS) && $(PY) -m exporters bench $$dirs --out $(ARTIFACTS)
+# The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
+BENCH_ARGS ?=
+bench: setup jvm ## Latency and throughput of every artifact in Python and JVM runtimes beside eager PyTorch: ARTIFACTS/bench.{json,md}, plots/
+	$(PY) -m exporters bench $(MODELS) --artifacts $(ARTIFACTS) $(BENCH_ARGS)
 
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)
