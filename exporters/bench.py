@@ -6,7 +6,8 @@ then for each format its Python runtime and right after it every JVM runtime tha
 artifact, so the sides alternate case by case and machine noise hits both. Each measurement loads
 the artifact afresh (load_ms), times the first call (first_run_ms), then warm-up calls and timed
 repeats back to back on inputs prepared once: the largest golden case's rows tiled along dim 0.
-The JVM side is timed inside Java (jvm_harness.bench, one child JVM per runtime and case).
+The JVM side is timed inside Java (jvm_harness.bench, one child JVM per runtime and case). Each
+case runs in several rounds, Python and JVM in turn, so a ratio can be taken within each round.
 """
 
 from __future__ import annotations
@@ -106,9 +107,10 @@ def time_python(load: Callable[[], Predict], inputs: dict[str, np.ndarray], batc
 class Bench:
     """One run's settings and the JVM runtimes it drives; rows accumulate in order of measurement."""
 
-    def __init__(self, threads: int, warmup: int, warmup_s: float, repeats: int, only: list[str] | None, jvm: bool,
-                 progress: Callable[[str], None] = lambda line: None) -> None:
+    def __init__(self, threads: int, warmup: int, warmup_s: float, repeats: int, rounds: int, only: list[str] | None,
+                 jvm: bool, progress: Callable[[str], None] = lambda line: None) -> None:
         self.threads, self.warmup, self.warmup_s, self.repeats, self.only = threads, warmup, warmup_s, repeats, only
+        self.rounds = rounds
         self.progress = progress
         self.jvm_runtimes: dict[str, str] = {}
         if jvm:
@@ -118,12 +120,12 @@ class Bench:
         set_torch_threads(threads)  # eager and every torch-based runtime share torch's pool
         self.rows: list[dict[str, Any]] = []
 
-    def _row(self, model: str, fmt: str, side: str, runtime: str, version: str, case: str, batch: int,
+    def _row(self, model: str, fmt: str, side: str, runtime: str, version: str, case: str, batch: int, rnd: int,
              thread_setting: str, measured: dict[str, Any]) -> None:
         """One row; `measured` holds the metrics and warm-up calls made, or `error`, and for JVM rows what
         Java reported of threads."""
         row = {"model": model, "format": fmt, "side": side, "runtime": runtime, "version": version, "case": case,
-               "batch": batch, **{key: None for key in METRICS}, "threads": self.threads,
+               "batch": batch, "round": rnd, **{key: None for key in METRICS}, "threads": self.threads,
                "thread_setting": thread_setting, "warmup": None, "repeats": self.repeats}
         row.update({key: value for key, value in measured.items() if key in row or key in ("error", "java")})
         for key in METRICS:
@@ -131,7 +133,7 @@ class Bench:
                 row[key] = round(row[key], 4)
         self.rows.append(row)
         outcome = row.get("error") or f"p50 {row['p50_ms']:.3f} ms"
-        self.progress(f"{model} batch {batch} {fmt} {side}/{runtime}: {outcome}")
+        self.progress(f"{model} batch {batch} round {rnd + 1} {fmt} {side}/{runtime}: {outcome}")
 
     def model(self, word: str, folder: Path, load_spec: Callable[[str], ModelSpec]) -> None:
         manifest = read_manifest(folder)
@@ -143,16 +145,18 @@ class Bench:
                 checked_file(folder, file)
         for batch in batch_sizes(manifest, case):
             inputs = tile(case.inputs, batch)
-            eager = time_python(lambda: torch_predict(load_spec(word).module, manifest), inputs, batch,
-                                self.warmup, self.warmup_s, self.repeats)
-            self._row(manifest["model"], EAGER, "python", EAGER_RUNTIME, torch.__version__, case.name, batch,
-                      TORCH_THREADS, eager)
+            for rnd in range(self.rounds):
+                eager = time_python(lambda: torch_predict(load_spec(word).module, manifest), inputs, batch,
+                                    self.warmup, self.warmup_s, self.repeats)
+                self._row(manifest["model"], EAGER, "python", EAGER_RUNTIME, torch.__version__, case.name, batch, rnd,
+                          TORCH_THREADS, eager)
             for name in formats:
-                self._python(folder, manifest, name, case.name, batch, inputs)
-                for runtime in (r for r, fmt in self.jvm_runtimes.items() if fmt == name):
-                    self._jvm(folder, manifest, name, runtime, case.name, batch)
+                for rnd in range(self.rounds):
+                    self._python(folder, manifest, name, case.name, batch, rnd, inputs)
+                    for runtime in (r for r, fmt in self.jvm_runtimes.items() if fmt == name):
+                        self._jvm(folder, manifest, name, runtime, case.name, batch, rnd)
 
-    def _python(self, folder: Path, manifest: dict[str, Any], name: str, case: str, batch: int,
+    def _python(self, folder: Path, manifest: dict[str, Any], name: str, case: str, batch: int, rnd: int,
                 inputs: dict[str, np.ndarray]) -> None:
         fmt = FORMATS[name]
         try:
@@ -160,12 +164,13 @@ class Bench:
                                    self.warmup, self.warmup_s, self.repeats)
         except Exception as exc:  # a runtime that fails here fails this row only, with its own words
             measured = {"error": f"{type(exc).__name__}: {first_line(exc)}"}
-        self._row(manifest["model"], name, "python", fmt.runtime, fmt.runtime_version(), case, batch, fmt.threads,
-                  measured)
+        self._row(manifest["model"], name, "python", fmt.runtime, fmt.runtime_version(), case, batch, rnd,
+                  fmt.threads, measured)
 
-    def _jvm(self, folder: Path, manifest: dict[str, Any], name: str, runtime: str, case: str, batch: int) -> None:
+    def _jvm(self, folder: Path, manifest: dict[str, Any], name: str, runtime: str, case: str, batch: int,
+             rnd: int) -> None:
         from jvm_harness.bench import measure
 
         measured = measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)
-        self._row(manifest["model"], name, "jvm", runtime, measured.get("version", ""), case, batch,
+        self._row(manifest["model"], name, "jvm", runtime, measured.get("version", ""), case, batch, rnd,
                   measured.get("thread_setting", "not reported"), measured)

@@ -5,10 +5,11 @@ Everything here is computed from the rows and the manifests' records; nothing na
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
-from .bench import EAGER, JVM_PAIRS
+from .bench import EAGER, JVM_PAIRS, METRICS
 from .contract import write_json_atomic
 from .formats import FORMATS
 
@@ -31,11 +32,36 @@ def ok_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if row.get("error") is None]
 
 
-def derive(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Each artifact against eager at the same model and batch, and each JVM runtime against its Python pair."""
+def _case(row: dict[str, Any]) -> tuple:
+    return row["model"], row["format"], row["side"], row["runtime"], row["batch"]
+
+
+def combine(round_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per case: each metric's median over rounds (a failed round fails the case), in measuring order."""
+    cases: dict[tuple, list[dict[str, Any]]] = {}
+    for row in round_rows:
+        cases.setdefault(_case(row), []).append(row)
+    rows = []
+    for rounds in cases.values():
+        row = {key: value for key, value in rounds[0].items() if key != "round"}
+        row["rounds"] = len(rounds)
+        failed = next((r["error"] for r in rounds if r.get("error")), None)
+        if failed:
+            row.update({key: None for key in METRICS}, error=failed)
+        else:
+            row.update({key: round(statistics.median(r[key] for r in rounds), 4) for key in METRICS})
+            row["warmup"] = min(r["warmup"] for r in rounds)
+        rows.append(row)
+    return rows
+
+
+def derive(rows: list[dict[str, Any]], round_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each artifact against eager at the same model and batch (medians over rounds), and each JVM runtime
+    against its Python pair: the median of the ratios taken within each round, Python and JVM measured in turn."""
     measured = ok_rows(rows)
     eager = {(r["model"], r["batch"]): r for r in measured if r["format"] == EAGER}
     python = {(r["model"], r["batch"], r["runtime"]): r for r in measured if r["side"] == "python"}
+    in_round = {(r["model"], r["batch"], r["runtime"], r["round"]): r for r in ok_rows(round_rows)}
     vs_eager, jvm_vs_python = [], []
     for row in measured:
         base = eager.get((row["model"], row["batch"]))
@@ -44,10 +70,14 @@ def derive(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                              "throughput_ratio": _ratio(row["throughput_per_s"], base["throughput_per_s"])})
         pair = python.get((row["model"], row["batch"], JVM_PAIRS.get(row["runtime"])))
         if row["side"] == "jvm" and pair:
+            paired = [(jvm, in_round.get((jvm["model"], jvm["batch"], pair["runtime"], jvm["round"])))
+                      for jvm in round_rows if _case(jvm) == _case(row)]
+            per_round = [_ratio(j["p50_ms"], p["p50_ms"]) for j, p in paired if p]
             jvm_vs_python.append({
                 "model": row["model"], "format": row["format"], "batch": row["batch"], "jvm_runtime": row["runtime"],
                 "python_runtime": pair["runtime"], "jvm_p50_ms": row["p50_ms"], "python_p50_ms": pair["p50_ms"],
-                "p50_ratio": _ratio(row["p50_ms"], pair["p50_ms"]), "p99_ratio": _ratio(row["p99_ms"], pair["p99_ms"]),
+                "p50_ratio": round(statistics.median(per_round), 3), "p50_ratio_per_round": per_round,
+                "p99_ratio": _ratio(row["p99_ms"], pair["p99_ms"]),
             })
     return {"vs_eager": vs_eager, "jvm_vs_python": jvm_vs_python}
 
@@ -144,7 +174,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), {m['platform']}; load average "
         f"{m['load_average_1m']} at start, {m['load_average_1m_end']} at end. Threads: {s['threads']} intra-op for "
         f"every runtime on both sides (how each was told: `thread_setting` in bench.json). Warm-up at least "
-        f"{s['warmup']} calls and {s['warmup_s']} s, then {s['repeats']} timed repeats per row.",
+        f"{s['warmup']} calls and {s['warmup_s']} s, then {s['repeats']} timed repeats, in {s['rounds']} round(s): "
+        "each cell is the median over rounds.",
         "",
         "Per model and batch, eager PyTorch runs first, then each format in its Python runtime and right after it",
         "each JVM runtime (timed inside Java), so both sides see the same machine noise. Each row loads the",
@@ -166,12 +197,14 @@ def to_markdown(result: dict[str, Any]) -> str:
                      f"{row['throughput_per_s']:.0f} | {row['load_ms']:.0f} | {row['first_run_ms']:.1f} | "
                      f"{'-' if ratio is None else f'{ratio:.2f}'} |")
     lines += ["", f"## JVM against Python, same runtime (target <= {JVM_RATIO_TARGET:.2f} at p50)", "",
-              "| model | batch | format | JVM runtime | Python runtime | JVM p50 ms | Python p50 ms | p50 ratio | p99 ratio |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "p50 ratio: the median of the ratios taken within each round (Python, then JVM right after).", "",
+              "| model | batch | format | JVM runtime | Python runtime | JVM p50 ms | Python p50 ms | p50 ratio | per round | p99 ratio |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["jvm_vs_python"]:
         flag = " **over 1.10**" if r["batch"] == 1 and r["p50_ratio"] > JVM_RATIO_LIMIT else ""
         lines.append(f"| {r['model']} | {r['batch']} | {r['format']} | {r['jvm_runtime']} | {r['python_runtime']} | "
-                     f"{r['jvm_p50_ms']:.3f} | {r['python_p50_ms']:.3f} | {r['p50_ratio']:.2f}{flag} | {r['p99_ratio']:.2f} |")
+                     f"{r['jvm_p50_ms']:.3f} | {r['python_p50_ms']:.3f} | {r['p50_ratio']:.2f}{flag} | "
+                     f"{' '.join(f'{x:.2f}' for x in r['p50_ratio_per_round'])} | {r['p99_ratio']:.2f} |")
     unpaired = sorted({r["runtime"] for r in result["rows"] if r["side"] == "jvm"} - set(JVM_PAIRS))
     if unpaired:
         lines.append(f"\nNo Python pair registered (exporters/bench.py JVM_PAIRS) for: {', '.join(unpaired)}.")

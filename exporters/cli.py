@@ -181,7 +181,8 @@ def bench(
     threads: Annotated[int, typer.Option(min=1, help="Intra-op threads for every runtime, Python and JVM.")] = 1,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed calls after the first, at least.")] = 5,
     warmup_s: Annotated[float, typer.Option(min=0, max=3600, help="Seconds of untimed calls, at least (lets the JVM JIT compile).")] = 1.0,
-    repeats: Annotated[int, typer.Option(min=1, help="Timed calls per model, batch and runtime.")] = 100,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed calls per model, batch, runtime and round.")] = 100,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds per case, Python and JVM in turn; medians are reported.")] = 3,
     jvm: Annotated[bool, typer.Option(help="Also time every JVM runtime (needs `make jvm`).")] = True,
     out: Annotated[Optional[Path], typer.Option(help="Where bench.json, bench.md and plots/ go; default ARTIFACTS.")] = None,
 ) -> None:
@@ -190,7 +191,7 @@ def bench(
     from jvm_harness.jvm import JvmError
 
     from .bench import Bench, machine
-    from .bench_report import artifact_facts, derive, write
+    from .bench_report import artifact_facts, combine, derive, write
     from .contract import read_manifest
     from .plots import write_plots
     from .zoo import ZOO, load_spec
@@ -201,7 +202,7 @@ def bench(
         for word in words:  # the eager baseline comes from these words, never from a manifest: fail before timing
             load_spec(word)
         folders = _folders(words, artifacts)
-        run = Bench(threads, warmup, warmup_s, repeats, check_formats(format) if format else None, jvm,
+        run = Bench(threads, warmup, warmup_s, repeats, rounds, check_formats(format) if format else None, jvm,
                     progress=lambda line: console.print(f"  {line}"))
         started = machine()
         for word, folder in zip(words, folders):
@@ -214,15 +215,18 @@ def bench(
         fail(f"{exc}; or pass --no-jvm to time the Python side only")
     result = {
         "machine": {**started, "load_average_1m_end": machine()["load_average_1m"]},
-        "settings": {"threads": threads, "warmup": warmup, "warmup_s": warmup_s, "repeats": repeats, "models": words},
+        "settings": {"threads": threads, "warmup": warmup, "warmup_s": warmup_s, "repeats": repeats,
+                     "rounds": rounds, "models": words},
         "artifacts": {name: artifact_facts(manifest) for name, manifest in manifests.items()},
-        "rows": run.rows,
-        **derive(run.rows),
+        "rows": combine(run.rows),
+        "round_rows": run.rows,
     }
+    result.update(derive(result["rows"], run.rows))
     result["plots"] = write_plots(result, out)
     typer.echo(write(result, out).read_text())
     console.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {len(result['plots'])} plot(s)")
-    failed = [f"{r['model']}/{r['format']} {r['side']}/{r['runtime']} batch {r['batch']}" for r in run.rows if r.get("error")]
+    failed = [f"{r['model']}/{r['format']} {r['side']}/{r['runtime']} batch {r['batch']}" for r in result["rows"]
+              if r.get("error")]
     if failed:
         fail(f"{len(failed)} measurement(s) failed: {'; '.join(failed)} (errors in bench.md)", code=1)
 

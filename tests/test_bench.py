@@ -15,7 +15,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_bench_writes_well_formed_rows_for_both_sides(mlp_dir: Path, tmp_path: Path) -> None:
     result = run_cli("exporters", "bench", "mlp", "--artifacts", str(mlp_dir.parent), "-f", "onnx",
-                     "--warmup", "1", "--warmup-s", "0", "--repeats", "3", "--out", str(tmp_path))
+                     "--warmup", "1", "--warmup-s", "0", "--repeats", "3", "--rounds", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     bench = json.loads((tmp_path / "bench.json").read_text())
     rows = bench["rows"]
@@ -26,9 +26,11 @@ def test_bench_writes_well_formed_rows_for_both_sides(mlp_dir: Path, tmp_path: P
         assert all(key in row for key in ROW_KEYS), row
         assert 0 < row["p50_ms"] <= row["p90_ms"] <= row["p99_ms"] and row["throughput_per_s"] > 0, row
         assert row["load_ms"] >= 0 and row["first_run_ms"] > 0 and row["warmup"] >= 1, row
-        assert row["repeats"] == 3 and row["threads"] == 1 and row["thread_setting"], row
+        assert row["repeats"] == 3 and row["rounds"] == 2 and row["threads"] == 1 and row["thread_setting"], row
+    assert len(bench["round_rows"]) == 2 * len(rows)
     assert [(r["jvm_runtime"], r["python_runtime"], r["batch"]) for r in bench["jvm_vs_python"]] == [
         ("onnxruntime-java", "onnxruntime", 1), ("onnxruntime-java", "onnxruntime", 32)]
+    assert all(len(r["p50_ratio_per_round"]) == 2 and r["p50_ratio"] > 0 for r in bench["jvm_vs_python"])
     assert len(bench["vs_eager"]) == 4 and all(r["p50_ratio"] > 0 for r in bench["vs_eager"])
     assert bench["machine"]["cores"] >= 1 and bench["machine"]["cpu"]
     assert len(bench["plots"]) == 3
