@@ -64,14 +64,15 @@ def batch_sizes(manifest: dict[str, Any], case: GoldenCase) -> list[int]:
     first = {io["shape"][0] if io["shape"] else None for io in manifest["inputs"]}
     dim = first.pop() if len(first) == 1 else None
     if not isinstance(dim, str):
-        return [next(iter(case.inputs.values())).shape[0]]
+        shape = next(iter(case.inputs.values())).shape
+        return [shape[0] if shape else 1]
     bounds = manifest["dims"][dim]
     return sorted({min(max(size, bounds["min"]), bounds["max"]) for size in (1, LARGE_BATCH)})
 
 
 def tile(inputs: dict[str, np.ndarray], batch: int) -> dict[str, np.ndarray]:
-    """Each input's dim-0 rows repeated cyclically to `batch` rows (Bench.java tiles the same way)."""
-    return {name: np.ascontiguousarray(np.take(array, np.arange(batch) % array.shape[0], axis=0))
+    """Each input's dim-0 rows repeated cyclically to `batch` rows (Bench.java tiles the same way); scalars as they are."""
+    return {name: np.ascontiguousarray(np.take(array, np.arange(batch) % array.shape[0], axis=0)) if array.ndim else array
             for name, array in inputs.items()}
 
 

@@ -59,3 +59,15 @@ def test_bench_refuses_a_tampered_artifact_before_timing(mlp_dir: Path, tmp_path
     result = run_cli("exporters", "bench", "mlp", "--artifacts", str(tmp_path), "-f", "onnx", "--no-jvm")
     assert result.returncode == 2 and "was altered after export" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_report_links_the_bench_written_beside_it(mlp_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(mlp_dir, tmp_path / "mlp")
+    bench = run_cli("exporters", "bench", "mlp", "--artifacts", str(tmp_path), "-f", "onnx", "--no-jvm",
+                    "--warmup", "1", "--warmup-s", "0", "--repeats", "2", "--rounds", "1")
+    assert bench.returncode == 0, bench.stderr
+    assert not json.loads((tmp_path / "bench.json").read_text())["jvm_vs_python"]
+    report = run_cli("exporters", "report", str(tmp_path))
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "report.md").read_text()
+    assert "[bench.md](bench.md)" in text and "![latency](plots/latency.png)" in text

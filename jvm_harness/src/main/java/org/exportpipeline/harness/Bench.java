@@ -251,10 +251,14 @@ public final class Bench {
     return chosen;
   }
 
-  /** Each input with its dim-0 rows repeated cyclically to {@code batch} rows, in a new direct buffer. */
+  /** Each input with its dim-0 rows repeated cyclically to {@code batch} rows, in a new direct buffer; scalars as they are. */
   static Map<String, Tensor> tile(Map<String, Tensor> inputs, int batch) {
     Map<String, Tensor> tiled = new LinkedHashMap<>();
     for (Tensor input : inputs.values()) {
+      if (input.shape().length == 0) {
+        tiled.put(input.name(), input);
+        continue;
+      }
       long[] shape = input.shape().clone();
       int rows = Math.toIntExact(shape[0]);
       int rowBytes = Math.toIntExact(input.data().remaining() / rows);
