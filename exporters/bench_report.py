@@ -134,6 +134,9 @@ def recommend(result: dict[str, Any]) -> list[str]:
                     f"p50 {passing[0]['p50_ms']:.3f} ms" if passing else "")
             lines.append(line)
             formats_seen.add(best["format"])
+        broken = [r for r in result["rows"] if r["model"] == model and r.get("error")]
+        lines += [f"- failed at batch {r['batch']} in {r['side']}/{r['runtime']} ({r['format']}): {r['error']}"
+                  for r in broken]
         if not jvm:
             lines.append("- no JVM runtime was measured for this model")
         no_jvm = [name for name in facts if not any(r["format"] == name for r in jvm)]
