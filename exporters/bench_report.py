@@ -129,7 +129,8 @@ def recommend(result: dict[str, Any]) -> list[str]:
                     f"{best['p50_ms']:.3f} ms, {_vs(vs_eager.get((model, 'jvm', best['runtime'], batch)))}")
             if best["format"] not in everywhere:
                 passing = [r for r in at_batch if r["format"] in everywhere]
-                line += "; its format did not pass parity everywhere" + (
+                verified = facts.get(best["format"], {}).get("parity")
+                line += ("; its format failed parity on some runtime" if verified else "; its format was never verified") + (
                     f", the fastest that did: {passing[0]['runtime']} ({passing[0]['format']}) "
                     f"p50 {passing[0]['p50_ms']:.3f} ms" if passing else "")
             lines.append(line)
