@@ -73,8 +73,10 @@ jvm-verify: setup jvm ## Run ONNX and TorchScript artifacts inside a JVM (JPype)
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
 
 # The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
+# On a fresh checkout it exports and verifies first (the recommendation needs parity records).
 BENCH_ARGS ?=
 bench: setup jvm ## Latency and throughput of every artifact in Python and JVM runtimes beside eager PyTorch: ARTIFACTS/bench.{json,md}, plots/
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export verify jvm-verify
 	$(PY) -m exporters bench $(MODELS) --artifacts $(ARTIFACTS) $(BENCH_ARGS)
 
 report: setup ## Write ARTIFACTS/report.json and report.md
