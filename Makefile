@@ -109,8 +109,12 @@ $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
 
-bench: setup ## Time each artifact in its Python runtime vs eager PyTorch (ratios) into ARTIFACTS/bench.md
-	dirs=$(MODEL_DIRS) && $(PY) -m exporters bench $$dirs --out $(ARTIFACTS)
+# The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
+# On a fresh checkout it exports and verifies first (the recommendation needs parity records).
+BENCH_ARGS ?=
+bench: setup jvm ## Latency and throughput of every artifact in Python and JVM runtimes beside eager PyTorch: ARTIFACTS/bench.{json,md}, plots/
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export verify jvm-verify
+	$(PY) -m exporters bench $(MODELS) --artifacts $(ARTIFACTS) $(BENCH_ARGS)
 
 reproduce: setup ## Export MODELS again and record per format whether the files are byte-identical
 	$(PY) -m exporters reproduce $(MODELS) --artifacts $(ARTIFACTS)

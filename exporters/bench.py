@@ -1,73 +1,177 @@
-"""Latency of each exported artifact in its Python runtime, as a ratio to eager PyTorch run side by side.
+"""Latency and throughput of every artifact in its Python runtime and in each JVM runtime, beside eager PyTorch.
 
-Each repeat times the eager module and the artifact back to back on the same golden case (the
-largest), so machine noise hits both; ratios are medians over repeats after a warm-up. Both sides
-include the same numpy-to-tensor handoff, as a serving process would pay it.
+Per model, at batch 1 and at 32 (clamped to the batch dim's bounds): eager PyTorch built from the
+user's model word (never from the manifest's `source`, which would let a folder name code to run),
+then for each format its Python runtime and right after it every JVM runtime that runs the same
+artifact, so the sides alternate case by case and machine noise hits both. Each measurement loads
+the artifact afresh (load_ms), times the first call (first_run_ms), then warm-up calls and timed
+repeats back to back on inputs prepared once: the largest golden case's rows tiled along dim 0.
+The JVM side is timed inside Java (jvm_harness.bench, one child JVM per runtime and case). Each
+case runs in several rounds, Python and JVM in turn, so a ratio can be taken within each round.
 """
 
 from __future__ import annotations
 
-import statistics
+import os
+import platform
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
-from .contract import load_golden, read_manifest, write_json_atomic
+from .console import first_line
+from .contract import GoldenCase, checked_file, load_golden, read_manifest
 from .formats import FORMATS
-from .formats.base import torch_predict
-from .zoo import load_source
+from .formats.base import TORCH_THREADS, Predict, set_torch_threads, torch_predict
+from .spec import ModelSpec
+
+EAGER = "eager"  # the baseline's format name in rows
+EAGER_RUNTIME = "torch"
+LARGE_BATCH = 32
+# The Python runtime each JVM runtime shares its engine with: the JVM/Python ratio pairs these.
+JVM_PAIRS = {
+    "onnxruntime-java": "onnxruntime",
+    "djl-pytorch": "torch.jit",
+    "libtorch-javacpp": "torch.jit",
+    "libtorch-aoti": "torch._inductor.aoti_load_package",
+    "openvino-c-jna": "openvino",
+    "executorch-jni": "executorch.runtime",
+}
+METRICS = ("p50_ms", "p90_ms", "p99_ms", "throughput_per_s", "load_ms", "first_run_ms")
 
 
-def _time_ms(call: Callable[[], Any]) -> float:
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on; the load average shows how busy the machine was."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []
+    field = lambda name: next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith(name)), "")  # noqa: E731
+    return {"cpu": field("model name") or platform.processor() or "unknown", "cores": os.cpu_count(),
+            "usable_cores": len(os.sched_getaffinity(0)), "platform": platform.platform(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            # vector extensions an AOTI package compiled here may rely on
+            "isa": sorted(flag for flag in field("flags").split() if flag.startswith(("avx", "amx"))),
+            "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
+def largest_case(cases: list[GoldenCase]) -> GoldenCase:
+    """The case with the most input elements, the first of equals (Bench.java picks the same)."""
+    return max(cases, key=lambda case: sum(array.size for array in case.inputs.values()))
+
+
+def batch_sizes(manifest: dict[str, Any], case: GoldenCase) -> list[int]:
+    """1 and LARGE_BATCH within the batch dim's bounds when every input shares dynamic dim 0, else the case's own."""
+    first = {io["shape"][0] if io["shape"] else None for io in manifest["inputs"]}
+    dim = first.pop() if len(first) == 1 else None
+    if not isinstance(dim, str):
+        shape = next(iter(case.inputs.values())).shape
+        return [shape[0] if shape else 1]
+    bounds = manifest["dims"][dim]
+    return sorted({min(max(size, bounds["min"]), bounds["max"]) for size in (1, LARGE_BATCH)})
+
+
+def tile(inputs: dict[str, np.ndarray], batch: int) -> dict[str, np.ndarray]:
+    """Each input's dim-0 rows repeated cyclically to `batch` rows (Bench.java tiles the same way); scalars as they are."""
+    return {name: np.ascontiguousarray(np.take(array, np.arange(batch) % array.shape[0], axis=0)) if array.ndim else array
+            for name, array in inputs.items()}
+
+
+def summarize(samples_ms: list[float], batch: int) -> dict[str, float]:
+    """Percentiles interpolate linearly between ranks (numpy's default; Bench.java matches it)."""
+    p50, p90, p99 = np.percentile(samples_ms, [50, 90, 99])
+    return {"p50_ms": float(p50), "p90_ms": float(p90), "p99_ms": float(p99),
+            "throughput_per_s": batch * len(samples_ms) / (sum(samples_ms) / 1e3)}
+
+
+def time_python(load: Callable[[], Predict], inputs: dict[str, np.ndarray], batch: int, warmup: int,
+                warmup_s: float, repeats: int) -> dict[str, float]:
+    """Load, first call, warm-up (at least `warmup` calls and `warmup_s` seconds), then timed calls back to
+    back: the sequence Bench.java runs."""
     started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1e3
+    predict = load()
+    load_ms = (time.perf_counter() - started) * 1e3
+    started = time.perf_counter()
+    predict(inputs)
+    first_run_ms = (time.perf_counter() - started) * 1e3
+    warmup_end, warmups = time.perf_counter() + warmup_s, 0
+    while warmups < warmup or time.perf_counter() < warmup_end:
+        predict(inputs)
+        warmups += 1
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(inputs)
+        samples.append((time.perf_counter() - started) * 1e3)
+    return {**summarize(samples, batch), "load_ms": load_ms, "first_run_ms": first_run_ms, "warmup": warmups}
 
 
-def bench_model(model_dir: Path, warmup: int, repeats: int, only: list[str] | None = None) -> list[dict[str, Any]]:
-    manifest = read_manifest(model_dir)
-    case = max(load_golden(model_dir, manifest), key=lambda c: sum(a.size for a in c.inputs.values()))
-    eager = torch_predict(load_source(manifest["source"]).module, manifest)
-    rows = []
-    for name in FORMATS:
-        entry = manifest["formats"].get(name)
-        if not entry or entry["status"] != "ok" or (only and name not in only):
-            continue
-        predict = FORMATS[name].load(model_dir / name, manifest)
-        for _ in range(warmup):
-            eager(case.inputs)
-            predict(case.inputs)
-        eager_ms, format_ms = [], []
-        for _ in range(repeats):
-            eager_ms.append(_time_ms(lambda: eager(case.inputs)))
-            format_ms.append(_time_ms(lambda: predict(case.inputs)))
-        rows.append({
-            "model": manifest["model"], "format": name, "runtime": FORMATS[name].runtime, "case": case.name,
-            "eager_median_ms": round(statistics.median(eager_ms), 4),
-            "median_ms": round(statistics.median(format_ms), 4),
-            "ratio_to_eager": round(statistics.median(f / e for f, e in zip(format_ms, eager_ms)), 3),
-            "warmup": warmup, "repeats": repeats,
-        })
-    return rows
+class Bench:
+    """One run's settings and the JVM runtimes it drives; rows accumulate in order of measurement."""
 
+    def __init__(self, threads: int, warmup: int, warmup_s: float, repeats: int, rounds: int, only: list[str] | None,
+                 jvm: bool, progress: Callable[[str], None] = lambda line: None) -> None:
+        self.threads, self.warmup, self.warmup_s, self.repeats, self.only = threads, warmup, warmup_s, repeats, only
+        self.rounds = rounds
+        self.progress = progress
+        self.jvm_runtimes: dict[str, str] = {}
+        if jvm:
+            from jvm_harness.bench import runtimes
 
-def write_bench(rows: list[dict[str, Any]], out: Path) -> Path:
-    lines = [
-        "# Python runtime latency",
-        "",
-        "Median over repeats after warm-up, on each model's largest golden case; ratio < 1 is faster than eager",
-        f"PyTorch timed side by side ({torch.get_num_threads()} intra-op threads).",
-        "",
-        "| model | format | runtime | eager ms | artifact ms | ratio to eager |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['model']} | {r['format']} | {r['runtime']} | {r['eager_median_ms']:.3f} | {r['median_ms']:.3f}"
-        f" | {r['ratio_to_eager']:.2f} |"
-        for r in rows
-    ]
-    write_json_atomic(out / "bench.json", {"rows": rows})
-    (out / "bench.md").write_text("\n".join(lines) + "\n")
-    return out / "bench.md"
+            self.jvm_runtimes = runtimes()
+        set_torch_threads(threads)  # eager and every torch-based runtime share torch's pool
+        self.rows: list[dict[str, Any]] = []
+
+    def _row(self, model: str, fmt: str, side: str, runtime: str, version: str, case: str, batch: int, rnd: int,
+             thread_setting: str, measured: dict[str, Any]) -> None:
+        """One row; `measured` holds the metrics and warm-up calls made, or `error`, and for JVM rows what
+        Java reported of threads."""
+        row = {"model": model, "format": fmt, "side": side, "runtime": runtime, "version": version, "case": case,
+               "batch": batch, "round": rnd, **{key: None for key in METRICS}, "threads": self.threads,
+               "thread_setting": thread_setting, "warmup": None, "repeats": self.repeats}
+        row.update({key: value for key, value in measured.items() if key in row or key in ("error", "java")})
+        for key in METRICS:
+            if row[key] is not None:
+                row[key] = round(row[key], 4)
+        self.rows.append(row)
+        outcome = row.get("error") or f"p50 {row['p50_ms']:.3f} ms"
+        self.progress(f"{model} batch {batch} round {rnd + 1} {fmt} {side}/{runtime}: {outcome}")
+
+    def model(self, word: str, folder: Path, load_spec: Callable[[str], ModelSpec]) -> None:
+        manifest = read_manifest(folder)
+        case = largest_case(load_golden(folder, manifest))
+        formats = [name for name in FORMATS if manifest["formats"].get(name, {}).get("status") == "ok"
+                   and (not self.only or name in self.only)]
+        for name in formats:  # integrity before any runtime opens a file
+            for file in manifest["formats"][name]["files"]:
+                checked_file(folder, file)
+        for batch in batch_sizes(manifest, case):
+            inputs = tile(case.inputs, batch)
+            for rnd in range(self.rounds):
+                eager = time_python(lambda: torch_predict(load_spec(word).module, manifest), inputs, batch,
+                                    self.warmup, self.warmup_s, self.repeats)
+                self._row(manifest["model"], EAGER, "python", EAGER_RUNTIME, torch.__version__, case.name, batch, rnd,
+                          TORCH_THREADS, eager)
+            for name in formats:
+                for rnd in range(self.rounds):
+                    self._python(folder, manifest, name, case.name, batch, rnd, inputs)
+                    for runtime in (r for r, fmt in self.jvm_runtimes.items() if fmt == name):
+                        self._jvm(folder, manifest, name, runtime, case.name, batch, rnd)
+
+    def _python(self, folder: Path, manifest: dict[str, Any], name: str, case: str, batch: int, rnd: int,
+                inputs: dict[str, np.ndarray]) -> None:
+        fmt = FORMATS[name]
+        try:
+            measured = time_python(lambda: fmt.load(folder / name, manifest, self.threads), inputs, batch,
+                                   self.warmup, self.warmup_s, self.repeats)
+        except Exception as exc:  # a runtime that fails here fails this row only, with its own words
+            measured = {"error": f"{type(exc).__name__}: {first_line(exc)}"}
+        self._row(manifest["model"], name, "python", fmt.runtime, fmt.runtime_version(), case, batch, rnd,
+                  fmt.threads, measured)
+
+    def _jvm(self, folder: Path, manifest: dict[str, Any], name: str, runtime: str, case: str, batch: int,
+             rnd: int) -> None:
+        from jvm_harness.bench import measure
+
+        measured = measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)
+        self._row(manifest["model"], name, "jvm", runtime, measured.get("version", ""), case, batch, rnd,
+                  measured.get("thread_setting", "not reported"), measured)

@@ -56,15 +56,18 @@ def folders(
     artifacts: Annotated[Path, typer.Option(help="Artifacts root export wrote to.")] = Path("artifacts"),
 ) -> None:
     """Print the folder export wrote for each MODEL word (found by the manifests' source, not by name)."""
+    try:
+        typer.echo("\n".join(str(folder) for folder in _folders(model, artifacts)))
+    except ContractError as exc:
+        fail(str(exc))
+
+
+def _folders(words: Optional[list[str]], artifacts: Path) -> list[Path]:
+    """The folder export wrote for each model word (the zoo when none), found by the manifests' source."""
     from .contract import model_folders
     from .zoo import ZOO, ZOO_SOURCE
 
-    words = model or list(ZOO)
-    sources = [ZOO_SOURCE + word if word in ZOO else word for word in words]
-    try:
-        typer.echo("\n".join(str(folder) for folder in model_folders(artifacts, sources)))
-    except ContractError as exc:
-        fail(str(exc))
+    return model_folders(artifacts, [ZOO_SOURCE + word if word in ZOO else word for word in words or ZOO])
 
 
 @app.command()
@@ -179,24 +182,60 @@ def merge(
 
 @app.command()
 def bench(
-    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    model: Annotated[Optional[list[str]], typer.Argument(help="Model words as given to export; default the zoo.")] = None,
+    artifacts: Annotated[Path, typer.Option(help="Artifacts root export wrote to.")] = Path("artifacts"),
     format: FormatOption = None,
-    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls before timing.")] = 5,
-    repeats: Annotated[int, typer.Option(min=1, help="Timed calls of eager and artifact each.")] = 30,
-    out: Annotated[Path, typer.Option(help="Where bench.json and bench.md go.")] = Path("artifacts"),
+    threads: Annotated[int, typer.Option(min=1, help="Intra-op threads for every runtime, Python and JVM.")] = 1,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls after the first, at least.")] = 5,
+    warmup_s: Annotated[float, typer.Option(min=0, max=3600, help="Seconds of untimed calls, at least (lets the JVM JIT compile).")] = 1.0,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed calls per model, batch, runtime and round.")] = 100,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds per case, Python and JVM in turn; medians are reported.")] = 3,
+    jvm: Annotated[bool, typer.Option(help="Also time every JVM runtime (needs `make jvm`).")] = True,
+    out: Annotated[Optional[Path], typer.Option(help="Where bench.json, bench.md and plots/ go; default ARTIFACTS.")] = None,
 ) -> None:
-    """Time each artifact in its Python runtime against eager PyTorch side by side; write OUT/bench.md."""
-    from .bench import bench_model, write_bench
+    """Time every artifact in its Python runtime and in each JVM runtime beside eager PyTorch; write OUT/bench.md."""
+    from jvm_harness.bench import BenchError
+    from jvm_harness.jvm import JvmError
 
-    only = check_formats(format) if format else None
-    rows = []
+    from .bench import Bench, machine
+    from .bench_report import artifact_facts, combine, derive, write
+    from .contract import read_manifest
+    from .plots import write_plots
+    from .zoo import ZOO, load_spec
+
+    words = model or list(ZOO)
+    out = out or artifacts
     try:
-        with console.status("benchmarking"):
-            for folder in model_dir:
-                rows += bench_model(folder, warmup, repeats, only)
+        for word in words:  # the eager baseline comes from these words, never from a manifest: fail before timing
+            load_spec(word)
+        folders = _folders(words, artifacts)
+        run = Bench(threads, warmup, warmup_s, repeats, rounds, check_formats(format) if format else None, jvm,
+                    progress=lambda line: console.print(f"  {line}"))
+        started = machine()
+        for word, folder in zip(words, folders):
+            console.print(f"[bold]{folder}[/] ({word})")
+            run.model(word, folder, load_spec)
+        manifests = {manifest["model"]: manifest for manifest in map(read_manifest, folders)}
     except (ContractError, SpecError) as exc:
         fail(str(exc))
-    typer.echo(write_bench(rows, out).read_text())
+    except (BenchError, JvmError) as exc:
+        fail(f"{exc}; or pass --no-jvm to time the Python side only")
+    result = {
+        "machine": {**started, "load_average_1m_end": machine()["load_average_1m"]},
+        "settings": {"threads": threads, "warmup": warmup, "warmup_s": warmup_s, "repeats": repeats,
+                     "rounds": rounds, "models": words},
+        "artifacts": {name: artifact_facts(manifest) for name, manifest in manifests.items()},
+        "rows": combine(run.rows),
+        "round_rows": run.rows,
+    }
+    result.update(derive(result["rows"], run.rows))
+    result["plots"] = write_plots(result, out)
+    typer.echo(write(result, out).read_text())
+    console.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {len(result['plots'])} plot(s)")
+    failed = [f"{r['model']}/{r['format']} {r['side']}/{r['runtime']} batch {r['batch']}" for r in result["rows"]
+              if r.get("error")]
+    if failed:
+        fail(f"{len(failed)} measurement(s) failed: {'; '.join(failed)} (errors in bench.md)", code=1)
 
 
 @app.command()

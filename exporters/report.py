@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,23 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bench_links(artifacts: Path) -> str:
+    """Links to the bench's page and plots when `make bench` has written them beside the report."""
+    path = artifacts / "bench.json"
+    if not path.is_file():
+        return ""
+    try:
+        plots = json.loads(path.read_text()).get("plots", [])
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return ""  # a damaged bench.json is the bench's to rewrite, not a reason to fail the report
+    lines = ["", "## Latency", "", "Python and JVM runtimes beside eager PyTorch, and which format for a JVM service: "
+             "[bench.md](bench.md).", ""]
+    return "\n".join(lines + [f"![{Path(plot).stem}]({plot})" for plot in plots if isinstance(plot, str)]) + "\n"
+
+
 def write_report(artifacts: Path) -> tuple[Path, Path]:
     rows = collect(artifacts)
     json_path, md_path = artifacts / "report.json", artifacts / "report.md"
     write_json_atomic(json_path, {"rows": rows})
-    md_path.write_text(to_markdown(rows))
+    md_path.write_text(to_markdown(rows) + bench_links(artifacts))
     return json_path, md_path

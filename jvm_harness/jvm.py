@@ -75,6 +75,21 @@ def start(engine: str) -> None:
     libs = openvino_libs()
     if libs and not os.environ.get("HARNESS_OPENVINO_LIB"):
         options.append(f"-Dharness.openvino.lib={libs}")  # the OpenVINO runner's C library: this Python's wheel
+    jpype.startJVM(path, *options, *jvm_options(path), classpath=cp, convertStrings=True)
+
+
+def jvm_options(path: str) -> list[str]:
+    """Options for the JVM at path, in process (JPype) and in a child `java` alike."""
     if java_feature_version(path) >= 22:
-        options.append("--enable-native-access=ALL-UNNAMED")  # JNI of ORT and DJL would warn otherwise
-    jpype.startJVM(path, *options, classpath=cp, convertStrings=True)
+        return ["--enable-native-access=ALL-UNNAMED"]  # JNI of ORT and DJL would warn otherwise
+    return []
+
+
+def java_command(main: str, engine: str | None) -> list[str]:
+    """`java` of the same JVM start() loads, with one engine's classpath, to run a harness main in a child."""
+    path = jvm_path()
+    java = Path(path).resolve().parents[2] / "bin" / "java"  # JAVA_HOME/lib/server/libjvm.so
+    if not java.is_file():
+        raise JvmError(f"no java launcher beside {path} ({java} missing): point JAVA_HOME at a JDK 17+")
+    options = [f"-Dharness.openvino.lib={libs}"] if (libs := openvino_libs()) and not os.environ.get("HARNESS_OPENVINO_LIB") else []
+    return [str(java), *options, *jvm_options(path), "-cp", ":".join(classpath(engine)), main]

@@ -155,15 +155,6 @@ def test_models_lists_the_zoo() -> None:
     assert [line.split()[0] for line in result.stdout.splitlines()] == list(ZOO) == ["mlp", "cnn", "transformer", "encoder"]
 
 
-def test_bench_reports_a_ratio_per_format(mlp_dir: Path, tmp_path: Path) -> None:
-    result = run_cli("exporters", "bench", str(mlp_dir), "-f", "onnx", "-f", "torchscript",
-                     "--warmup", "1", "--repeats", "3", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
-    assert [row["format"] for row in rows] == ["torchscript", "onnx"]
-    assert all(row["ratio_to_eager"] > 0 and row["repeats"] == 3 and row["case"] == "case1" for row in rows)
-
-
 def test_formats_lists_the_registry() -> None:
     result = run_cli("exporters", "formats")
     assert result.returncode == 0

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, export_program, torch_predict
+from .base import TORCH_THREADS, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
 
 FILE = "model.pt2"
 INDUCTOR_CONFIGS = {
@@ -25,7 +25,8 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     )
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    set_torch_threads(threads)
     # Without input checks a package runs any shape and silently returns a wrongly shaped output.
     os.environ["AOTI_RUNTIME_CHECK_INPUTS"] = "1"
     return torch_predict(torch._inductor.aoti_load_package(str(folder / FILE)), manifest)
@@ -39,4 +40,5 @@ FORMAT = Format(
     runtime="torch._inductor.aoti_load_package",
     runtime_package="torch",
     hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
+    threads=TORCH_THREADS,
 )

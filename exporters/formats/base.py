@@ -15,6 +15,8 @@ from ..spec import ModelSpec
 
 # A runnable artifact: golden inputs by name in, outputs by name out.
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+# Loads a format folder; threads, when given, is the runtime's intra-op thread count (None: its default).
+Load = Callable[[Path, dict[str, Any], "int | None"], Predict]
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,11 @@ class Format:
     name: str
     description: str
     export: Callable[[ModelSpec, Path, ExportOptions], list[str] | None]  # problems the exporter reported
-    load: Callable[[Path, dict[str, Any]], Predict]
+    load: Load
     runtime: str  # the Python runtime `verify` runs it with
     runtime_package: str  # the distribution whose version names that runtime
     hint: str  # what to try first when its export fails
+    threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)
@@ -54,6 +57,15 @@ def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
 def export_program(spec: ModelSpec) -> torch.export.ExportedProgram:
     """The strict-shape torch.export every graph-based format starts from."""
     return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+
+
+TORCH_THREADS = "torch.set_num_threads (process-wide)"
+
+
+def set_torch_threads(threads: int | None) -> None:
+    """torch's intra-op pool is process-wide: eager, torch.jit, torch.export and AOTI kernels share it."""
+    if threads:
+        torch.set_num_threads(threads)
 
 
 def torch_predict(run: Callable[..., Any], manifest: dict[str, Any]) -> Predict:

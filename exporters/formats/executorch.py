@@ -41,8 +41,12 @@ def _partitioner() -> Any:
     return XnnpackPartitioner(configs=configs)
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
     from executorch.runtime import Runtime
+
+    if threads:  # XNNPACK runs on ExecuTorch's own process-wide pool, not torch's
+        _unsafe_reset_threadpool(threads)
 
     method = Runtime.get().load_program(folder / FILE).load_method("forward")
     return torch_predict(lambda *tensors: method.execute(list(tensors)), manifest)
@@ -56,4 +60,5 @@ FORMAT = Format(
     runtime="executorch.runtime",
     runtime_package="executorch",
     hint="dynamic dims need a max bound for memory planning, and torch must be the version executorch was built for",
+    threads="executorch _unsafe_reset_threadpool (experimental, process-wide)",
 )

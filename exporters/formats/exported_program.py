@@ -11,7 +11,8 @@ import torch
 from torch.export.pt2_archive._package import CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, export_program, torch_dynamic_shapes, torch_predict
+from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_dynamic_shapes,
+                   torch_predict)
 
 FILE = "model.pt2"
 DRAFT_REPORT = "draft_export_report.txt"
@@ -34,7 +35,7 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> list[str]:
     return problems
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
     """torch.export.load without running pickled code: weights load weights-only, pickled objects are refused.
 
     torch.export.load unpickles custom and opaque constants and loads weights with weights_only=False,
@@ -53,6 +54,7 @@ def load(folder: Path, manifest: dict[str, Any]) -> Predict:
         program = torch.export.load(path)
     finally:
         os.environ.pop(WEIGHTS_ONLY) if previous is None else os.environ.__setitem__(WEIGHTS_ONLY, previous)
+    set_torch_threads(threads)
     return torch_predict(program.module(), manifest)
 
 
@@ -68,4 +70,5 @@ FORMAT = Format(
     runtime="torch.export",
     runtime_package="torch",
     hint="a dim declared dynamic may be specialized by the model; retry with --draft-export to see why",
+    threads=TORCH_THREADS,
 )

@@ -27,10 +27,13 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     )
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(folder / FILE), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(folder / FILE), options, providers=["CPUExecutionProvider"])
     output_names = [io["name"] for io in manifest["outputs"]]
 
     def predict(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -47,4 +50,5 @@ FORMAT = Format(
     runtime="onnxruntime",
     runtime_package="onnxruntime",
     hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
+    threads="SessionOptions.intra_op_num_threads",
 )

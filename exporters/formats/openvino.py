@@ -34,10 +34,11 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     ov.save_model(model, str(out / FILE), compress_to_fp16=False)
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
     import openvino as ov
 
-    compiled = ov.Core().compile_model(str(folder / FILE), "CPU", CPU_CONFIG)
+    config = {**CPU_CONFIG, "INFERENCE_NUM_THREADS": threads} if threads else CPU_CONFIG
+    compiled = ov.Core().compile_model(str(folder / FILE), "CPU", config)
     input_names = [io["name"] for io in manifest["inputs"]]
     output_names = [io["name"] for io in manifest["outputs"]]
 
@@ -56,4 +57,5 @@ FORMAT = Format(
     runtime="openvino",
     runtime_package="openvino",
     hint="an operator may be unsupported by OpenVINO's PyTorch frontend; try converting from the ONNX artifact",
+    threads="CPU property INFERENCE_NUM_THREADS",
 )

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, torch_predict
+from .base import TORCH_THREADS, ExportOptions, Format, Predict, set_torch_threads, torch_predict
 
 FILE = "model.pt"
 
@@ -23,7 +23,8 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
         traced.save(str(out / FILE))
 
 
-def load(folder: Path, manifest: dict[str, Any]) -> Predict:
+def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    set_torch_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
         module = torch.jit.load(str(folder / FILE), map_location="cpu")
@@ -38,4 +39,5 @@ FORMAT = Format(
     runtime="torch.jit",
     runtime_package="torch",
     hint="tracing needs data-independent control flow; check the model with torch.jit.trace directly",
+    threads=TORCH_THREADS,
 )

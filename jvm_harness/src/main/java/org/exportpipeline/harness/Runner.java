@@ -2,6 +2,7 @@ package org.exportpipeline.harness;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One JVM runtime binding: open a format's artifact, run named tensors, close. Implementations are
@@ -27,6 +28,14 @@ public interface Runner extends AutoCloseable {
 
   /** Version of the native runtime behind the binding. */
   String version();
+
+  /**
+   * Asks for {@code count} intra-op threads; call before {@link #open}. Returns how the runtime was
+   * told, or empty where this binding cannot set it (benchmarks state which).
+   */
+  default Optional<String> threads(int count) {
+    return Optional.empty();
+  }
 
   /** Loads the artifact in formatDir; inputs and outputs are named as in the manifest. */
   void open(Path formatDir, Manifest manifest) throws Exception;

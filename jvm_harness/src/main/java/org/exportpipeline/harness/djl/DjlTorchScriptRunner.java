@@ -7,12 +7,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
@@ -34,6 +36,7 @@ public final class DjlTorchScriptRunner implements Runner {
   private Predictor<NDList, NDList> predictor;
   private List<String> inputNames;
   private List<String> outputNames;
+  private int threads; // 0: libtorch's default, one per core
 
   @Override
   public String format() {
@@ -56,6 +59,12 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   @Override
+  public Optional<String> threads(int count) {
+    threads = count;
+    return Optional.of("libtorch set_num_threads(" + count + ") via DJL JniUtils (process-wide)");
+  }
+
+  @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
     model = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
@@ -64,6 +73,9 @@ public final class DjlTorchScriptRunner implements Runner {
         .optModelName(MODEL_NAME)
         .build()
         .loadModel();
+    if (threads > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts
+      JniUtils.setNumThreads(threads);
+    }
     predictor = model.newPredictor();
     manager = NDManager.newBaseManager(ENGINE);
     inputNames = manifest.inputNames();

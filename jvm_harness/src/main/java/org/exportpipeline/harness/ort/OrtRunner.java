@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
@@ -22,6 +23,7 @@ public final class OrtRunner implements Runner {
   private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
   private OrtSession session;
   private List<String> outputNames;
+  private int threads; // 0: ORT's default, one intra-op thread per physical core
 
   @Override
   public String format() {
@@ -51,8 +53,17 @@ public final class OrtRunner implements Runner {
   }
 
   @Override
+  public Optional<String> threads(int count) {
+    threads = count;
+    return Optional.of("SessionOptions.setIntraOpNumThreads(" + count + ")");
+  }
+
+  @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      if (threads > 0) {
+        options.setIntraOpNumThreads(threads);
+      }
       session = environment().createSession(formatDir.resolve(MODEL_FILE).toString(), options);
     }
     outputNames = manifest.outputNames();

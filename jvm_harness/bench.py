@@ -1,0 +1,63 @@
+"""Run the pure-Java benchmark (org.exportpipeline.harness.Bench) in a child JVM per runtime and case.
+
+Timing happens inside Java, so neither JPype nor this process is in the JVM figures. A child per
+runtime keeps runtimes on different libtorch builds out of one JVM, and keeps every JVM out of the
+calling process, which has torch loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from . import jvm
+
+MAIN = "org.exportpipeline.harness.Bench"
+TIMEOUT_S = 1800  # one runtime on one model and batch; a hang must not stall the whole bench
+
+
+class BenchError(RuntimeError):
+    """The Java bench could not run at all (bad input, no JVM); the message says what to do."""
+
+
+# runtime -> engine, as the runners report it: each measurement runs with that engine's jars only.
+_ENGINES: dict[str, str] = {}
+
+
+def _java(args: list[str], engine: str | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run([*jvm.java_command(MAIN, engine), *args], capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the Java bench ({' '.join(args)}) ran past {TIMEOUT_S} s: lower --repeats") from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].removeprefix("error: ")[:300] if lines else "(no message)"
+
+
+def runtimes() -> dict[str, str]:
+    """Every registered JVM runner's runtime name and the format it runs."""
+    done = _java(["--list"])
+    if done.returncode != 0:
+        raise BenchError(f"listing the JVM runners failed: {_last_line(done.stderr)}; rebuild with `make jvm`")
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    _ENGINES.update({row["runtime"]: row["engine"] for row in rows})
+    return {row["runtime"]: row["format"] for row in rows}
+
+
+def measure(model_dir: Path, runtime: str, case: str, batch: int, threads: int, warmup: int, warmup_s: float,
+            repeats: int) -> dict[str, Any]:
+    """One row from the Java bench; a runtime that fails on this model gives a row with `error`."""
+    if runtime not in _ENGINES:
+        runtimes()
+    done = _java(["--runtime", runtime, "--case", case, "--batch", str(batch), "--threads", str(threads),
+                  "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats), str(model_dir)]],
+                 _ENGINES.get(runtime))
+    if done.returncode == 1:
+        return {"error": _last_line(done.stderr)}
+    if done.returncode != 0:
+        raise BenchError(f"the Java bench refused {model_dir} for {runtime}: {_last_line(done.stderr)}")
+    return json.loads(done.stdout.splitlines()[-1])

@@ -1,0 +1,46 @@
+package org.exportpipeline.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The bench's pure parts; timings themselves are never asserted. */
+class BenchTest {
+
+  @Test
+  void percentilesInterpolateLikeNumpy() {
+    double[] sorted = {1, 2, 3, 4};
+    assertEquals(2.5, Bench.percentile(sorted, 50), 1e-12); // numpy.percentile([1,2,3,4], 50)
+    assertEquals(3.7, Bench.percentile(sorted, 90), 1e-12);
+    assertEquals(3.97, Bench.percentile(sorted, 99), 1e-12);
+    assertEquals(7.0, Bench.percentile(new double[] {7}, 99), 1e-12);
+  }
+
+  @Test
+  void tilingRepeatsRowsCyclicallyAlongDimZero() {
+    ByteBuffer data = ByteBuffer.allocateDirect(4 * 4).order(ByteOrder.nativeOrder());
+    data.putFloat(1).putFloat(2).putFloat(3).putFloat(4).flip();
+    Tensor rows = new Tensor("x", Tensor.DType.FLOAT32, new long[] {2, 2}, data);
+    Tensor tiled = Bench.tile(Map.of("x", rows), 5).get("x");
+    assertArrayEquals(new long[] {5, 2}, tiled.shape());
+    float[] values = new float[10];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) tiled.get(i);
+    }
+    assertArrayEquals(new float[] {1, 2, 3, 4, 1, 2, 3, 4, 1, 2}, values);
+    assertEquals(1, Bench.tile(Map.of("x", rows), 1).get("x").shape()[0]);
+  }
+
+  @Test
+  void badCommandLinesAreRefusedWithWhatToChange() throws Bench.Usage {
+    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "onnxruntime-java"}));
+    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--repeats", "0", "dir"}));
+    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--warmup-s", "nan", "dir"}));
+    assertEquals(1, Bench.parse(new String[] {"--runtime", "x", "dir"}).threads());
+  }
+}
