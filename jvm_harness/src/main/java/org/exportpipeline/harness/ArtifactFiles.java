@@ -157,7 +157,7 @@ public final class ArtifactFiles {
   }
 
   private ContractException refused(String path, String why) {
-    return new ContractException("refused " + path + " named by " + modelDir.resolve(Manifest.FILE) + ": it " + why + ": re-export the model, or fix the manifest's path");
+    return new ContractException(path + " named by " + modelDir.resolve(Manifest.FILE) + " " + why + ": refusing it; re-export the model, or fix the manifest's path");
   }
 
   private ContractException altered(Entry entry, String why) {

@@ -20,11 +20,6 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
     }
   }
 
-  /** Wraps a buffer given by Python (JPype hands numpy memory over as a direct ByteBuffer). */
-  public static Tensor of(String name, String dtype, long[] shape, ByteBuffer data) {
-    return new Tensor(name, DType.fromNumpy(dtype), shape, data);
-  }
-
   /** Copies a runtime's output into memory this tensor owns (the runtime may free its own). */
   public static Tensor copyOf(String name, DType dtype, long[] shape, ByteBuffer source) {
     ByteBuffer copy = ByteBuffer.allocateDirect(source.remaining()).order(ByteOrder.nativeOrder());
@@ -79,15 +74,6 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
 
     public int bytes() {
       return bytes;
-    }
-
-    public static DType fromNumpy(String name) {
-      for (DType type : values()) {
-        if (type.numpy.equals(name)) {
-          return type;
-        }
-      }
-      throw new IllegalArgumentException("unsupported dtype " + name + "; supported: float32, float64, int32, int64, bool");
     }
   }
 }
