@@ -54,7 +54,7 @@ def measure(model_dir: Path, runtime: str, case: str, batch: int, threads: int, 
     if runtime not in _ENGINES:
         runtimes()
     done = _java(["--runtime", runtime, "--case", case, "--batch", str(batch), "--threads", str(threads),
-                  "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats), str(model_dir)]],
+                  "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats), str(model_dir)],
                  _ENGINES.get(runtime))
     if done.returncode == 1:
         return {"error": _last_line(done.stderr)}

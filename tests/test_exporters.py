@@ -105,15 +105,18 @@ def test_user_model_by_import_path(tmp_path: Path) -> None:
 def test_a_failing_format_is_recorded_and_the_others_still_run(tmp_path: Path) -> None:
     result = run_cli(
         "exporters", "export", "tests.user_model:data_dependent",
-        "-f", "exported_program", "-f", "torchscript", "--out", str(tmp_path),
+        "-f", "exported_program", "-f", "torchscript", "-f", "onnx", "--out", str(tmp_path),
     )
     assert result.returncode == 1
     model_dir = tmp_path / "branchy"
     formats = manifest_of(model_dir)["formats"]
-    assert formats["torchscript"]["status"] == "ok"
+    traced = formats["torchscript"]  # tracing records one branch: flagged at export, not only at verify
+    assert traced["status"] == "problems" and "data-dependent control flow" in traced["problems"][0], traced
     failed = formats["exported_program"]
-    assert failed["status"] == "failed" and failed["error"] and failed["hint"]
-    assert (model_dir / failed["log"]).read_text().startswith("Traceback")
+    assert failed["status"] == "failed" and "GuardOnDataDependent" in failed["error"]
+    assert "torch.cond" in failed["hint"] and "--draft-export" in failed["hint"]  # by cause, for every graph format
+    assert formats["onnx"]["hint"] == failed["hint"]
+    assert "Traceback" in (model_dir / failed["log"]).read_text()
     assert not (model_dir / "exported_program").exists()
     assert not [p for p in model_dir.iterdir() if p.name.startswith(".") and p.name != ".lock"]
 
