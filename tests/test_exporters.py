@@ -177,13 +177,13 @@ def test_report_says_when_a_format_has_no_jvm_runtime() -> None:
     from exporters.report import NO_JVM, to_markdown
 
     result = {"side": "jvm", "runtime": "onnxruntime-java", "version": "1.29.0", "java": "17", "passed": True,
-              "max_abs_err": 0.0, "max_rel_err": 0.0, "load_ms": 1.0, "first_run_ms": 1.0}
+              "max_abs_err": 0.0, "eager_abs_err": 0.0, "worst_ratio": 0.0, "load_ms": 1.0, "first_run_ms": 1.0}
     rows = [{"model": "m", "format": fmt, "status": "ok", "bytes": 1, "export_seconds": 1.0, "error": None,
-             "verification": verification}
+             "reproducible": None, "verification": verification}
             for fmt, verification in (("onnx", {"jvm/onnxruntime-java": result}), ("exported_program", {}))]
     table = to_markdown(rows)
-    assert f"| m | exported_program | ok | 0.0 KiB | 1.00 | - | {NO_JVM} |" in table
-    assert "| m | onnx | ok | 0.0 KiB | 1.00 | - | pass 0.0e+00 / 0.0e+00 |" in table
+    assert f"| m | exported_program | ok | 0.0 KiB | 1.00 | - | - | {NO_JVM} |" in table
+    assert "| m | onnx | ok | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
 
 
 def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
@@ -205,9 +205,14 @@ def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
 def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path / name)).returncode == 0
-    manifest = manifest_of(tmp_path / "b" / "user_model")
-    manifest["golden"]["files"][0]["sha256"] = "0" * 64
-    (tmp_path / "b" / "user_model" / "manifest.json").write_text(json.dumps(manifest))
+    # b's golden data is consistent with its manifest but not a's: other code or pins exported it.
+    model_dir = tmp_path / "b" / "user_model"
+    manifest = manifest_of(model_dir)
+    rel = manifest["golden"]["cases"][0]["inputs"]["features"]
+    np.save(model_dir / rel, np.load(model_dir / rel) + 1)
+    entry = next(e for e in manifest["golden"]["files"] if e["path"] == rel)
+    entry["sha256"] = hashlib.sha256((model_dir / rel).read_bytes()).hexdigest()
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
     result = run_cli("exporters", "merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m"))
     assert result.returncode == 2 and "other golden data" in result.stderr, result.stderr
 

@@ -92,7 +92,7 @@ def test_altered_golden_output_fails_jvm_parity(mlp_copy: Path) -> None:
     assert result.returncode == 1
     assert "differ from the reference inside the JVM" in result.stderr
     for fmt, key, _ in JVM_RUNTIMES:
-        assert f"mlp/{fmt} ({key.removeprefix('jvm/')})" in result.stderr
+        assert f"mlp/{fmt}" in result.stderr
         assert manifest_of(mlp_copy)["formats"][fmt]["verification"][key]["max_abs_err"] > 1.0
 
 
