@@ -43,14 +43,25 @@ class SelfCheckTest {
     return copy;
   }
 
+  /** In-process engines of this test JVM: ONNX Runtime and DJL share a JVM; JavaCPP's libtorch may not join them. */
+  private static final List<String> ENGINES = List.of("onnxruntime", "djl-pytorch");
+  /** Every runtime on the classpath, as main() runs them (one child JVM per engine). */
+  private static final Set<String> ALL_RUNTIMES =
+      Set.of("onnxruntime-java", "djl-pytorch", "libtorch-javacpp", "libtorch-aoti", "openvino-c-jna", "executorch-jni");
+
   private static List<SelfCheck.Result> check(Path dir) throws ContractException {
-    return SelfCheck.check(new SelfCheck.Target(dir, null), null);
+    List<SelfCheck.Result> results = new ArrayList<>();
+    for (String engine : ENGINES) {
+      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine));
+    }
+    return results;
   }
 
   @Test
   void runnersAreFoundWithServiceLoaderOneEngineEach() {
     Set<String> engines = SelfCheck.runners(null).stream().map(r -> r.format() + ":" + r.engine()).collect(Collectors.toSet());
-    assertEquals(Set.of("onnx:onnxruntime", "torchscript:djl-pytorch"), engines);
+    assertEquals(Set.of("onnx:onnxruntime", "torchscript:djl-pytorch", "torchscript:libtorch-javacpp", "aoti:libtorch-javacpp",
+        "openvino:openvino", "executorch:executorch"), engines);
     assertEquals(1, SelfCheck.runners("onnxruntime").size());
   }
 
@@ -118,7 +129,7 @@ class SelfCheckTest {
     String mlpDigest = Folders.sha256(Files.readAllBytes(exported("mlp").resolve(Manifest.FILE)));
     Path swapped = copy("cnn"); // another model's consistent folder where mlp's should be
     String message = assertThrows(ContractException.class,
-        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), null)).getMessage();
+        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime")).getMessage();
     assertTrue(message.contains("not the pinned " + mlpDigest), message);
   }
 
@@ -142,10 +153,10 @@ class SelfCheckTest {
     Run run = selfCheck("--json", "--manifest-sha256", digest, mlp.toString());
     assertEquals(0, run.code(), run.stderr());
     var results = JsonParser.parseString(run.stdout()).getAsJsonArray();
-    assertEquals(2, results.size(), run.stdout());
+    assertEquals(ALL_RUNTIMES.size(), results.size(), run.stdout());
     Set<String> runtimes = new java.util.HashSet<>();
     results.forEach(r -> runtimes.add(r.getAsJsonObject().get("runtime").getAsString()));
-    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), runtimes);
+    assertEquals(ALL_RUNTIMES, runtimes);
   }
 
   @Test
