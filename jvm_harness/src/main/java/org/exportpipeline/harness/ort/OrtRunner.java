@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.nio.file.Path;
@@ -48,6 +49,11 @@ public final class OrtRunner implements Runner {
   private OrtEnvironment environment() {
     if (env == null) {
       env = OrtEnvironment.getEnvironment();
+      try {
+        env.setTelemetry(false); // a parity check or a service should call nowhere (as OpenVINO's opt-out)
+      } catch (OrtException e) {
+        throw new IllegalStateException("ONNX Runtime refused to turn telemetry off: " + e.getMessage(), e);
+      }
     }
     return env;
   }
