@@ -6,8 +6,6 @@ IR with fp16-compressed weights and OpenVINO's bf16 inference hint, on real expo
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
