@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .console import first_line
-from .contract import GoldenCase, checked_file, load_golden, read_manifest
+from .contract import GoldenCase, check_format, load_golden, read_manifest
 from .formats import FORMATS
 from .formats.base import TORCH_THREADS, Predict, set_torch_threads, torch_predict
 from .spec import ModelSpec
@@ -142,8 +142,7 @@ class Bench:
         formats = [name for name in FORMATS if manifest["formats"].get(name, {}).get("status") == "ok"
                    and (not self.only or name in self.only)]
         for name in formats:  # integrity before any runtime opens a file
-            for file in manifest["formats"][name]["files"]:
-                checked_file(folder, file)
+            check_format(folder, manifest["formats"][name])
         for batch in batch_sizes(manifest, case):
             inputs = tile(case.inputs, batch)
             for rnd in range(self.rounds):

@@ -258,13 +258,12 @@ def reproduce_command(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds one format's export may take.")] = 1800,
 ) -> None:
     """Export each MODEL again and record per format whether every file came out byte-identical."""
-    from .contract import model_folders
     from .reproduce import reproduce
-    from .zoo import ZOO, ZOO_SOURCE, load_spec
+    from .zoo import ZOO, load_spec
 
     words = model or list(ZOO)
     try:
-        folders = model_folders(artifacts, [ZOO_SOURCE + w if w in ZOO else w for w in words])
+        folders = _folders(words, artifacts)
         for word, folder in zip(words, folders):
             with console.status(f"re-exporting {word}"):
                 manifest = reproduce(load_spec(word), folder, timeout)

@@ -153,6 +153,12 @@ def checked_file(model_dir: Path, entry: dict[str, Any]) -> Path:
     return path
 
 
+def check_format(model_dir: Path, entry: dict[str, Any]) -> None:
+    """Every file of one format's manifest entry, checked before any runtime opens one of them."""
+    for file in entry["files"]:
+        checked_file(model_dir, file)
+
+
 @dataclass
 class GoldenCase:
     """Inputs, eager fp32 outputs, and the reference artifacts are judged against (float64 when recorded)."""

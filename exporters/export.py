@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from . import golden as goldens
 from .console import first_line
-from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, checked_file, file_entries,
+from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
                        load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
 from .fingerprint import export_fingerprint
 from .formats import FORMATS, ExportOptions, Format
@@ -88,8 +88,7 @@ def _unchanged(model_dir: Path, fingerprint: str, formats: list[Format], options
             if entry.get("status") != "ok" or entry.get("draft_export", False) != (
                     options.draft_export and fmt.name == "exported_program"):
                 return None
-            for file in entry["files"]:
-                checked_file(model_dir, file)
+            check_format(model_dir, entry)
         load_golden(model_dir, manifest)
     except (ContractError, KeyError, TypeError):
         return None

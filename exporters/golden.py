@@ -49,7 +49,7 @@ def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = 
     Returns the manifest's golden section and its parity section (the rule and its inputs).
     """
     inputs_per_case = golden_inputs(spec)
-    eager = [_eager_outputs(spec, inputs) for inputs in inputs_per_case]
+    eager = [_named_outputs(spec.module, spec.outputs, list(inputs.values())) for inputs in inputs_per_case]
     reference, reason = float64_outputs(spec, inputs_per_case)
     cases, paths = [], []
     for index, inputs in enumerate(inputs_per_case):
@@ -71,25 +71,22 @@ def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = 
     return {"cases": cases, "files": file_entries(model_dir, paths)}, rules
 
 
-def _eager_outputs(spec: ModelSpec, inputs: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+def _named_outputs(module: torch.nn.Module, names: list[str], args: list[torch.Tensor]) -> dict[str, np.ndarray]:
+    """The module's outputs on args, by output name."""
     with torch.no_grad():
-        result = spec.module(*inputs.values())
+        result = module(*args)
     tensors = result if isinstance(result, (list, tuple)) else [result]
-    return {name: t.detach().numpy() for name, t in zip(spec.outputs, tensors, strict=True)}
+    return {name: t.detach().numpy() for name, t in zip(names, tensors, strict=True)}
 
 
 def float64_outputs(spec: ModelSpec, cases: list[dict[str, torch.Tensor]]) -> tuple[list[dict[str, np.ndarray]] | None, str]:
     """The model's outputs in float64 for each case, or None and the reason it cannot run in double."""
     try:
         double = copy.deepcopy(spec.module).double()
-        results = []
-        for inputs in cases:
-            args = [t.double() if t.is_floating_point() else t for t in inputs.values()]
-            with torch.no_grad():
-                result = double(*args)
-            tensors = result if isinstance(result, (list, tuple)) else [result]
-            outputs = dict(zip(spec.outputs, (t.detach().numpy() for t in tensors), strict=True))
-            results.append(outputs)
+        results = [
+            _named_outputs(double, spec.outputs, [t.double() if t.is_floating_point() else t for t in inputs.values()])
+            for inputs in cases
+        ]
     except Exception as exc:  # any op without a float64 kernel, or a model that insists on fp32
         return None, f"the model does not run in float64 ({type(exc).__name__}: {str(exc).strip()[:200]})"
     for name, array in results[0].items():

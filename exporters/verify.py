@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract import ContractError, checked_file, load_golden, read_manifest, write_manifest
+from .contract import ContractError, check_format, load_golden, read_manifest, write_manifest
 from .parity import Parity
 from .console import first_line
 from .formats import FORMATS
@@ -35,8 +35,7 @@ def verify_model(
         fmt = FORMATS[name]
         parity = Parity(manifest["parity"])
         try:
-            for file in entry["files"]:  # before the runtime opens anything
-                checked_file(model_dir, file)
+            check_format(model_dir, entry)  # before the runtime opens anything
         except ContractError as exc:
             parity.fail(str(exc))
         else:
