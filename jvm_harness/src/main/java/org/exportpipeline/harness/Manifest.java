@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The Java reading of artifacts/MODEL/manifest.json (schema in docs/manifest.md). Every file it
@@ -131,13 +132,16 @@ public final class Manifest {
     });
   }
 
-  /** True when the format was exported successfully. */
+  /** True when the format's files were written: status ok, or problems the exporter reported (answers decide). */
   public boolean exported(String format) throws ContractException {
     return field("formats." + format + ".status", () -> {
       JsonObject entry = json.getAsJsonObject("formats").getAsJsonObject(format);
-      return entry != null && "ok".equals(entry.get("status").getAsString());
+      return entry != null && VERIFIABLE.contains(entry.get("status").getAsString());
     });
   }
+
+  /** Statuses whose files exist, as exporters/verify.py reads them. */
+  private static final Set<String> VERIFIABLE = Set.of("ok", "problems");
 
   public Path formatDir(String format) {
     return modelDir.resolve(format);

@@ -84,6 +84,15 @@ class ManifestTest {
   }
 
   @Test
+  void formatsWithProblemsAreVerifiedAsPythonVerifiesThem() throws IOException {
+    for (String status : List.of("ok", "problems", "failed")) {
+      Folders.editManifest(model, json ->
+          json.getAsJsonObject("formats").getAsJsonObject("onnx").addProperty("status", status));
+      assertEquals(!status.equals("failed"), Manifest.read(model, null).exported("onnx"), status);
+    }
+  }
+
+  @Test
   void readsCasesReferenceAndRules() throws IOException {
     Manifest manifest = Manifest.read(model, null);
     manifest.verifyFormat("onnx");
