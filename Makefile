@@ -142,8 +142,13 @@ all-native:
 
 test: test-python test-java ## Run the pytest suite and the JUnit tests
 
-test-python: setup jvm
+# The tests read the team model's golden box too: its pinned requirement comes with them.
+test-python: setup jvm $(VENV)/.team-model-requirements
 	$(PY) -m pytest
+
+$(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r $<
+	touch $@
 
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.

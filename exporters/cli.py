@@ -87,8 +87,10 @@ def export(
     force: Annotated[bool, typer.Option(help="Export even when the model, its code, options and pins are unchanged.")] = False,
     atol: Annotated[Optional[float], typer.Option(help="Fixed absolute tolerance for every output, this run only.")] = None,
     rtol: Annotated[Optional[float], typer.Option(help="Fixed relative tolerance for every output, this run only.")] = None,
+    case_budget_mb: Annotated[Optional[float], typer.Option(min=1, help="MiB one golden case may hold (the box's max must fit); default the spec's, 1024.")] = None,
 ) -> None:
     """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
+    from .box import check_budget
     from .export import export_model
     from .zoo import ZOO, load_spec
 
@@ -101,6 +103,9 @@ def export(
             fail(f"--atol/--rtol: {exc}")
     try:
         specs = [load_spec(name) for name in model or ZOO]
+        for spec in specs:  # every model's box is checked before any export starts
+            spec.case_budget_mb = case_budget_mb or spec.case_budget_mb
+            check_budget(spec)
     except SpecError as exc:
         fail(str(exc))
     failed = 0
@@ -116,6 +121,7 @@ def export(
                 detail = f"{entry['error']}\n    hint: {entry['hint']}; log: {entry['log']}"
             elif entry["status"] == "problems":
                 detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
+            detail += "".join(f"\n    warning (the golden cases decide): {w}" for w in entry.get("warnings", []))
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
         options = ExportOptions(draft_export, tolerance, timeout, force)

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from . import box
 from . import golden as goldens
 from .console import first_line
 from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
@@ -48,6 +49,7 @@ def export_model(
     on_step: Callable[[str, dict[str, Any]], None] = lambda name, entry: None,
 ) -> dict[str, Any]:
     """Write artifacts/<model>/ and its manifest; a failing format is recorded and the rest go on."""
+    box.check_budget(spec)  # before anything is written
     model_dir = out_root / spec.name
     created = not model_dir.exists()
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +154,7 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
     if fmt.name == "exported_program":
         entry["draft_export"] = options.draft_export
     request = {"source": spec.source, "format": fmt.name, "staging": str(staging), "result": str(result_file),
-               "draft_export": options.draft_export, "weights": weights}
+               "draft_export": options.draft_export, "weights": weights, "model_dir": str(model_dir), "log": str(log)}
     started = time.perf_counter()
     try:
         outcome = _run_worker(request, log, options.timeout)
@@ -162,15 +164,16 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
             staging.rename(final)
             entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
             entry["status"] = "problems" if outcome["problems"] else "ok"
-            if outcome["problems"]:
-                entry["problems"] = outcome["problems"]
+            for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
+                if outcome.get(kind):
+                    entry[kind] = outcome[kind]
         else:
             shutil.rmtree(final, ignore_errors=True)  # an old artifact must not pass for the failed one
             entry["error"], entry["hint"] = outcome["error"], outcome["hint"]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         result_file.unlink(missing_ok=True)
-    if entry["status"] == "ok" or entry["status"] == "problems" and not log.stat().st_size:
+    if entry["status"] == "ok" and "warnings" not in entry or entry["status"] == "problems" and not log.stat().st_size:
         log.unlink(missing_ok=True)
     else:
         entry["log"] = log.relative_to(model_dir).as_posix()

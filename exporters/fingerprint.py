@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parent
 def export_fingerprint(spec: ModelSpec, weights: str, versions: dict[str, str], tolerance: object) -> str:
     digest = hashlib.sha256()
     digest.update(weights.encode())
-    for case in golden_inputs(spec):
+    for label, case in golden_inputs(spec):
+        digest.update(label.encode())
         for name, tensor in case.items():
             digest.update(name.encode() + str(tensor.dtype).encode() + str(list(tensor.shape)).encode())
             digest.update(tensor.contiguous().numpy().tobytes())

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import parity
+from . import box, parity
 from .contract import GOLDEN_DIR, file_entries
 from .parity import Tolerance
 from .spec import ModelSpec
@@ -17,22 +17,21 @@ from .spec import ModelSpec
 SEED = 1234
 
 
-def golden_inputs(spec: ModelSpec) -> list[dict[str, torch.Tensor]]:
-    """The spec's own cases, or two generated ones: every dynamic dim at its min, then at example+1."""
-    if spec.golden:
-        return spec.golden
+def golden_inputs(spec: ModelSpec) -> list[tuple[str, dict[str, torch.Tensor]]]:
+    """Labelled cases: the spec's own (or its example), then the box's corners and an interior point.
+
+    Box cases are resized from the largest own case, so they inherit its structure (exporters/box.py).
+    A model without dynamic dims gets one sampled case beside its example, so there are always two.
+    """
     generator = torch.Generator().manual_seed(SEED)
-    sizes = {dim.name: (dim.min, min(dim.max, spec.inputs[name].shape[axis] + 1))
-             for name, dims in spec.dynamic.items() for axis, dim in dims.items()}
-    cases = []
-    for pick in (0, 1):
-        case = {}
-        for name, example in spec.inputs.items():
-            dims = spec.dynamic.get(name, {})
-            shape = [sizes[dims[i].name][pick] if i in dims else s for i, s in enumerate(example.shape)]
-            case[name] = _sample_like(example, shape, generator)
-        cases.append(case)
-    return cases
+    own = [("given", case) for case in spec.golden] or [("example", dict(spec.inputs))]
+    corners = box.points(spec)
+    if not corners:
+        if len(own) > 1:
+            return own
+        return own + [("sampled", {name: _sample_like(t, list(t.shape), generator) for name, t in spec.inputs.items()})]
+    source = max((case for _, case in own), key=lambda case: sum(t.numel() for t in case.values()))
+    return own + [(point.label, box.case_at(spec, source, point, generator)) for point in corners]
 
 
 def _sample_like(example: torch.Tensor, shape: list[int], generator: torch.Generator) -> torch.Tensor:
@@ -48,12 +47,16 @@ def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = 
 
     Returns the manifest's golden section and its parity section (the rule and its inputs).
     """
-    inputs_per_case = golden_inputs(spec)
-    eager = [_named_outputs(spec.module, spec.outputs, list(inputs.values())) for inputs in inputs_per_case]
+    labelled = golden_inputs(spec)
+    inputs_per_case = [inputs for _, inputs in labelled]
+    eager = []
+    for label, inputs in labelled:
+        eager.append(_named_outputs(spec.module, spec.outputs, list(inputs.values())))
+        box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
     reference, reason = float64_outputs(spec, inputs_per_case)
     cases, paths = [], []
-    for index, inputs in enumerate(inputs_per_case):
-        case: dict[str, Any] = {"name": f"case{index}"}
+    for index, (label, inputs) in enumerate(labelled):
+        case: dict[str, Any] = {"name": f"case{index}", "at": label, "dims": _dim_sizes(spec, inputs)}
         roles = {"inputs": {k: v.numpy() for k, v in inputs.items()}, "outputs": eager[index]}
         if reference is not None:
             roles["reference"] = reference[index]
@@ -68,7 +71,21 @@ def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = 
         case["shapes"] = {name: list(a.shape) for name, a in {**roles["inputs"], **roles["outputs"]}.items()}
         cases.append(case)
     rules = parity.build_rules(spec.outputs, spec.tolerance_for, [c["name"] for c in cases], eager, reference, reason, override)
-    return {"cases": cases, "files": file_entries(model_dir, paths)}, rules
+    golden = {"cases": cases, "files": file_entries(model_dir, paths)}
+    return {**golden, "box": covered_box(golden)}, rules
+
+
+def _dim_sizes(spec: ModelSpec, inputs: dict[str, torch.Tensor]) -> dict[str, int]:
+    return {dim.name: int(inputs[name].shape[axis]) for name, axes in spec.dynamic.items() for axis, dim in axes.items()}
+
+
+def covered_box(golden: dict[str, Any]) -> dict[str, list[int]]:
+    """Per dim name, the smallest and largest size the golden cases reach: what a pass proves."""
+    sizes: dict[str, list[int]] = {}
+    for case in golden["cases"]:
+        for name, size in case.get("dims", {}).items():
+            sizes.setdefault(name, []).append(size)
+    return {name: [min(seen), max(seen)] for name, seen in sizes.items()}
 
 
 def _named_outputs(module: torch.nn.Module, names: list[str], args: list[torch.Tensor]) -> dict[str, np.ndarray]:

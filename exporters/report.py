@@ -28,11 +28,28 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "export_seconds": entry["export_seconds"],
                 "reproducible": entry.get("reproducible"),
                 "error": entry.get("error"),
+                "warnings": entry.get("warnings", []),
                 "verification": entry["verification"],
+                "box": proven_box(entry["verification"]),
             })
     if not rows:
         raise ContractError(f"no {MANIFEST} under {artifacts}: run `python -m exporters export MODEL` first")
     return rows
+
+
+def proven_box(verification: dict[str, Any]) -> dict[str, list[int]] | None:
+    """The dim sizes every runtime passed across (all golden cases, so min to max); None without a pass everywhere."""
+    results = list(verification.values())
+    if not results or not all(result["passed"] for result in results):
+        return None
+    boxes = [result.get("box", {}) for result in results]
+    return {name: [max(b[name][0] for b in boxes), min(b[name][1] for b in boxes)] for name in boxes[0]}
+
+
+def _box(box: dict[str, list[int]] | None) -> str:
+    if box is None:
+        return "-"
+    return ", ".join(f"{name} {low}..{high}" for name, (low, high) in box.items()) or "static"
 
 
 def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -56,13 +73,15 @@ def _reproducible(result: dict[str, Any] | None) -> str:
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     columns = _runtime_columns(rows)
-    header = ["model", "format", "status", "size", "export s", "reproducible", *(c.replace("/", ": ") for c in columns)]
+    header = ["model", "format", "status", "box proven", "size", "export s", "reproducible", *(c.replace("/", ": ") for c in columns)]
     lines = [
         "# Export report",
         "",
         "Parity cells: verdict, the artifact's worst absolute error against the reference (the model run in",
         "float64) over every golden case, and eager fp32's own error against it. An artifact passes when it is",
         f"within {FACTOR:g}x eager's error or {FLOOR_ULPS} ulps of the output's scale (rules per output in each manifest).",
+        "Box proven: the dim sizes the golden cases span (each dynamic dim at its declared min and max, and inside),",
+        "shown only where every runtime passed every case.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -74,8 +93,10 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         jvm = [_cell(row["verification"].get(c)) if row["format"] in jvm_formats else NO_JVM for c in columns[1:]]
         cells = [_cell(python), *jvm]
         status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
+        if row["warnings"]:
+            status += f" ({len(row['warnings'])} warning(s) at export; the golden cases decide)"
         lines.append(
-            f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
+            f"| {row['model']} | {row['format']} | {status} | {_box(row['box'])} | {row['bytes'] / 1024:.1f} KiB"
             f" | {row['export_seconds']:.2f} | {_reproducible(row['reproducible'])} | " + " | ".join(cells) + " |"
         )
     lines += ["", "JVM timings: model load, then the first golden case (ms).", "",

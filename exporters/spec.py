@@ -19,6 +19,7 @@ import tempfile
 import traceback
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -47,6 +48,11 @@ class ModelSpec:
     golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
     # None keeps the default rule (exporters/parity.py); one Tolerance for every output, or per output name.
     tolerance: Tolerance | dict[str, Tolerance] | None = None
+    # Builds the inputs at given dim sizes ({"batch": 16, ...}) where resizing a real case cannot keep
+    # their structure (offsets into another input); default: golden cases derive from the spec's own.
+    make_case: Callable[[dict[str, int]], dict[str, torch.Tensor]] | None = None
+    # The most one golden case (inputs and outputs) may hold; the box's max must fit (exporters/box.py).
+    case_budget_mb: float = 1024.0
     name: str = ""
     source: str = ""
 
@@ -58,6 +64,8 @@ class ModelSpec:
         unknown = set(self.dynamic) - set(self.inputs)
         if unknown:
             raise SpecError(f"{self.name}: dynamic dims name unknown inputs {sorted(unknown)}")
+        if not self.case_budget_mb > 0:
+            raise SpecError(f"{self.name}: case_budget_mb is {self.case_budget_mb}; give a positive number of MiB")
         for case in self.golden:
             if list(case) != list(self.inputs):
                 raise SpecError(f"{self.name}: golden case inputs {list(case)} differ from {list(self.inputs)}")

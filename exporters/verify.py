@@ -45,7 +45,8 @@ def verify_model(
                     parity.add(case.name, predict(case.inputs), case.reference)
             except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
                 parity.fail(f"{type(exc).__name__}: {first_line(exc)}")
-        result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict()}
+        result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict(),
+                  "box": manifest["golden"].get("box", {})}  # every case ran: the sizes a pass covers
         entry["verification"][f"{SIDE}/{fmt.runtime}"] = result
         write_manifest(model_dir, manifest)
         on_result(name, result)

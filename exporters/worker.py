@@ -9,6 +9,7 @@ result file; its output and any traceback go to the format's log.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 import warnings
@@ -35,17 +36,60 @@ def main(request: dict) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             problems = fmt.export(spec, Path(request["staging"]), ExportOptions(draft_export=request["draft_export"]))
-        result["problems"] = list(problems or []) + _tracer_problems(caught)
+        result["problems"] = list(problems or [])
+        result["warnings"] = _tracer_warnings(caught)
+        _check_artifact(fmt, Path(request["staging"]), Path(request["model_dir"]))
         result["ok"] = True
     except Exception as exc:
         traceback.print_exc()
-        error = f"{type(exc).__name__}: {first_line(exc)}"
-        result.update(error=error, hint=hint_for(f"{type(exc).__name__}: {exc}", fmt.hint))
+        sys.stderr.flush()
+        error = f"{type(exc).__name__}: {first_line(exc)}{_missing_kernel(Path(request['log']))}"
+        result.update(error=error, hint=hint_for(f"{type(exc).__name__}: {exc} {error}", fmt.hint))
     Path(request["result"]).write_text(json.dumps(result))
 
 
-def _tracer_problems(caught: list[warnings.WarningMessage]) -> list[str]:
-    """TorchScript tracing records one branch of a data-dependent `if` and says so only as a warning."""
+class RefusedCase(RuntimeError):
+    """The exported artifact fails to load, or refuses a golden case inside the declared box."""
+
+
+def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
+    """Read back the artifact's own signature where it keeps one, then load it once and run every golden
+    case: a signature that disagrees with the manifest, a program that cannot load, or one that refuses a
+    shape of the box it declares is a failed export, named by cause; its answers are verify's job."""
+    from .contract import load_golden, read_manifest
+    from .formats.base import signature_mismatches
+
+    manifest = read_manifest(model_dir)
+    if fmt.signature is not None:
+        mismatches = signature_mismatches(fmt.signature(staging), manifest)
+        if mismatches:
+            raise RefusedCase(f"the artifact's declared signature disagrees with the manifest: {'; '.join(mismatches)}")
+    cases = {case["name"]: case for case in manifest["golden"]["cases"]}
+    try:
+        predict = fmt.load(staging, manifest)
+    except Exception as exc:
+        raise RefusedCase(f"the exported artifact does not load in {fmt.runtime}: {first_line(exc)}") from exc
+    for case in load_golden(model_dir, manifest):
+        try:
+            predict(case.inputs)
+        except Exception as exc:
+            at = cases[case.name]
+            sizes = ", ".join(f"{name}={size}" for name, size in at.get("dims", {}).items())
+            raise RefusedCase(f"the exported artifact refuses golden {case.name} ({at.get('at')}: {sizes}) inside the "
+                              f"declared box {manifest['dims']}: {first_line(exc)}") from exc
+
+
+def _missing_kernel(log: Path) -> str:
+    """ExecuTorch names a missing operator only in its log, not in the error it raises."""
+    missing = sorted(set(re.findall(r"Missing operator: \[?\d*\]? ?([\w:.]+)", log.read_text(errors="replace"))))
+    return f" (missing operator {', '.join(missing)})" if missing else ""
+
+
+def _tracer_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """TorchScript tracing records one branch of a data-dependent `if` and says so only as a warning.
+
+    A suspicion, not a verdict: torch's own modules (nn.LSTM's size checks) and libraries such as
+    Hugging Face transformers warn for branches that hold at every shape; the golden cases decide."""
     import torch
 
     problems = []

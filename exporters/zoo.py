@@ -42,7 +42,9 @@ def cnn() -> ModelSpec:
         module=SmallCNN(),
         inputs={"image": torch.randn(2, 3, 32, 32)},
         outputs=["logits"],
-        dynamic={"image": {0: Dim("batch", 1, 16)}},
+        # 15, not 16: ATen's convolution picks its kernel by batch >= 16, and AOTI and ExecuTorch keep the
+        # example's side of that branch (a box across 16 fails their export, named by cause).
+        dynamic={"image": {0: Dim("batch", 1, 15)}},
     )
 
 

@@ -38,7 +38,9 @@ class DataDependent(nn.Module):
 
 
 def data_dependent() -> ModelSpec:
-    return ModelSpec(module=DataDependent(), inputs={"x": torch.ones(2, 3)}, outputs=["y"], name="branchy")
+    # Golden cases on both sides of the branch: the evidence that decides the traced program's verdict.
+    return ModelSpec(module=DataDependent(), inputs={"x": torch.ones(2, 3)}, outputs=["y"], name="branchy",
+                     golden=[{"x": torch.ones(2, 3)}, {"x": -torch.ones(2, 3)}])
 
 
 def not_a_spec() -> str:
@@ -105,3 +107,43 @@ def build_raises() -> ModelSpec:
 
 def build_exits() -> ModelSpec:
     sys.exit(0)
+
+
+def oversized() -> ModelSpec:
+    """A box whose max case (a million rows of 512 floats, 2 GiB) is over the default 1024 MiB budget."""
+    return ModelSpec(module=torch.nn.Linear(512, 2), inputs={"x": torch.randn(2, 512)}, outputs=["y"],
+                     dynamic={"x": {0: Dim("rows", 1, 1_000_000)}}, name="oversized")
+
+
+def cnn_across_16() -> ModelSpec:
+    """The zoo's CNN with a batch box that crosses 16, where ATen's convolution switches kernel heuristics."""
+    from exporters.zoo import SmallCNN
+
+    return ModelSpec(module=SmallCNN(), inputs={"image": torch.randn(2, 3, 32, 32)}, outputs=["logits"],
+                     dynamic={"image": {0: Dim("batch", 1, 16)}}, name="cnn_across_16")
+
+
+def bad_make_case() -> ModelSpec:
+    """make_case that ignores the sizes it is asked for."""
+    spec = build()
+    spec.name = "bad_make_case"
+    spec.make_case = lambda sizes: {"features": torch.randn(2, 8)}
+    return spec
+
+
+class BagOfWords(nn.Module):
+    """nn.EmbeddingBag over fixed-width rows: ExecuTorch's runtime has no kernel for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bag = nn.EmbeddingBag(100, 8, mode="mean")
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.bag(ids))
+
+
+def embedding_bag() -> ModelSpec:
+    ids = torch.randint(0, 100, (3, 5))
+    return ModelSpec(module=BagOfWords(), inputs={"ids": ids}, outputs=["y"], name="embedding_bag",
+                     dynamic={"ids": {0: Dim("batch", 1, 8)}})

@@ -17,6 +17,9 @@ from ..spec import ModelSpec
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 # Loads a format folder; threads, when given, is the runtime's intra-op thread count (None: its default).
 Load = Callable[[Path, dict[str, Any], "int | None"], Predict]
+# What an artifact declares it takes and gives: {"inputs"|"outputs": [(name, numpy dtype, dims)]}, each dim an
+# int when fixed, or (min, max) when dynamic (None for an unbounded side).
+Signature = dict[str, list[tuple[str, str, list[Any]]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Format:
     runtime_package: str  # the distribution whose version names that runtime
     hint: str  # what to try first when its export fails
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
+    signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)
@@ -80,3 +84,37 @@ def torch_predict(run: Callable[..., Any], manifest: dict[str, Any]) -> Predict:
         return {name: tensor.detach().numpy() for name, tensor in zip(output_names, tensors, strict=True)}
 
     return predict
+
+
+def signature_mismatches(declared: Signature, manifest: dict[str, Any]) -> list[str]:
+    """Where an artifact's own signature disagrees with the manifest: names, dtypes, fixed and dynamic dims.
+
+    A dim the manifest calls dynamic that the artifact fixes would be wrong metadata for every service that
+    sizes buffers from the model; a dynamic input bound narrower than the box refuses sizes the box promises.
+    """
+    found = []
+    for section in ("inputs", "outputs"):
+        have = {name: (dtype, dims) for name, dtype, dims in declared[section]}
+        for io in manifest[section]:
+            if io["name"] not in have:
+                found.append(f"{section[:-1]} {io['name']} is not in the artifact, which declares {sorted(have)}")
+                continue
+            dtype, dims = have[io["name"]]
+            if dtype != io["dtype"]:
+                found.append(f"{section[:-1]} {io['name']} is {dtype} in the artifact, {io['dtype']} in the manifest")
+            if len(dims) != len(io["shape"]):
+                found.append(f"{section[:-1]} {io['name']} has rank {len(dims)} in the artifact, {len(io['shape'])} in the manifest")
+                continue
+            for axis, (got, want) in enumerate(zip(dims, io["shape"])):
+                if isinstance(want, str) and isinstance(got, int):
+                    found.append(f"{section[:-1]} {io['name']} dim {axis} is fixed to {got} in the artifact, "
+                                 f"where the manifest's {want} is dynamic")
+                elif isinstance(want, str) and section == "inputs" and isinstance(got, tuple):
+                    box = manifest["dims"][want]
+                    low, high = got
+                    if low is not None and low > box["min"] or high is not None and high < box["max"]:
+                        found.append(f"input {io['name']} dim {axis} ({want}) accepts {low}..{high} in the artifact, "
+                                     f"narrower than the declared {box['min']}..{box['max']}")
+                elif isinstance(want, int) and isinstance(got, int) and got != want:
+                    found.append(f"{section[:-1]} {io['name']} dim {axis} is {got} in the artifact, {want} in the manifest")
+    return found

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, torch_dynamic_shapes
+from .base import ExportOptions, Format, Predict, Signature, torch_dynamic_shapes
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
 
@@ -25,6 +25,19 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
         dynamic_shapes=torch_dynamic_shapes(spec),
         verbose=False,
     )
+
+
+def signature(folder: Path) -> Signature:
+    """The graph's declared inputs and outputs (a dim_param, or no value, is dynamic and unbounded)."""
+    import onnx
+    from onnx.helper import tensor_dtype_to_np_dtype
+
+    graph = onnx.load(str(folder / FILE), load_external_data=False).graph
+    return {section: [(value.name, str(tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)),
+                       [dim.dim_value if dim.HasField("dim_value") else (None, None)
+                        for dim in value.type.tensor_type.shape.dim])
+                      for value in values]
+            for section, values in (("inputs", graph.input), ("outputs", graph.output))}
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
@@ -51,4 +64,5 @@ FORMAT = Format(
     runtime_package="onnxruntime",
     hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
     threads="SessionOptions.intra_op_num_threads",
+    signature=signature,
 )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, export_program
+from .base import ExportOptions, Format, Predict, Signature, export_program
 
 FILE = "model.xml"  # weights in model.bin beside it
 # Parity runs need f32 arithmetic: CPUs with bf16 support would otherwise lower precision.
@@ -32,6 +32,22 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
         port.get_tensor().set_names({name})
     # save_model compresses weights to fp16 by default, which alone costs up to 5e-4 of parity.
     ov.save_model(model, str(out / FILE), compress_to_fp16=False)
+
+
+def signature(folder: Path) -> Signature:
+    """The IR's declared ports: static dims, and dynamic ones with their bounds (-1: unbounded)."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(folder / FILE))
+
+    def dims(shape: Any) -> list[Any]:
+        return [d.get_length() if d.is_static else
+                (d.get_min_length() if d.get_min_length() > 0 else None, d.get_max_length() if d.get_max_length() >= 0 else None)
+                for d in shape]
+
+    return {section: [(port.get_any_name(), str(np.dtype(port.get_element_type().to_dtype())), dims(port.get_partial_shape()))
+                      for port in ports]
+            for section, ports in (("inputs", model.inputs), ("outputs", model.outputs))}
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
@@ -58,4 +74,5 @@ FORMAT = Format(
     runtime_package="openvino",
     hint="an operator may be unsupported by OpenVINO's PyTorch frontend; try converting from the ONNX artifact",
     threads="CPU property INFERENCE_NUM_THREADS",
+    signature=signature,
 )
