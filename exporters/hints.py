@@ -16,14 +16,16 @@ DATA_DEPENDENT = (
 CAUSES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"declared signature disagrees", re.I),
      "the exporter fixed a dim the spec declares dynamic (or renamed or retyped a port): check that the model "
-     "does not specialize that dim (a loop over it, a size read as a Python int), or declare it static"),
+     "does not specialize that dim (a loop over it, a size read as a Python int), or declare it static. Known "
+     "cause: OpenVINO converted from the ExportedProgram fixes an nn.LSTM's sequence dim in its outputs"),
     (re.compile(r"missing operator", re.I),
      "the ExecuTorch program needs an operator kernel its runtime does not register (named in the error): "
      "rewrite that op with supported ones, or link a kernel library that provides it"),
-    (re.compile(r"refuses golden .*(dim value is too (large|small)|capacity|resiz|set_inputs)", re.I),
-     "the compiler narrowed a dynamic dim below the declared box while tracing (the refused size is named); "
-     "an operator that picks its kernel by size does this (ATen's convolution branches at batch 16 and keeps "
-     "the example's side): declare that dim's max below the refused size, or give an example on its side"),
+    (re.compile(r"refuses golden", re.I),
+     "the artifact serves fewer sizes than the declared box (the refused case and its dims are named): its "
+     "exporter fixed or narrowed a dynamic dim. Known causes: ATen's convolution branches at batch 16 and AOTI "
+     "and ExecuTorch keep the example's side; ExecuTorch unrolls nn.LSTM over the sequence, fixing it to the "
+     "example's length. Declare a box the format can serve, or leave the format out"),
     (re.compile(r"data.dependent|GuardOnDataDependent|Dynamic control flow is not supported", re.I), DATA_DEPENDENT),
     (re.compile(r"Constraints violated|specializ|ConstraintViolation", re.I),
      "a dim declared dynamic is fixed by the model (or its bounds are too wide): check the ModelSpec's Dim "

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from .console import first_line
-from .hints import DATA_DEPENDENT, hint_for
+from .hints import hint_for
 
 
 def main(request: dict) -> None:
@@ -92,12 +92,13 @@ def _tracer_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     Hugging Face transformers warn for branches that hold at every shape; the golden cases decide."""
     import torch
 
-    problems = []
+    found = []
     for warning in caught:
         if issubclass(warning.category, torch.jit.TracerWarning) and "Python boolean" in str(warning.message):
             where = f"{Path(warning.filename).name}:{warning.lineno}"
-            problems.append(f"tracing recorded one branch of data-dependent control flow at {where}; {DATA_DEPENDENT}")
-    return sorted(set(problems))
+            found.append(f"tracing recorded one branch of data-dependent control flow at {where} (a tensor read as "
+                            "a Python bool); the golden cases decide whether it holds at other shapes and values")
+    return sorted(set(found))
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def test_a_box_a_format_cannot_serve_fails_its_export_by_cause(tmp_path: Path) -
     for name in ("aoti", "executorch"):
         entry = formats[name]
         assert entry["status"] == "failed" and "refuses golden" in entry["error"] and "batch=16" in entry["error"], entry
-        assert "narrowed a dynamic dim" in entry["hint"], entry
+        assert "fixed or narrowed a dynamic dim" in entry["hint"] and "batch 16" in entry["hint"], entry
         assert not (tmp_path / "cnn_across_16" / name).exists()
 
 
@@ -126,3 +126,25 @@ def test_an_artifacts_own_signature_is_checked_against_the_manifest(mlp_dir: Pat
         "input x dim 1 is fixed to 10 in the artifact, where the manifest's features is dynamic"]
     retyped = {**manifest, "outputs": [{"name": "y", "dtype": "float64", "shape": ["batch", 1]}]}
     assert signature_mismatches(onnx, retyped) == ["output y is float32 in the artifact, float64 in the manifest"]
+
+
+def test_an_lstm_keeps_its_sequence_dynamic_where_a_format_can_and_fails_by_cause_where_not(tmp_path: Path) -> None:
+    """torch.export under the while_loop decomposition keeps seq dynamic (ONNX declares it in its output too);
+    TorchScript's tracer warnings are torch's own size checks, recorded, and the box's cases decide."""
+    formats = ["torchscript", "exported_program", "onnx", "executorch", "openvino"]
+    result = run_cli("exporters", "export", "tests.user_model:lstm_tagger", *(f"-f{name}" for name in formats),
+                     "--out", str(tmp_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    model_dir = tmp_path / "lstm_tagger"
+    entries = manifest_of(model_dir)["formats"]
+    assert [entries[name]["status"] for name in formats] == ["ok", "ok", "ok", "failed", "failed"], entries
+    assert any("rnn.py" in warning for warning in entries["torchscript"]["warnings"])
+    assert "refuses golden" in entries["executorch"]["error"] and "nn.LSTM" in entries["executorch"]["hint"]
+    assert "output tags dim 1 is fixed to 12" in entries["openvino"]["error"] and "nn.LSTM" in entries["openvino"]["hint"]
+    from exporters.formats import FORMATS
+
+    (output,) = FORMATS["onnx"].signature(model_dir / "onnx")["outputs"]
+    assert output[2] == [(None, None), (None, None), 17]
+    verified = run_cli("exporters", "verify", str(model_dir))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert manifest_of(model_dir)["golden"]["box"] == {"batch": [1, 16], "seq": [2, 64]}

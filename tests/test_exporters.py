@@ -24,7 +24,7 @@ def test_every_format_exports_and_matches_eager(mlp_dir: Path) -> None:
         assert entry["status"] == "ok", (name, entry.get("error"))
         (result,) = entry["verification"].values()
         assert result["side"] == "python" and result["passed"], (name, result)
-        assert result["cases"] == 2
+        assert result["cases"] == 4 and result["box"] == {"batch": [1, 64]}  # example, min, max, interior
         assert result["worst_ratio"] <= 1.0 and result["max_abs_err"] <= TOLERANCE, (name, result)
         assert "tolerance" not in entry
         assert entry["export_seconds"] > 0
@@ -59,7 +59,10 @@ def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
     assert manifest["outputs"] == [{"name": "y", "dtype": "float32", "shape": ["batch", 1]}]
     assert manifest["dims"] == {"batch": {"min": 1, "max": 64}}
     batches = [np.load(mlp_dir / case["inputs"]["x"]).shape[0] for case in manifest["golden"]["cases"]]
-    assert batches == [1, 3]
+    assert batches == [2, 1, 64, 33]
+    assert [(case["at"], case["dims"]) for case in manifest["golden"]["cases"]] == [
+        ("example", {"batch": 2}), ("min", {"batch": 1}), ("max", {"batch": 64}), ("interior", {"batch": 33})]
+    assert manifest["golden"]["box"] == {"batch": [1, 64]}
 
 
 def test_onnx_keeps_the_batch_axis_dynamic(mlp_dir: Path) -> None:

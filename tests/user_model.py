@@ -147,3 +147,21 @@ def embedding_bag() -> ModelSpec:
     ids = torch.randint(0, 100, (3, 5))
     return ModelSpec(module=BagOfWords(), inputs={"ids": ids}, outputs=["y"], name="embedding_bag",
                      dynamic={"ids": {0: Dim("batch", 1, 8)}})
+
+
+class Tagger(nn.Module):
+    """A bidirectional 2-layer LSTM tagger: token ids [batch, seq] in, tag scores [batch, seq, 17] out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens = nn.Embedding(1000, 32)
+        self.lstm = nn.LSTM(32, 24, num_layers=2, bidirectional=True, batch_first=True)
+        self.tags = nn.Linear(48, 17)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.tags(self.lstm(self.tokens(ids))[0])
+
+
+def lstm_tagger() -> ModelSpec:
+    return ModelSpec(module=Tagger(), inputs={"ids": torch.randint(0, 1000, (4, 12))}, outputs=["tags"],
+                     dynamic={"ids": {0: Dim("batch", 1, 16), 1: Dim("seq", 2, 64)}}, name="lstm_tagger")

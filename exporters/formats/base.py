@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -60,7 +61,19 @@ def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
 
 def export_program(spec: ModelSpec) -> torch.export.ExportedProgram:
     """The strict-shape torch.export every graph-based format starts from."""
-    return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+    with recurrent_loops_kept():
+        return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+
+
+def recurrent_loops_kept() -> contextlib.AbstractContextManager[None]:
+    """torch.export's decomposition of nn.LSTM unrolls its loop over time and so fixes the sequence dim to the
+    example's length ("Constraints violated (seq)"); the while_loop decomposition that torch.onnx's own capture
+    uses keeps it dynamic. A private torch API: where it is gone, export goes on without it."""
+    try:
+        from torch.export._patches import register_lstm_while_loop_decomposition
+    except ImportError:
+        return contextlib.nullcontext()
+    return register_lstm_while_loop_decomposition()
 
 
 TORCH_THREADS = "torch.set_num_threads (process-wide)"

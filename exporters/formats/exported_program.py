@@ -11,8 +11,8 @@ import torch
 from torch.export.pt2_archive._package import CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX
 
 from ..spec import ModelSpec
-from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_dynamic_shapes,
-                   torch_predict)
+from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, recurrent_loops_kept, set_torch_threads,
+                   torch_dynamic_shapes, torch_predict)
 
 FILE = "model.pt2"
 DRAFT_REPORT = "draft_export_report.txt"
@@ -23,7 +23,8 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> list[str]:
     problems = []
     if options.draft_export:
         # draft_export may add shape guards that plain export would not; verify checks every golden case.
-        program = torch.export.draft_export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+        with recurrent_loops_kept():
+            program = torch.export.draft_export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
         report = program._report
         (out / DRAFT_REPORT).write_text(str(report) + "\n")
         if not report.successful():

@@ -9,22 +9,25 @@ import numpy as np
 import torch
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, Signature, torch_dynamic_shapes
+from .base import ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
-    torch.onnx.export(
-        spec.module,
-        spec.example_args(),
-        str(out / FILE),
-        dynamo=True,
-        input_names=list(spec.inputs),
-        output_names=spec.outputs,
-        dynamic_shapes=torch_dynamic_shapes(spec),
-        verbose=False,
-    )
+    # torch.onnx captures under the recurrent decomposition but decomposes without it: wrapped whole, an
+    # LSTM's output keeps its dynamic sequence dim instead of declaring the example's length.
+    with recurrent_loops_kept():
+        torch.onnx.export(
+            spec.module,
+            spec.example_args(),
+            str(out / FILE),
+            dynamo=True,
+            input_names=list(spec.inputs),
+            output_names=spec.outputs,
+            dynamic_shapes=torch_dynamic_shapes(spec),
+            verbose=False,
+        )
 
 
 def signature(folder: Path) -> Signature:
