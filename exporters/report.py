@@ -8,6 +8,7 @@ from typing import Any
 
 from .contract import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
+from .gate import is_required
 from .parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
@@ -24,6 +25,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "model": manifest["model"],
                 "format": name,
                 "status": entry["status"],
+                "required": is_required(entry),
                 "bytes": sum(f["bytes"] for f in entry["files"]),
                 "export_seconds": entry["export_seconds"],
                 "reproducible": entry.get("reproducible"),
@@ -63,6 +65,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         "Parity cells: verdict, the artifact's worst absolute error against the reference (the model run in",
         "float64) over every golden case, and eager fp32's own error against it. An artifact passes when it is",
         f"within {FACTOR:g}x eager's error or {FLOOR_ULPS} ulps of the output's scale (rules per output in each manifest).",
+        "Status says whether the format is required (it must pass for the run to exit 0) or informative.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -73,7 +76,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         python = next((r for k, r in row["verification"].items() if k.startswith("python/")), None)
         jvm = [_cell(row["verification"].get(c)) if row["format"] in jvm_formats else NO_JVM for c in columns[1:]]
         cells = [_cell(python), *jvm]
-        status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
+        gate = "required" if row["required"] else "informative"
+        status = f"ok, {gate}" if row["status"] == "ok" else f"**{row['status']}**, {gate}: {row['error']}"
         lines.append(
             f"| {row['model']} | {row['format']} | {status} | {row['bytes'] / 1024:.1f} KiB"
             f" | {row['export_seconds']:.2f} | {_reproducible(row['reproducible'])} | " + " | ".join(cells) + " |"
