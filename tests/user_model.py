@@ -130,3 +130,15 @@ def binned_onnx_required() -> ModelSpec:
     spec = binned()
     spec.formats, spec.required = ["onnx", "executorch"], ["onnx"]
     return spec
+
+
+def unknown_format() -> ModelSpec:
+    spec = build()
+    spec.name, spec.formats = "unknown_format", ["onnx", "tflite"]
+    return spec
+
+
+def required_not_exported() -> ModelSpec:
+    spec = build()
+    spec.name, spec.formats, spec.required = "required_not_exported", ["onnx"], ["aoti"]
+    return spec
