@@ -1,4 +1,4 @@
-"""`python -m exporters`: list, export, verify and report. Exit 0 ok, 1 a format failed, 2 bad input."""
+"""`python -m exporters`: list, export, verify and report. Exit 0 ok, 1 a required format failed, 2 bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import typer
 from .console import console, fail, parity_line, show
 from .contract import ContractError
 from .formats import FORMATS, ExportOptions
-from .gate import RequireOption
+from .gate import RequireOption, check_deployable, judge, mark_required, run_formats, summarize
 from .parity import Tolerance, ToleranceError
 from .spec import SpecError
 
@@ -95,7 +95,6 @@ def export(
 ) -> None:
     """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
     from .export import export_model
-    from .gate import judge, mark_required, run_formats, summarize
     from .zoo import ZOO, load_spec
 
     check_formats(format)
@@ -149,7 +148,6 @@ def verify(
     require: RequireOption = None,
 ) -> None:
     """Run each exported artifact in its Python runtime against the golden outputs."""
-    from .gate import judge, mark_required, summarize
     from .verify import verify_model
 
     only = check_formats(format) if format else None
@@ -186,8 +184,6 @@ def gate(
         help="Format a deployment image will carry (repeatable): it must have passed for every model.")] = None,
 ) -> None:
     """Print the CI gate from the manifests: required formats passed, informative failures; exit 1 if a required one failed."""
-    from .gate import check_deployable, judge, summarize
-
     only = check_formats(format) if format else None
     check_formats(require)
     check_formats(deployable)

@@ -52,9 +52,9 @@ def run_formats(spec: ModelSpec, formats: list[str] | None, require: list[str] |
 
 
 def mark_required(model_dir: Path, names: list[str] | None, required: list[str]) -> None:
-    """Record in the manifest whether each of `names` (default: every format in it) is required."""
+    """Record in the manifest whether each of `names` (None: every format in it) is required."""
     manifest = read_manifest(model_dir)
-    for name in names or list(manifest["formats"]):
+    for name in list(manifest["formats"]) if names is None else names:
         if name in manifest["formats"]:
             manifest["formats"][name]["required"] = name in required
     write_manifest(model_dir, manifest)
@@ -71,7 +71,7 @@ def failure(entry: dict[str, Any]) -> tuple[str | None, str]:
         return f"export {entry['status']}: {why}", entry.get("hint", "see the problems in the manifest")
     failed = {key: result for key, result in entry["verification"].items() if not result["passed"]}
     if failed:
-        key, result = next(iter(failed.items()))
+        result = next(iter(failed.values()))
         return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")
                 else f" (worst ratio {result['worst_ratio']:.3g} to the allowed error)"),
                 "compare its cells in report.md; set a tolerance in the spec if that error is acceptable")
