@@ -12,6 +12,12 @@ ARTIFACTS  ?= artifacts
 # A user model's own code (put on PYTHONPATH) and its pinned extra requirements (installed by setup).
 MODEL_SRC          ?=
 MODEL_REQUIREMENTS ?=
+# The gate: the formats to export and those that must pass for exit 0 (the others only inform), e.g.
+# FORMATS="onnx aoti" REQUIRE="onnx". Empty: the spec's formats= and required=, else all six, all required.
+FORMATS    ?=
+REQUIRE    ?=
+FORMAT_ARGS  = $(foreach f,$(FORMATS),--format $(f))
+REQUIRE_ARGS = $(foreach f,$(REQUIRE),--require $(f))
 ifneq ($(MODEL_SRC),)
 export PYTHONPATH := $(abspath $(MODEL_SRC))$(if $(PYTHONPATH),:$(PYTHONPATH))
 endif
@@ -40,7 +46,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify bench report all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify bench report gate all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -65,17 +71,17 @@ lock: ## Re-resolve pyproject.toml into constraints.txt (then run make test)
 	{ echo '# The resolved, tested version set for pyproject.toml; regenerate with `make lock`.'; \
 	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -v '^model-export-pipeline'; } > constraints.txt
 
-export: setup ## Export MODELS (default: the zoo) to every format under ARTIFACTS; models run in parallel under make -j
+export: setup ## Export MODELS (default: the zoo) to FORMATS (default every format) under ARTIFACTS; exit 1 if a REQUIRE format fails; parallel under make -j
 	@words="$(if $(MODELS),$(MODELS),$$($(PY) -m exporters models --names))"; \
 	$(MAKE) --no-print-directory export-models EXPORT_WORDS="$$(echo $$words | tr ':' '@')"
 
 # One target per model word (':' travels as '@', which Make does not split on).
 export-models: $(addprefix export-model/,$(EXPORT_WORDS))
 export-model/%:
-	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS)
+	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS)
 
-verify: setup ## Run every artifact in its Python runtime against the golden outputs
-	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs
+verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS)
 
 jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
 
@@ -107,7 +113,7 @@ $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
 	  -L$(@D) -Wl,--no-as-needed $(patsubst lib%.so,-l%,$(ET_LIBS)) -Wl,--as-needed -Wl,--no-undefined -Wl,-rpath,'$$ORIGIN'
 
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
-	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs
+	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS)
 
 # The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
 # On a fresh checkout it exports and verifies first (the recommendation needs parity records).
@@ -122,7 +128,10 @@ reproduce: setup ## Export MODELS again and record per format whether the files 
 report: setup ## Write ARTIFACTS/report.json and report.md
 	$(PY) -m exporters report $(ARTIFACTS)
 
-all: ## setup -> export -> verify -> jvm-verify -> report for MODELS (RUNNER=auto|native|docker)
+gate: setup ## From the manifests: which REQUIRE formats passed, informative failures with hints; exit 1 if a required one failed
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters gate $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS)
+
+all: ## setup -> export -> verify -> jvm-verify -> report -> gate for MODELS (RUNNER=auto|native|docker; FORMATS, REQUIRE)
 	@runner=$(RUNNER); \
 	if [ "$$runner" = auto ]; then \
 	  if docker/engine.sh --check; then runner=docker; else runner=native; fi; \
@@ -139,6 +148,7 @@ all-native:
 	$(MAKE) verify
 	$(MAKE) jvm-verify
 	$(MAKE) report
+	$(MAKE) gate
 
 test: test-python test-java ## Run the pytest suite and the JUnit tests
 

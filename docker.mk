@@ -19,13 +19,20 @@ DOCKER ?= $(shell if docker buildx version >/dev/null 2>&1; then echo docker; \
 
 # The export stages, as generated from the format registry (python -m exporters dockerfile).
 DOCKER_FORMATS := $(shell sed -n 's/^FROM exporter AS export-//p' docker/Dockerfile)
+# The gate (FORMATS, REQUIRE: see the Makefile): the merge takes each format from the stage its
+# STAGE_<format> argument names; formats outside FORMATS get the empty no-export, so BuildKit never
+# builds their export stages.
+STAGE_FORMATS  := $(shell sed -n 's/^ARG STAGE_\([a-z_]*\)=.*/\1/p' docker/Dockerfile)
+SKIPPED_STAGES  = $(if $(strip $(FORMATS)),$(filter-out $(FORMATS),$(STAGE_FORMATS)))
 # Formats of the per-format deployment image (empty: only the all-formats jvm-runtime image), e.g.
 # DEPLOY_FORMATS="onnx" gives IMAGE/jvm-runtime-onnx with ONNX Runtime Java only.
 DEPLOY_FORMATS  ?=
 DEPLOY_IMAGE     = $(IMAGE)/jvm-runtime-$(subst $(space),-,$(strip $(DEPLOY_FORMATS))):$(TAG)
 space          := $(subst ,, )
 DOCKER_BUILD    = DOCKER_BUILDKIT=1 $(DOCKER) build -f docker/Dockerfile --progress=$(DOCKER_PROGRESS) \
-                  --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODELS="$(MODELS)"
+                  --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODELS="$(MODELS)" \
+                  --build-arg FORMATS="$(FORMATS)" --build-arg REQUIRE="$(REQUIRE)" \
+                  $(foreach f,$(SKIPPED_STAGES),--build-arg STAGE_$(f)=no-export)
 DOCKER_OUT     := .cache/docker-out
 
 # $(call copy_out,STAGE): write a scratch stage's tree into ARTIFACTS, replacing the folders it holds
@@ -74,14 +81,14 @@ docker-model:
 $(addprefix docker-,$(DOCKER_FORMATS)): docker-%: docker-base docker-certs docker-model
 	$(DOCKER_BUILD) --target export-$* -t $(IMAGE)/export-$*:$(TAG) .
 
-docker-artifacts: docker-base docker-certs docker-model ## Build every format's stage, merge them and copy the tree into ARTIFACTS
+docker-artifacts: docker-base docker-certs docker-model ## Build the stage of each of FORMATS (default every format), merge them and copy the tree into ARTIFACTS
 	$(call copy_out,artifacts)
 
 docker-jvm: docker-base docker-certs docker-model ## Verify in Python and in the JVM (build fails on mismatch); copy verified ARTIFACTS + report
 	$(DOCKER_BUILD) --target jvm-harness -t $(IMAGE)/jvm-harness:$(TAG) .
 	$(call copy_out,verified-artifacts)
 
-docker-images: docker-base docker-certs docker-model ## Build the exporter and JVM runtime images (+ one for DEPLOY_FORMATS only); print sizes
+docker-images: docker-base docker-certs docker-model ## Build the exporter and JVM runtime images (+ one for DEPLOY_FORMATS only, which must have passed); print sizes
 	$(DOCKER_BUILD) --target exporter -t $(IMAGE)/exporter:$(TAG) .
 	$(DOCKER_BUILD) --target jvm-runtime --build-arg KEEP_CA_CERTS=$(KEEP_CA_CERTS) -t $(IMAGE)/jvm-runtime:$(TAG) .
 	$(if $(strip $(DEPLOY_FORMATS)),$(DOCKER_BUILD) --target jvm-runtime-formats --build-arg DEPLOY_FORMATS="$(DEPLOY_FORMATS)" -t $(DEPLOY_IMAGE) .)

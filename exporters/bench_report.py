@@ -12,6 +12,7 @@ from typing import Any
 from .bench import EAGER, JVM_PAIRS, METRICS
 from .contract import write_json_atomic
 from .formats import FORMATS
+from .gate import is_required
 
 JVM_RATIO_TARGET = 1.05  # same runtime, same native kernels: the JVM should cost at most 5% more
 JVM_RATIO_LIMIT = 1.10  # beyond this at batch 1 the bench note must explain the gap
@@ -91,13 +92,15 @@ def _ratio(a: float, b: float) -> float:
 
 
 def artifact_facts(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What the recommendation needs from a manifest: size and parity per exported format."""
+    """What the recommendation needs from a manifest: status, gate, size and parity per format."""
     return {
         name: {
+            "status": entry["status"],
+            "required": is_required(entry),
             "bytes": sum(f["bytes"] for f in entry["files"]),
             "parity": {runtime: result["passed"] for runtime, result in entry["verification"].items()},
         }
-        for name, entry in manifest["formats"].items() if entry["status"] == "ok"
+        for name, entry in manifest["formats"].items()
     }
 
 
@@ -109,10 +112,15 @@ def recommend(result: dict[str, Any]) -> list[str]:
              "Drawn from this run's numbers and each manifest's parity records; re-run `make bench` on the serving",
              "hardware before deciding.", ""]
     formats_seen: set[str] = set()
-    for model, facts in result["artifacts"].items():
+    for model, all_facts in result["artifacts"].items():
+        facts = {name: fact for name, fact in all_facts.items() if fact["status"] == "ok"}
         everywhere = [name for name, fact in facts.items() if fact["parity"] and all(fact["parity"].values())]
         unverified_jvm = [name for name in everywhere if not any(k.startswith("jvm/") for k in facts[name]["parity"])]
         lines.append(f"**{model}**")
+        not_exported = [f"{name} ({'required' if fact['required'] else 'informative'})"
+                        for name, fact in all_facts.items() if name not in facts]
+        if not_exported:
+            lines.append(f"- export failed or reported problems (never proposed): {', '.join(not_exported)}")
         lines.append(f"- passed parity on every runtime that verified it: {', '.join(everywhere) or 'none'}"
                      + (f" (not verified in a JVM: {', '.join(unverified_jvm)})" if unverified_jvm else ""))
         failed = [name for name, fact in facts.items() if not all(fact["parity"].values())]
@@ -124,17 +132,17 @@ def recommend(result: dict[str, Any]) -> list[str]:
         jvm = [r for r in rows if r["model"] == model and r["side"] == "jvm"]
         for batch in sorted({r["batch"] for r in jvm}):
             at_batch = sorted((r for r in jvm if r["batch"] == batch), key=lambda r: r["p50_ms"])
-            best = at_batch[0]
-            line = (f"- fastest JVM runtime at batch {batch}: {best['runtime']} ({best['format']}) p50 "
-                    f"{best['p50_ms']:.3f} ms, {_vs(vs_eager.get((model, 'jvm', best['runtime'], batch)))}")
-            if best["format"] not in everywhere:
-                passing = [r for r in at_batch if r["format"] in everywhere]
-                verified = facts.get(best["format"], {}).get("parity")
-                line += ("; its format failed parity on some runtime" if verified else "; its format was never verified") + (
-                    f", the fastest that did: {passing[0]['runtime']} ({passing[0]['format']}) "
-                    f"p50 {passing[0]['p50_ms']:.3f} ms" if passing else "")
+            passing = [r for r in at_batch if r["format"] in everywhere]  # only a format that passed is proposed
+            line = f"- no format that passed parity everywhere was measured in a JVM at batch {batch}"
+            if passing:
+                best = passing[0]
+                line = (f"- fastest JVM runtime at batch {batch} that passed parity: {best['runtime']} ({best['format']}) "
+                        f"p50 {best['p50_ms']:.3f} ms, {_vs(vs_eager.get((model, 'jvm', best['runtime'], batch)))}")
+            faster = at_batch[:at_batch.index(passing[0])] if passing else at_batch
+            if faster:
+                line += "; faster but failed parity or never verified (not proposed): " + ", ".join(
+                    f"{r['runtime']} ({r['format']}) p50 {r['p50_ms']:.3f} ms" for r in faster)
             lines.append(line)
-            formats_seen.add(best["format"])
         broken = [r for r in result["rows"] if r["model"] == model and r.get("error")]
         lines += [f"- failed at batch {r['batch']} in {r['side']}/{r['runtime']} ({r['format']}): {r['error']}"
                   for r in broken]

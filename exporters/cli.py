@@ -1,4 +1,4 @@
-"""`python -m exporters`: list, export, verify and report. Exit 0 ok, 1 a format failed, 2 bad input."""
+"""`python -m exporters`: list, export, verify and report. Exit 0 ok, 1 a required format failed, 2 bad input."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 from .console import console, fail, parity_line, show
 from .contract import ContractError
 from .formats import FORMATS, ExportOptions
+from .gate import RequireOption, check_deployable, judge, mark_required, run_formats, summarize
 from .parity import Tolerance, ToleranceError
 from .spec import SpecError
 
@@ -80,7 +81,11 @@ def formats() -> None:
 @app.command()
 def export(
     model: Annotated[Optional[list[str]], typer.Argument(help="Zoo model name or `package.module:callable`; default the zoo.")] = None,
-    format: FormatOption = None,
+    format: Annotated[Optional[list[str]], typer.Option(
+        "--format", "-f", help="Format to export (repeatable); default the spec's formats=, else all six.")] = None,
+    require: RequireOption = None,
+    stage: Annotated[Optional[str], typer.Option(
+        help="Export only this one of the run's formats, none if the run does not choose it (one Docker stage per format).")] = None,
     out: Annotated[Path, typer.Option(help="Artifacts root; writes OUT/MODEL/.")] = Path("artifacts"),
     draft_export: Annotated[bool, typer.Option(help="Use torch.export.draft_export for exported_program.")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds one format's export may take before it is killed.")] = 1800,
@@ -94,7 +99,9 @@ def export(
     from .export import export_model
     from .zoo import ZOO, load_spec
 
-    names = check_formats(format)
+    check_formats(format)
+    check_formats(require)
+    check_formats([stage] if stage else None)
     tolerance = None
     if atol is not None or rtol is not None:
         try:
@@ -108,8 +115,13 @@ def export(
             check_budget(spec)
     except SpecError as exc:
         fail(str(exc))
-    failed = 0
+    verdicts = []
     for spec in specs:
+        try:
+            names, required = run_formats(spec, format, require)
+        except SpecError as exc:
+            fail(str(exc))
+        names = [name for name in names if stage in (None, name)]
         console.print(f"[bold]{spec.name}[/] -> {out / spec.name}")
 
         def step(name: str, entry: dict[str, Any]) -> None:
@@ -127,24 +139,25 @@ def export(
         options = ExportOptions(draft_export, tolerance, timeout, force)
         try:
             with console.status(f"exporting {spec.name}"):
-                manifest = export_model(spec, [FORMATS[n] for n in names], out, options, step)
+                export_model(spec, [FORMATS[n] for n in names], out, options, step)
+            mark_required(out / spec.name, names, required)
         except (ContractError, SpecError) as exc:
             fail(str(exc))
-        failed += sum(manifest["formats"][n]["status"] != "ok" for n in names)
-    if failed:
-        fail(f"{failed} export(s) failed or reported problems; see the hints above and the logs in the model folders", code=1)
+        verdicts += judge(out / spec.name, names)
+    summarize(verdicts)
 
 
 @app.command()
 def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     format: FormatOption = None,
+    require: RequireOption = None,
 ) -> None:
     """Run each exported artifact in its Python runtime against the golden outputs."""
     from .verify import verify_model
 
     only = check_formats(format) if format else None
-    failures: list[str] = []
+    check_formats(require)
     verified = 0
     for folder in model_dir:
         console.print(f"[bold]{folder}[/] (Python runtimes)")
@@ -153,20 +166,39 @@ def verify(
             nonlocal verified
             verified += 1
             show(name, result["passed"], parity_line(result))
-            if not result["passed"]:
-                failures.append(f"{folder.name}/{name}")
 
         try:
+            if require:
+                mark_required(folder, None, require)
             with console.status(f"verifying {folder}"):
                 unverifiable = verify_model(folder, only, step)
         except ContractError as exc:
             fail(str(exc))
         if only and unverifiable:
-            fail(f"{folder}: nothing to verify for {'; '.join(unverifiable)}: export it first", code=1)
+            console.print(f"  nothing to verify for {'; '.join(unverifiable)}")
     if not verified:
         fail(f"no exported format to verify in {', '.join(map(str, model_dir))}: export first", code=1)
-    if failures:
-        fail(f"{', '.join(failures)} answer worse than eager PyTorch (against the parity rule in the manifest)", code=1)
+    summarize([verdict for folder in model_dir for verdict in judge(folder, only, require)])
+
+
+@app.command()
+def gate(
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    format: FormatOption = None,
+    require: RequireOption = None,
+    deployable: Annotated[Optional[list[str]], typer.Option(
+        help="Format a deployment image will carry (repeatable): it must have passed for every model.")] = None,
+) -> None:
+    """Print the CI gate from the manifests: required formats passed, informative failures; exit 1 if a required one failed."""
+    only = check_formats(format) if format else None
+    check_formats(require)
+    check_formats(deployable)
+    try:
+        verdicts = [verdict for folder in model_dir for verdict in judge(folder, only, require)]
+    except ContractError as exc:
+        fail(str(exc))
+    check_deployable(verdicts, deployable or [])
+    summarize(verdicts)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Any
 
 from .contract import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
+from .gate import is_required
 from .parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
@@ -24,6 +25,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "model": manifest["model"],
                 "format": name,
                 "status": entry["status"],
+                "required": is_required(entry),
                 "bytes": sum(f["bytes"] for f in entry["files"]),
                 "export_seconds": entry["export_seconds"],
                 "reproducible": entry.get("reproducible"),
@@ -82,6 +84,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         f"within {FACTOR:g}x eager's error or {FLOOR_ULPS} ulps of the output's scale (rules per output in each manifest).",
         "Box proven: the dim sizes the golden cases span (each dynamic dim at its declared min and max, and inside),",
         "shown only where every runtime passed every case.",
+        "Status says whether the format is required (it must pass for the run to exit 0) or informative.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -92,7 +95,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         python = next((r for k, r in row["verification"].items() if k.startswith("python/")), None)
         jvm = [_cell(row["verification"].get(c)) if row["format"] in jvm_formats else NO_JVM for c in columns[1:]]
         cells = [_cell(python), *jvm]
-        status = row["status"] if row["status"] == "ok" else f"**{row['status']}**: {row['error']}"
+        gate = "required" if row["required"] else "informative"
+        status = f"ok, {gate}" if row["status"] == "ok" else f"**{row['status']}**, {gate}: {row['error']}"
         if row["warnings"]:
             status += f" ({len(row['warnings'])} warning(s) at export; the golden cases decide)"
         lines.append(

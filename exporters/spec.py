@@ -53,6 +53,10 @@ class ModelSpec:
     make_case: Callable[[dict[str, int]], dict[str, torch.Tensor]] | None = None
     # The most one golden case (inputs and outputs) may hold; the box's max must fit (exporters/box.py).
     case_budget_mb: float = 1024.0
+    # The CI gate: formats to export (None: every format) and those that must pass (None: all of them);
+    # a failure of any other format is reported but keeps the exit code 0. The command line overrides both.
+    formats: list[str] | None = None
+    required: list[str] | None = None
     name: str = ""
     source: str = ""
 
@@ -73,6 +77,7 @@ class ModelSpec:
             unknown = set(self.tolerance) - set(self.outputs)
             if unknown:
                 raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
+        self._validate_gate()
         for input_name, dims in self.dynamic.items():
             for axis, dim in dims.items():
                 size = self.inputs[input_name].shape[axis]
@@ -81,6 +86,19 @@ class ModelSpec:
                                     f"specializes sizes 0 and 1, so give an example of at least 2")
                 if not dim.min <= size <= dim.max:
                     raise SpecError(f"{self.name}: example {input_name} dim {axis}={size} outside {dim}")
+
+    def _validate_gate(self) -> None:
+        from .formats import FORMATS  # the registry imports this module
+
+        for field_name in ("formats", "required"):
+            unknown = [name for name in getattr(self, field_name) or [] if name not in FORMATS]
+            if unknown:
+                raise SpecError(f"{self.name}: {field_name}= names unknown format {', '.join(unknown)}; "
+                                f"choose from {', '.join(FORMATS)}")
+        outside = sorted(set(self.required or []) - set(self.formats or FORMATS))
+        if outside:
+            raise SpecError(f"{self.name}: required= names {', '.join(outside)}, which formats= does not export: "
+                            "add it to formats= or drop it from required=")
 
     def tolerance_for(self, output: str) -> Tolerance | None:
         if isinstance(self.tolerance, dict):

@@ -9,6 +9,7 @@ import typer
 
 from exporters.console import console, fail, show
 from exporters.contract import ContractError
+from exporters.gate import RequireOption
 
 from . import jvm
 
@@ -26,28 +27,29 @@ def jvm_line(result: dict[str, Any]) -> str:
 def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
+    require: RequireOption = None,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
-    from .driver import EngineError, verify_models
+    from exporters.gate import judge, mark_required, summarize
 
-    failures: list[str] = []
+    from .driver import EngineError, verify_models
 
     def step(folder: Path, fmt: str, result: dict[str, Any]) -> None:
         show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result))
-        if not result["passed"]:
-            failures.append(f"{folder.name}/{fmt}")
 
     console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM engines: {', '.join(engine or jvm.engines()) or 'none built'})")
     try:
+        for folder in model_dir if require else []:
+            mark_required(folder, None, require)
         checked = verify_models(model_dir, step, engine)
+        verdicts = [verdict for folder in model_dir for verdict in judge(folder, None, require)]
     except (ContractError, jvm.JvmError) as exc:
         fail(str(exc))
     except EngineError as exc:
         fail(str(exc), code=exc.code)
     if not checked:
         fail("no exported format has a JVM runner on this build: export one that `SelfCheck --list-runners` names first")
-    if failures:
-        fail(f"{', '.join(failures)} differ from the reference inside the JVM", code=1)
+    summarize(verdicts)
 
 
 @app.command()

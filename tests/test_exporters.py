@@ -185,12 +185,12 @@ def test_report_says_when_a_format_has_no_jvm_runtime() -> None:
 
     result = {"side": "jvm", "runtime": "onnxruntime-java", "version": "1.29.0", "java": "17", "passed": True,
               "max_abs_err": 0.0, "eager_abs_err": 0.0, "worst_ratio": 0.0, "load_ms": 1.0, "first_run_ms": 1.0}
-    rows = [{"model": "m", "format": fmt, "status": "ok", "bytes": 1, "export_seconds": 1.0, "error": None,
-             "reproducible": None, "verification": verification}
+    rows = [{"model": "m", "format": fmt, "status": "ok", "required": True, "bytes": 1, "export_seconds": 1.0,
+             "error": None, "reproducible": None, "verification": verification}
             for fmt, verification in (("onnx", {"jvm/onnxruntime-java": result}), ("exported_program", {}))]
     table = to_markdown(rows)
-    assert f"| m | exported_program | ok | 0.0 KiB | 1.00 | - | - | {NO_JVM} |" in table
-    assert "| m | onnx | ok | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
+    assert f"| m | exported_program | ok, required | 0.0 KiB | 1.00 | - | - | {NO_JVM} |" in table
+    assert "| m | onnx | ok, required | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
 
 
 def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
@@ -240,4 +240,5 @@ def test_dockerfile_export_stages_follow_the_format_registry() -> None:
     text = DOCKERFILE.read_text()
     for name in FORMATS:
         assert f"FROM exporter AS {stage_name(name)}\n" in text
-        assert f"COPY --from={stage_name(name)} /out /parts/{name}\n" in text
+        assert f"FROM ${{STAGE_{name}}} AS {stage_name(name, 'part')}\n" in text
+        assert f"COPY --from={stage_name(name, 'part')} /out /parts/{name}\n" in text

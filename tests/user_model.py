@@ -165,3 +165,40 @@ class Tagger(nn.Module):
 def lstm_tagger() -> ModelSpec:
     return ModelSpec(module=Tagger(), inputs={"ids": torch.randint(0, 1000, (4, 12))}, outputs=["tags"],
                      dynamic={"ids": {0: Dim("batch", 1, 16), 1: Dim("seq", 2, 64)}}, name="lstm_tagger")
+
+
+class Binned(nn.Module):
+    """Adds the bucket of each feature: torch.bucketize is no core ATen op, so ExecuTorch's lowering
+    refuses it while ONNX translates it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(4, 2)
+        self.register_buffer("edges", torch.tensor([-1.0, 0.0, 1.0]))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.proj(features) + torch.bucketize(features, self.edges).sum(-1, keepdim=True).float()
+
+
+def binned() -> ModelSpec:
+    return ModelSpec(module=Binned(), inputs={"features": torch.randn(2, 4)}, outputs=["y"],
+                     dynamic={"features": {0: Dim("batch", 1, 32)}}, name="binned")
+
+
+def binned_onnx_required() -> ModelSpec:
+    """The team deploys ONNX only: ExecuTorch is exported to inform, not to gate."""
+    spec = binned()
+    spec.formats, spec.required = ["onnx", "executorch"], ["onnx"]
+    return spec
+
+
+def unknown_format() -> ModelSpec:
+    spec = build()
+    spec.name, spec.formats = "unknown_format", ["onnx", "tflite"]
+    return spec
+
+
+def required_not_exported() -> ModelSpec:
+    spec = build()
+    spec.name, spec.formats, spec.required = "required_not_exported", ["onnx"], ["aoti"]
+    return spec

@@ -1,0 +1,123 @@
+"""The CI gate: the formats a team deploys must pass, the others only inform.
+
+Each manifest records per format whether it is required (`formats.<name>.required`), and the verdict
+is drawn from the manifests alone, so export, verify, the JVM verify and `gate` judge the same way.
+Only `run_formats` needs the registry: the JVM verify imports this module and must never import torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from .console import console, fail
+from .contract import read_manifest, write_manifest
+
+if TYPE_CHECKING:
+    from .spec import ModelSpec
+
+# Both CLIs take it (exporters export/verify/gate, jvm_harness verify).
+RequireOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--require", help="Format that must pass for exit 0 (repeatable); the others only inform. "
+                                   "Default: the spec's required=, else every format."),
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    model: str
+    format: str
+    required: bool
+    failure: str | None  # None: passed
+    hint: str = ""
+
+
+def run_formats(spec: ModelSpec, formats: list[str] | None, require: list[str] | None) -> tuple[list[str], list[str]]:
+    """This run's formats and the required ones among them: the command line over the spec over all six."""
+    from .formats import FORMATS
+    from .spec import SpecError
+
+    chosen = formats or spec.formats or list(FORMATS)
+    if not require:
+        return chosen, [name for name in chosen if spec.required is None or name in spec.required]
+    outside = [name for name in require if name not in chosen]
+    if outside:
+        raise SpecError(f"{spec.name}: --require names {', '.join(outside)}, which this run does not export "
+                        f"({', '.join(chosen)}): add it to --format (FORMATS) or drop it from --require (REQUIRE)")
+    return chosen, [name for name in chosen if name in require]
+
+
+def mark_required(model_dir: Path, names: list[str] | None, required: list[str]) -> None:
+    """Record in the manifest whether each of `names` (None: every format in it) is required."""
+    manifest = read_manifest(model_dir)
+    for name in list(manifest["formats"]) if names is None else names:
+        if name in manifest["formats"]:
+            manifest["formats"][name]["required"] = name in required
+    write_manifest(model_dir, manifest)
+
+
+def is_required(entry: dict[str, Any]) -> bool:
+    return entry.get("required", True)  # a manifest from before the gate: every format gated, as it was
+
+
+def failure(entry: dict[str, Any]) -> tuple[str | None, str]:
+    """Why a format fails the gate and what to try, or None: exported ok and every recorded verification passed."""
+    if entry["status"] != "ok":
+        why = entry.get("error") or "; ".join(entry.get("problems", []))
+        return f"export {entry['status']}: {why}", entry.get("hint", "see the problems in the manifest")
+    failed = {key: result for key, result in entry["verification"].items() if not result["passed"]}
+    if failed:
+        result = next(iter(failed.values()))
+        return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")
+                else f" (worst ratio {result['worst_ratio']:.3g} to the allowed error)"),
+                "compare its cells in report.md; set a tolerance in the spec if that error is acceptable")
+    return None, ""
+
+
+def judge(model_dir: Path, scope: list[str] | None = None, require: list[str] | None = None) -> list[Verdict]:
+    """One verdict per format in scope (default: every format in the manifest). `require` replaces the
+    manifest's required flags, and a format it names that the manifest lacks fails."""
+    manifest = read_manifest(model_dir)
+    entries = manifest["formats"]
+    names = [name for name in entries if scope is None or name in scope]
+    names += [name for name in [*(scope or []), *(require or [])] if name not in entries and name not in names]
+    verdicts = []
+    for name in names:
+        if name not in entries:
+            verdicts.append(Verdict(manifest["model"], name, name in require if require else True, "not exported",
+                                    "export it (FORMATS, --format), or check its name: python -m exporters formats"))
+            continue
+        why, hint = failure(entries[name])
+        required = name in require if require else is_required(entries[name])
+        verdicts.append(Verdict(manifest["model"], name, required, why, hint))
+    return verdicts
+
+
+def summarize(verdicts: list[Verdict]) -> None:
+    """Print the gate's last lines; exit 1 when a required format failed."""
+    passed = [f"{v.model}/{v.format}" for v in verdicts if v.required and not v.failure]
+    console.print(f"gate: required passed: {', '.join(passed) or 'none'}")
+    for v in verdicts:
+        if v.failure and not v.required:
+            console.print(f"gate: informative {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}")
+    red = [v for v in verdicts if v.failure and v.required]
+    for v in red:
+        console.print(f"gate: required {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}")
+    if red:
+        fail(f"{len(red)} required format(s) failed: {', '.join(f'{v.model}/{v.format}' for v in red)}; "
+             "require fewer formats (REQUIRE, --require, the spec's required=) only if you do not deploy them", code=1)
+    console.print("gate: [green]passed[/]: every required format exported and verified"
+                  + (" (informative failures above)" if any(v.failure for v in verdicts) else ""))
+
+
+def check_deployable(verdicts: list[Verdict], deploy: list[str]) -> None:
+    """A deployment image may carry only formats that passed, for every model."""
+    bad = [f"{v.model}/{v.format} ({v.failure})" for v in verdicts if v.format in deploy and v.failure]
+    bad += [f"{name} (not exported)" for name in deploy if not any(v.format == name for v in verdicts)]
+    if bad:
+        fail(f"DEPLOY_FORMATS names formats that did not pass: {'; '.join(bad)}: deploy only formats the gate "
+             "passed, or fix those first", code=1)
