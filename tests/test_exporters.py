@@ -116,9 +116,9 @@ def test_a_failing_format_is_recorded_and_the_others_still_run(tmp_path: Path) -
     # Tracing records one branch: a warning at export, and the golden cases on both sides decide.
     traced = formats["torchscript"]
     assert traced["status"] == "ok" and "data-dependent control flow" in traced["warnings"][0], traced
-    assert "warning (the golden cases decide)" in result.stdout
+    assert "warning (the golden cases decide)" in result.stdout + result.stderr
     verified = run_cli("exporters", "verify", str(model_dir), "-f", "torchscript")
-    assert verified.returncode == 1 and "branchy/torchscript answer worse" in verified.stderr, verified.stderr
+    assert verified.returncode == 1 and "branchy/torchscript failed: answers worse" in verified.stderr, verified.stderr
     failed = formats["exported_program"]
     assert failed["status"] == "failed" and "GuardOnDataDependent" in failed["error"]
     assert "torch.cond" in failed["hint"] and "--draft-export" in failed["hint"]  # by cause, for every graph format
@@ -186,11 +186,12 @@ def test_report_says_when_a_format_has_no_jvm_runtime() -> None:
     result = {"side": "jvm", "runtime": "onnxruntime-java", "version": "1.29.0", "java": "17", "passed": True,
               "max_abs_err": 0.0, "eager_abs_err": 0.0, "worst_ratio": 0.0, "load_ms": 1.0, "first_run_ms": 1.0}
     rows = [{"model": "m", "format": fmt, "status": "ok", "required": True, "bytes": 1, "export_seconds": 1.0,
-             "error": None, "reproducible": None, "verification": verification}
-            for fmt, verification in (("onnx", {"jvm/onnxruntime-java": result}), ("exported_program", {}))]
+             "error": None, "warnings": [], "reproducible": None, "verification": verification, "box": box}
+            for fmt, verification, box in (("onnx", {"jvm/onnxruntime-java": result}, {"batch": [1, 8]}),
+                                           ("exported_program", {}, None))]
     table = to_markdown(rows)
-    assert f"| m | exported_program | ok, required | 0.0 KiB | 1.00 | - | - | {NO_JVM} |" in table
-    assert "| m | onnx | ok, required | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
+    assert f"| m | exported_program | ok, required | - | 0.0 KiB | 1.00 | - | - | {NO_JVM} |" in table
+    assert "| m | onnx | ok, required | batch 1..8 | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
 
 
 def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
     formats = manifest_of(mlp_copy)["formats"]
     for fmt, key, _ in JVM_RUNTIMES:
         jvm = formats[fmt]["verification"][key]
-        assert jvm["passed"] and jvm["cases"] == 2, jvm
+        assert jvm["passed"] and jvm["cases"] == 4 and jvm["box"] == {"batch": [1, 64]}, jvm
         assert jvm["side"] == "jvm" and jvm["runtime"] == key.removeprefix("jvm/")
         assert 0 <= jvm["worst_ratio"] <= 1 and jvm["max_abs_err"] <= 1e-5, jvm
         assert set(jvm["outputs"]) == {"y"} and "eager_abs_err" in jvm

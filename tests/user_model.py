@@ -40,7 +40,7 @@ class DataDependent(nn.Module):
 def data_dependent() -> ModelSpec:
     # Golden cases on both sides of the branch: the evidence that decides the traced program's verdict.
     return ModelSpec(module=DataDependent(), inputs={"x": torch.ones(2, 3)}, outputs=["y"], name="branchy",
-                     golden=[{"x": torch.ones(2, 3)}, {"x": -torch.ones(2, 3)}])
+                     golden=[{"x": torch.ones(2, 3)}, {"x": torch.full((2, 3), -2.0)}])
 
 
 def not_a_spec() -> str:
