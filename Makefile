@@ -18,6 +18,8 @@ FORMATS    ?=
 REQUIRE    ?=
 FORMAT_ARGS  = $(foreach f,$(FORMATS),--format $(f))
 REQUIRE_ARGS = $(foreach f,$(REQUIRE),--require $(f))
+# Formats of one model exported at once, each in its own process; empty: one per core as memory allows.
+EXPORT_JOBS ?=
 ifneq ($(MODEL_SRC),)
 export PYTHONPATH := $(abspath $(MODEL_SRC))$(if $(PYTHONPATH),:$(PYTHONPATH))
 endif
@@ -78,7 +80,7 @@ export: setup ## Export MODELS (default: the zoo) to FORMATS (default every form
 # One target per model word (':' travels as '@', which Make does not split on).
 export-models: $(addprefix export-model/,$(EXPORT_WORDS))
 export-model/%:
-	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS)
+	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
 
 verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
 	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS)

@@ -93,6 +93,7 @@ def export(
     atol: Annotated[Optional[float], typer.Option(help="Fixed absolute tolerance for every output, this run only.")] = None,
     rtol: Annotated[Optional[float], typer.Option(help="Fixed relative tolerance for every output, this run only.")] = None,
     case_budget_mb: Annotated[Optional[float], typer.Option(min=1, help="MiB one golden case may hold (the box's max must fit); default the spec's, 1024.")] = None,
+    jobs: Annotated[int, typer.Option(min=0, help="Formats exported at once, each in its own process; 0: one per core as memory allows.")] = 0,
 ) -> None:
     """Export MODEL to every format (or --format ...), writing OUT/MODEL/manifest.json."""
     from .box import check_budget
@@ -136,7 +137,7 @@ def export(
             detail += "".join(f"\n    warning (the golden cases decide): {w}" for w in entry.get("warnings", []))
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
-        options = ExportOptions(draft_export, tolerance, timeout, force)
+        options = ExportOptions(draft_export, tolerance, timeout, force, jobs)
         try:
             with console.status(f"exporting {spec.name}"):
                 export_model(spec, [FORMATS[n] for n in names], out, options, step)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -66,15 +67,39 @@ def export_model(
             manifest = _fresh_manifest(spec, model_dir, options)
             manifest["fingerprint"] = fingerprint
             write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
-            for fmt in formats:
-                manifest["formats"][fmt.name] = entry = _export_one(spec, weights, fmt, model_dir, options)
-                write_manifest(model_dir, manifest)  # after every format, so an interrupted run keeps what finished
-                on_step(fmt.name, entry)
+            # Each format exports in its own process: threads only wait for them. The manifest is written by
+            # this thread alone, after every format, so an interrupted run keeps what finished.
+            with ThreadPoolExecutor(export_jobs(options.jobs, len(formats))) as pool:
+                running = {pool.submit(_export_one, spec, weights, fmt, model_dir, options): fmt
+                           for fmt in sorted(formats, key=lambda fmt: not fmt.long_export)}
+                for done in as_completed(running):
+                    name = running[done].name
+                    manifest["formats"][name] = entry = done.result()
+                    write_manifest(model_dir, manifest)
+                    on_step(name, entry)
+            order = list(FORMATS)
+            manifest["formats"] = dict(sorted(manifest["formats"].items(), key=lambda item: order.index(item[0])))
+            write_manifest(model_dir, manifest)
     except BaseException:
         if created and not (model_dir / MANIFEST).exists():
             shutil.rmtree(model_dir, ignore_errors=True)  # no empty folder that looks like an export
         raise
     return manifest
+
+
+# An export process peaks at about this much memory (AOTI's compile of the 6-layer encoder, measured).
+EXPORT_PEAK_BYTES = 3 << 30
+
+
+def export_jobs(asked: int, formats: int) -> int:
+    """Formats exported at once: as asked, else one per core while each has its peak memory free."""
+    if asked:
+        return asked
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        available = EXPORT_PEAK_BYTES
+    return max(1, min(formats, os.cpu_count() or 1, available // EXPORT_PEAK_BYTES))
 
 
 def _unchanged(model_dir: Path, fingerprint: str, formats: list[Format], options: ExportOptions) -> dict[str, Any] | None:

@@ -40,5 +40,6 @@ FORMAT = Format(
     runtime="torch._inductor.aoti_load_package",
     runtime_package="torch",
     hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
+    long_export=True,
     threads=TORCH_THREADS,
 )

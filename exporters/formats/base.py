@@ -29,6 +29,7 @@ class ExportOptions:
     tolerance: Tolerance | None = None  # --atol/--rtol: one fixed bound for every output, this run only
     timeout: float = 1800.0  # seconds one format's export may take before its process is killed
     force: bool = False  # export even when nothing the export depends on changed
+    jobs: int = 0  # formats exported at once; 0: one per core, as memory allows (export.export_jobs)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Format:
     runtime_package: str  # the distribution whose version names that runtime
     hint: str  # what to try first when its export fails
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
-    signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
+    signature: Callable[[Path], Signature] | None = None
+    long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel  # reads a folder's declared signature, where the format keeps one
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)

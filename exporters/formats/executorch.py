@@ -60,5 +60,6 @@ FORMAT = Format(
     runtime="executorch.runtime",
     runtime_package="executorch",
     hint="dynamic dims need a max bound for memory planning, and torch must be the version executorch was built for",
+    long_export=True,
     threads="executorch _unsafe_reset_threadpool (experimental, process-wide)",
 )
