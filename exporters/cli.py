@@ -153,6 +153,7 @@ def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     format: FormatOption = None,
     require: RequireOption = None,
+    force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
 ) -> None:
     """Run each exported artifact in its Python runtime against the golden outputs."""
     from .verify import verify_model
@@ -166,13 +167,14 @@ def verify(
         def step(name: str, result: dict[str, Any]) -> None:
             nonlocal verified
             verified += 1
-            show(name, result["passed"], parity_line(result))
+            reused = "  (reused: files, golden data, rule, runtime version and CPU unchanged; --force reruns)"
+            show(name, result["passed"], parity_line(result) + (reused if result.get("reused") else ""))
 
         try:
             if require:
                 mark_required(folder, None, require)
             with console.status(f"verifying {folder}"):
-                unverifiable = verify_model(folder, only, step)
+                unverifiable = verify_model(folder, only, step, force)
         except ContractError as exc:
             fail(str(exc))
         if only and unverifiable:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import platform
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,14 +19,38 @@ SIDE = "python"
 VERIFIABLE = ("ok", "problems")
 
 
+def verification_key(manifest: dict[str, Any], entry: dict[str, Any], runtime: str, version: str) -> str:
+    """Everything a verdict depends on: the artifact's and the golden files' recorded digests (checked
+    against the files on every run), the parity rule, the runtime and its version, and the CPU (its ISA
+    picks the kernels; AOTI's compiled code needs it)."""
+    digest = hashlib.sha256()
+    for part in ([f["sha256"] for f in entry["files"]], [f["sha256"] for f in manifest["golden"]["files"]],
+                 manifest["parity"], runtime, version, cpu_features()):
+        digest.update(json.dumps(part, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def cpu_features() -> str:
+    """The machine and its CPU's model and flags, as /proc/cpuinfo states them."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    wanted = [line.split(":", 1)[1].strip() for line in lines if line.startswith(("model name", "flags"))][:2]
+    return " | ".join([platform.machine(), *wanted])
+
+
 def verify_model(
     model_dir: Path,
     only: list[str] | None = None,
     on_result: Callable[[str, dict[str, Any]], None] = lambda name, result: None,
+    force: bool = False,
 ) -> list[str]:
     """Verify each exported format (or `only`), recording results under verification['python/<runtime>'].
 
-    Returns why each requested format could not be verified (absent, or its export failed).
+    A recorded result whose key matches is reused (its files still checked against their digests);
+    force runs it again. Returns why each requested format could not be verified (absent, or its export failed).
     """
     manifest = read_manifest(model_dir)
     cases = load_golden(model_dir, manifest)
@@ -34,11 +62,16 @@ def verify_model(
             continue
         fmt = FORMATS[name]
         parity = Parity(manifest["parity"])
+        key = verification_key(manifest, entry, fmt.runtime, fmt.runtime_version())
+        recorded = entry["verification"].get(f"{SIDE}/{fmt.runtime}", {})
         try:
-            check_format(model_dir, entry)  # before the runtime opens anything
+            check_format(model_dir, entry)  # before the runtime opens anything, reused or not
         except ContractError as exc:
             parity.fail(str(exc))
         else:
+            if recorded.get("key") == key and not force:
+                on_result(name, {**recorded, "reused": True})
+                continue
             try:
                 predict = fmt.load(model_dir / name, manifest)
                 for case in cases:
@@ -46,7 +79,8 @@ def verify_model(
             except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
                 parity.fail(f"{type(exc).__name__}: {first_line(exc)}")
         result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict(),
-                  "box": manifest["golden"].get("box", {})}  # every case ran: the sizes a pass covers
+                  "box": manifest["golden"].get("box", {}),  # every case ran: the sizes a pass covers
+                  "key": key}
         entry["verification"][f"{SIDE}/{fmt.runtime}"] = result
         write_manifest(model_dir, manifest)
         on_result(name, result)

@@ -243,3 +243,19 @@ def test_dockerfile_export_stages_follow_the_format_registry() -> None:
         assert f"FROM exporter AS {stage_name(name)}\n" in text
         assert f"FROM ${{STAGE_{name}}} AS {stage_name(name, 'part')}\n" in text
         assert f"COPY --from={stage_name(name, 'part')} /out /parts/{name}\n" in text
+
+
+def test_an_unchanged_verification_is_reused_and_force_or_a_changed_file_reruns_it(mlp_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "mlp"
+    shutil.copytree(mlp_dir, copy)
+    again = run_cli("exporters", "verify", str(copy), "-f", "onnx")
+    assert again.returncode == 0 and "reused: files, golden data, rule, runtime version and CPU unchanged" in again.stdout + again.stderr
+    recorded = manifest_of(copy)["formats"]["onnx"]["verification"]["python/onnxruntime"]
+    assert len(recorded["key"]) == 64
+    forced = run_cli("exporters", "verify", str(copy), "-f", "onnx", "--force")
+    assert forced.returncode == 0 and "reused" not in forced.stdout + forced.stderr
+    with open(copy / "onnx" / "model.onnx.data", "r+b") as weights:
+        weights.write(b"\x7f\x7f\x7f\x7f")  # the recorded key still matches; the digest check must not
+    altered = run_cli("exporters", "verify", str(copy), "-f", "onnx")
+    assert altered.returncode == 1 and "reused" not in altered.stdout + altered.stderr
+    assert "altered after export" in manifest_of(copy)["formats"]["onnx"]["verification"]["python/onnxruntime"]["error"]
