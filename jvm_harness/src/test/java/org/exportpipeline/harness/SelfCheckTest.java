@@ -52,7 +52,7 @@ class SelfCheckTest {
   private static List<SelfCheck.Result> check(Path dir) throws ContractException {
     List<SelfCheck.Result> results = new ArrayList<>();
     for (String engine : ENGINES) {
-      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine));
+      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine, ConcurrencyCheck.DEFAULT_CALLERS));
     }
     return results;
   }
@@ -129,7 +129,7 @@ class SelfCheckTest {
     String mlpDigest = Folders.sha256(Files.readAllBytes(exported("mlp").resolve(Manifest.FILE)));
     Path swapped = copy("cnn"); // another model's consistent folder where mlp's should be
     String message = assertThrows(ContractException.class,
-        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime")).getMessage();
+        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime", ConcurrencyCheck.DEFAULT_CALLERS)).getMessage();
     assertTrue(message.contains("not the pinned " + mlpDigest), message);
   }
 
