@@ -20,4 +20,15 @@ class ExecuTorchRunnerTest {
       RunnerChecks.stillRuns(runner, mlp);
     }
   }
+
+  @Test
+  void servesFourCallersFromAPoolOfModules() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (ExecuTorchRunner runner = new ExecuTorchRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("executorch"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new ExecuTorchRunner(), mlp);
+  }
 }

@@ -49,4 +49,26 @@ class LibTorchRunnersTest {
       RunnerChecks.stillRuns(runner, mlp);
     }
   }
+
+  @Test
+  void aotiServesFourCallersFromItsRunners() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (AotiRunner runner = new AotiRunner()) {
+      runner.open(mlp.formatDir("aoti"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new AotiRunner(), mlp);
+  }
+
+  @Test
+  void torchScriptServesFourCallersWithTheThreadsItWasGiven() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (LibTorchScriptRunner runner = new LibTorchScriptRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("torchscript"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+      assertEquals(1, org.bytedeco.pytorch.global.torch.get_num_threads()); // set on this thread by its last call
+    }
+    RunnerChecks.lifeCycleIsGuarded(new LibTorchScriptRunner(), mlp);
+  }
 }
