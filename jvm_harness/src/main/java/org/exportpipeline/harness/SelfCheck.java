@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  * (a --manifest-sha256 pins the folder after it). Exit 0 all passed, 1 a parity failure,
  * 2 bad input (usage, manifest, a file that does not match it, nothing to check).
  * SelfCheck --list-runners prints "FORMAT RUNTIME ENGINE" for each runner on the classpath.
+ * Thread-safe (stateless); each check opens runners of its own.
  */
 public final class SelfCheck {
   static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
