@@ -22,7 +22,10 @@ final class IntraOpThreads {
   <T> T call(CallGate.Call<T> call) throws Exception {
     int overlapping = inFlight.incrementAndGet();
     try {
-      torch.set_num_threads(requested > 0 ? requested : overlapping > 1 ? 1 : torch.intraop_default_num_threads());
+      int count = requested > 0 ? requested : overlapping > 1 ? 1 : torch.intraop_default_num_threads();
+      if (torch.get_num_threads() != count) {
+        torch.set_num_threads(count);
+      }
       return call.run();
     } finally {
       inFlight.decrementAndGet();

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +56,13 @@ class LibTorchRunnersTest {
     Manifest mlp = RunnerChecks.model("mlp");
     try (AotiRunner runner = new AotiRunner()) {
       runner.open(mlp.formatDir("aoti"), mlp);
+      assertEquals(1, runner.runners()); // every core per call: calls take turns
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    try (AotiRunner runner = new AotiRunner()) {
+      runner.threads(1);
+      runner.open(mlp.formatDir("aoti"), mlp);
+      assertEquals(Pool.defaultSize(), runner.runners());
       RunnerChecks.concurrentCallersAgree(runner, mlp);
     }
     RunnerChecks.lifeCycleIsGuarded(new AotiRunner(), mlp);
