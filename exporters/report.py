@@ -67,6 +67,15 @@ def _cell(result: dict[str, Any] | None) -> str:
     return f"{cell} ({result['error']})" if result.get("error") else cell
 
 
+def _concurrency(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "-"
+    verdict = "pass" if result["passed"] else "**FAIL**"
+    cell = (f"{verdict} {result['callers']} callers, {result['calls']} calls: {result['failures']} failed,"
+            f" {result['mismatches']} mismatched, {result['wall_ms']:.0f} ms")
+    return f"{cell} ({result['first_error']})" if result.get("first_error") else cell
+
+
 def _reproducible(result: dict[str, Any] | None) -> str:
     if result is None:
         return "-"
@@ -103,13 +112,15 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
             f"| {row['model']} | {row['format']} | {status} | {_box(row['box'])} | {row['bytes'] / 1024:.1f} KiB"
             f" | {row['export_seconds']:.2f} | {_reproducible(row['reproducible'])} | " + " | ".join(cells) + " |"
         )
-    lines += ["", "JVM timings: model load, then the first golden case (ms).", "",
-              "| model | format | runtime | version | java | load ms | first run ms |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "JVM timings: model load, then the first golden case (ms). Concurrent: callers sharing one opened",
+              "runner x calls, how many threw or gave an answer other than the single caller's, and the wall time.", "",
+              "| model | format | runtime | version | java | load ms | first run ms | concurrent |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         for result in row["verification"].values():
             if result["side"] == "jvm":
                 lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | {result['version']}"
-                             f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f} |")
+                             f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f}"
+                             f" | {_concurrency(result.get('concurrency'))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,12 @@ def jvm_line(result: dict[str, Any]) -> str:
     """The JVM result in one line: worst error, eager's own error, worst ratio to the allowance, timings."""
     line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
             f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
-    return line + (f"  ({result['error']})" if "error" in result else "")
+    line += f"  ({result['error']})" if "error" in result else ""
+    c = result.get("concurrency")
+    if c:
+        line += (f"; {c['callers']} callers: {c['calls']} calls, {c['failures']} failed, {c['mismatches']} mismatched"
+                 f" ({c['wall_ms']:.0f} ms)" + (f" ({c['first_error']})" if "first_error" in c else ""))
+    return line
 
 
 @app.command()
@@ -28,6 +33,7 @@ def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
     require: RequireOption = None,
+    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = 4,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
     from exporters.gate import judge, mark_required, summarize
@@ -41,7 +47,7 @@ def verify(
     try:
         for folder in model_dir if require else []:
             mark_required(folder, None, require)
-        checked = verify_models(model_dir, step, engine)
+        checked = verify_models(model_dir, step, engine, callers)
         verdicts = [verdict for folder in model_dir for verdict in judge(folder, None, require)]
     except (ContractError, jvm.JvmError) as exc:
         fail(str(exc))

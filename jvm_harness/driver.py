@@ -2,7 +2,8 @@
 results in each manifest under verification['jvm/<runtime>'].
 
 The Java side checks integrity, feeds the golden cases and judges parity; this module only passes
-folders in and writes results out. One child process per engine, each starting a JVM through JPype
+folders in and writes results out (each result with its `concurrency` figures: N callers sharing one
+opened runner). One child process per engine, each starting a JVM through JPype
 with that engine's jars only: two libtorch builds must never share a process, and no torch is
 imported here for the same reason.
 """
@@ -20,6 +21,7 @@ from exporters.contract import MANIFEST, ContractError, read_manifest, sha256, w
 from . import jvm
 
 SIDE = "jvm"
+CALLERS = 4  # threads sharing one opened runner in SelfCheck's concurrency check (ConcurrencyCheck.DEFAULT_CALLERS)
 
 
 class EngineError(RuntimeError):
@@ -30,10 +32,10 @@ class EngineError(RuntimeError):
         self.code = code
 
 
-def check(engine: str, model_dirs: list[Path]) -> list[dict[str, Any]]:
+def check(engine: str, model_dirs: list[Path], callers: int = CALLERS) -> list[dict[str, Any]]:
     """SelfCheck's results for one engine, from a child process that owns the JVM."""
     child = subprocess.run(
-        [sys.executable, "-m", "jvm_harness.driver", engine, *map(str, model_dirs)], capture_output=True, text=True
+        [sys.executable, "-m", "jvm_harness.driver", engine, str(callers), *map(str, model_dirs)], capture_output=True, text=True
     )
     if child.returncode == 0:
         return json.loads(child.stdout)
@@ -42,19 +44,20 @@ def check(engine: str, model_dirs: list[Path]) -> list[dict[str, Any]]:
         raise EngineError(lines[-1].removeprefix("error: "), 2)
     last = lines[-1] if lines else "no message"
     raise EngineError(f"the JVM for engine {engine} failed with exit code {child.returncode} ({last}): "
-                      f"run `python -m jvm_harness.driver {engine} FOLDER` to see all of it", 1)
+                      f"run `python -m jvm_harness.driver {engine} {callers} FOLDER` to see all of it", 1)
 
 
 def verify_models(
     model_dirs: list[Path],
     on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
     engines: list[str] | None = None,
+    callers: int = CALLERS,
 ) -> int:
     """Check every folder with every engine (or those given), then record the results; returns how many runners ran."""
     jvm.classpath()  # a harness that is not built says what to run, before any child starts
     for engine in engines or []:
         jvm.classpath(engine)  # an engine that was not built says so
-    results = [result for engine in engines or jvm.engines() for result in check(engine, model_dirs)]
+    results = [result for engine in engines or jvm.engines() for result in check(engine, model_dirs, callers)]
     for folder in model_dirs:
         mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
         if not mine:
@@ -71,7 +74,7 @@ def verify_models(
     return len(results)
 
 
-def main(engine: str, model_dirs: list[str]) -> int:
+def main(engine: str, callers: int, model_dirs: list[str]) -> int:
     """Child side: start a JVM with one engine's jars and print SelfCheck's JSON results."""
     import jpype
 
@@ -81,7 +84,7 @@ def main(engine: str, model_dirs: list[str]) -> int:
         folders = jpype.java.util.ArrayList()
         for folder in model_dirs:
             folders.add(folder)
-        print(self_check.checkJson(engine, folders, None))
+        print(self_check.checkJson(engine, folders, None, callers))
         return 0
     except jvm.JvmError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -93,4 +96,4 @@ def main(engine: str, model_dirs: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:]))

@@ -194,6 +194,20 @@ def test_report_says_when_a_format_has_no_jvm_runtime() -> None:
     assert "| m | onnx | ok, required | batch 1..8 | 0.0 KiB | 1.00 | - | - | pass 0.0e+00 (eager 0.0e+00) |" in table
 
 
+def test_report_shows_the_concurrency_check_of_each_jvm_runtime() -> None:
+    from exporters.report import to_markdown
+
+    concurrency = {"callers": 4, "calls": 100, "failures": 3, "mismatches": 1, "not_bit_identical": 1, "wall_ms": 812.4,
+                   "passed": False, "first_error": "IllegalStateException: busy"}
+    result = {"side": "jvm", "runtime": "openvino-c-jna", "version": "2026.4.1", "java": "17", "passed": False,
+              "max_abs_err": 0.0, "eager_abs_err": 0.0, "worst_ratio": 0.0, "load_ms": 1.0, "first_run_ms": 1.0,
+              "concurrency": concurrency}
+    rows = [{"model": "m", "format": "openvino", "status": "ok", "required": True, "bytes": 1, "export_seconds": 1.0,
+             "error": None, "warnings": [], "box": None, "reproducible": None, "verification": {"jvm/openvino-c-jna": result}}]
+    table = to_markdown(rows)
+    assert ("| 1 | 1.0 | **FAIL** 4 callers, 100 calls: 3 failed, 1 mismatched, 812 ms (IllegalStateException: busy) |") in table
+
+
 def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
     for fmt in ("onnx", "torchscript"):
         assert run_cli("exporters", "export", "mlp", "-f", fmt, "--out", str(tmp_path / fmt)).returncode == 0

@@ -1,7 +1,8 @@
 // JNI bridge from org.exportpipeline.harness.executorch.ExecuTorchRunner to ExecuTorch's Module API
 // (the C++ runtime SDK of the pinned executorch wheel; no torch). Inputs are read in place from
 // direct ByteBuffers; outputs are copied into new direct ByteBuffers, since the Module reuses its
-// planned memory on the next call.
+// planned memory on the next call. A Module runs one call at a time (a second set_inputs mid execution
+// fails with InvalidState, or overwrites the first caller's inputs): the Java side pools Modules.
 #include <jni.h>
 
 #include <cstdio>
@@ -12,6 +13,17 @@
 
 #include <executorch/extension/module/module.h>
 #include <executorch/extension/tensor/tensor.h>
+
+// The wheel ships libexecutorch_threadpool.so without threadpool.h: the two members used here, as
+// extension/threadpool/threadpool.h of the same release declares them.
+namespace executorch::extension::threadpool {
+class ThreadPool final {
+ public:
+  size_t get_thread_count() const;
+  bool _unsafe_reset_threadpool(uint32_t num_threads);
+};
+ThreadPool* get_threadpool();
+}  // namespace executorch::extension::threadpool
 
 #ifndef ET_RUNTIME_VERSION
 #error "build with -DET_RUNTIME_VERSION=\"x.y.z\" (the Makefile passes the wheel's version)"
@@ -60,6 +72,16 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM*, void*) {
 
 JNIEXPORT jstring JNICALL Java_org_exportpipeline_harness_executorch_ExecuTorchRunner_nativeVersion(JNIEnv* env, jclass) {
   return env->NewStringUTF(ET_RUNTIME_VERSION);
+}
+
+// XNNPACK's process-wide pool (one for every Module). Returns the thread count now in effect.
+JNIEXPORT jint JNICALL Java_org_exportpipeline_harness_executorch_ExecuTorchRunner_nativeSetThreads(JNIEnv* env, jclass, jint count) {
+  auto* pool = executorch::extension::threadpool::get_threadpool();
+  if (pool == nullptr || !pool->_unsafe_reset_threadpool(static_cast<uint32_t>(count))) {
+    throw_java(env, "ExecuTorch could not resize its thread pool to " + std::to_string(count) + " threads");
+    return 0;
+  }
+  return static_cast<jint>(pool->get_thread_count());
 }
 
 JNIEXPORT jlong JNICALL Java_org_exportpipeline_harness_executorch_ExecuTorchRunner_nativeOpen(JNIEnv* env, jclass, jstring path) {

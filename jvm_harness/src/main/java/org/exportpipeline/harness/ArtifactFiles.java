@@ -17,7 +17,7 @@ import java.util.Map;
  * The one place the JVM side trusts a file named by a manifest: the path stays inside the model
  * folder (no absolute path, no "..", no symlink leading out), names a regular file, and has the
  * recorded size and sha256. Sizes are compared before reading, so /dev/zero or a huge file is
- * refused without being read into memory.
+ * refused without being read into memory. Thread-safe: immutable once built.
  */
 public final class ArtifactFiles {
   private static final HexFormat HEX = HexFormat.of();

@@ -27,6 +27,7 @@ import java.util.Optional;
  * the runtime and format of every runner).
  * Each batch opens the artifact afresh, so every row has its own load and first-run time. The
  * default case is the one with the most input elements. Exit 0 ok, 1 the runtime failed, 2 bad input.
+ * A command-line tool: one caller, one thread.
  */
 public final class Bench {
   private static final Gson GSON = new Gson();

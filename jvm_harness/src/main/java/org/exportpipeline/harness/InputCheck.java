@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 /**
  * Checks inputs against the manifest's declared dtypes, ranks and dim bounds before a runtime sees
  * them: some runtimes (AOTI without AOTI_RUNTIME_CHECK_INPUTS) run a wrong shape silently.
+ * Thread-safe: immutable.
  */
 public final class InputCheck {
   private final List<Manifest.InputSpec> specs;

@@ -21,6 +21,7 @@ import java.util.Set;
 /**
  * The Java reading of artifacts/MODEL/manifest.json (schema in docs/manifest.md). Every file it
  * hands out (golden tensors, format folders) has been checked by {@link ArtifactFiles} first.
+ * Thread-safe: nothing changes after read().
  */
 public final class Manifest {
   public static final int SCHEMA_VERSION = 2;

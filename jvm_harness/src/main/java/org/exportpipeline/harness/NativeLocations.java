@@ -4,7 +4,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Where runners find native pieces that do not come in jars: a setting, else beside the harness build. */
+/** Where runners find native pieces that do not come in jars: a setting, else beside the harness build. Thread-safe (stateless). */
 public final class NativeLocations {
   private NativeLocations() {}
 

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * Reads the .npy files of the golden vectors (format versions 1-3, little-endian, C order).
  *
  * <p>Hand-written because no maintained Java library on Maven Central reads .npy without pulling in
- * a whole array framework; the format is a short header before raw data.
+ * a whole array framework; the format is a short header before raw data. Thread-safe (stateless).
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};

@@ -11,6 +11,7 @@ import java.util.Map;
  * The contract's parity rule, one per output, judged against each case's reference tensor (float64
  * outputs of the model when recorded, else eager fp32) in double precision. Keeps the same figures
  * as the Python side: worst error, worst eager error and worst ratio of error to allowance.
+ * Not thread-safe: it accumulates; use one per thread (its Spec is immutable and may be shared).
  */
 public final class Parity {
 

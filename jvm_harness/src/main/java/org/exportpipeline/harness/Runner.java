@@ -9,6 +9,10 @@ import java.util.Optional;
  * found with {@link java.util.ServiceLoader} (META-INF/services/org.exportpipeline.harness.Runner in
  * each engine's jar); their constructors must not load native code, since every runner on the
  * classpath is instantiated to learn its engine.
+ *
+ * <p>Implementations are thread-safe: once opened, run may be called from any number of threads
+ * (each states how: a shared session, or a bounded pool whose extra callers wait). open once; run
+ * before open or after close throws IllegalStateException; close waits for calls in flight.
  */
 public interface Runner extends AutoCloseable {
 

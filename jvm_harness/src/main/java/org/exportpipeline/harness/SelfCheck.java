@@ -24,16 +24,20 @@ import java.util.regex.Pattern;
  * folder, after checking every file it reads against the manifest. One JVM process per engine:
  * with several engines on the classpath, main relaunches itself once per engine.
  *
- * <p>Usage: SelfCheck [--json] [--engine ENGINE] [--manifest-sha256 HEX] artifacts/MODEL ...
+ * <p>Each runner then serves N callers at once (default 4) on the same opened artifact
+ * ({@link ConcurrencyCheck}); its verdict needs both.
+ *
+ * <p>Usage: SelfCheck [--json] [--engine ENGINE] [--callers N] [--manifest-sha256 HEX] artifacts/MODEL ...
  * (a --manifest-sha256 pins the folder after it). Exit 0 all passed, 1 a parity failure,
  * 2 bad input (usage, manifest, a file that does not match it, nothing to check).
  * SelfCheck --list-runners prints "FORMAT RUNTIME ENGINE" for each runner on the classpath.
+ * Thread-safe (stateless); each check opens runners of its own.
  */
 public final class SelfCheck {
   static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
   private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
   private static final String USAGE =
-      "usage: SelfCheck [--json] [--engine ENGINE] [--manifest-sha256 HEX] artifacts/MODEL ... (--manifest-sha256 pins the folder after it)";
+      "usage: SelfCheck [--json] [--engine ENGINE] [--callers N] [--manifest-sha256 HEX] artifacts/MODEL ... (--manifest-sha256 pins the folder after it)";
 
   /** A model folder to check, with the manifest digest it must have (or null). */
   public record Target(Path modelDir, String manifestSha256) {}
@@ -66,10 +70,14 @@ public final class SelfCheck {
     @Override
     public String toString() {
       JsonObject v = verification;
-      return String.format("%-12s %-12s %-17s %s max abs %.1e (eager %.1e) worst ratio %.2g over %d case(s)%s (load %.0f ms, first run %.1f ms)",
+      JsonObject c = v.getAsJsonObject("concurrency");
+      return String.format("%-12s %-12s %-17s %s max abs %.1e (eager %.1e) worst ratio %.2g over %d case(s)%s (load %.0f ms, first run %.1f ms);"
+              + " %d callers: %d calls, %d failed, %d mismatched (%.0f ms)%s",
           model, format, runtime, passed() ? "pass" : "FAIL", v.get("max_abs_err").getAsDouble(), v.get("eager_abs_err").getAsDouble(),
           v.get("worst_ratio").getAsDouble(), v.get("cases").getAsInt(), v.has("error") ? ": " + v.get("error").getAsString() : "",
-          v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble());
+          v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble(), c.get("callers").getAsInt(), c.get("calls").getAsInt(),
+          c.get("failures").getAsInt(), c.get("mismatches").getAsInt(), c.get("wall_ms").getAsDouble(),
+          c.has("first_error") ? ": " + c.get("first_error").getAsString() : "");
     }
   }
 
@@ -106,9 +114,10 @@ public final class SelfCheck {
   /**
    * Checks one model folder with the runners of one engine (null: all, in this JVM). Every file of
    * each format to run and every golden file is checked before any runtime opens anything; a
-   * mismatch throws ContractException. A runner error fails that runner only.
+   * mismatch throws ContractException. A runner error fails that runner only. Then callers threads
+   * share each opened runner (see {@link ConcurrencyCheck}).
    */
-  public static List<Result> check(Target target, String engine) throws ContractException {
+  public static List<Result> check(Target target, String engine, int callers) throws ContractException {
     Manifest manifest = Manifest.read(target.modelDir(), target.manifestSha256());
     List<Runner> runners = new ArrayList<>();
     for (Runner runner : runners(engine)) {
@@ -125,13 +134,15 @@ public final class SelfCheck {
     List<Manifest.GoldenCase> cases = manifest.goldenCases();
     List<Result> results = new ArrayList<>();
     for (Runner runner : runners) {
-      results.add(run(runner, manifest, cases));
+      results.add(run(runner, manifest, cases, callers));
     }
     return results;
   }
 
-  private static Result run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases) throws ContractException {
+  private static Result run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases, int callers) throws ContractException {
     Parity parity = new Parity(manifest.parity());
+    List<Map<String, Tensor>> answers = new ArrayList<>();
+    ConcurrencyCheck.Outcome concurrency = ConcurrencyCheck.Outcome.notRun(callers, "the single-caller run failed");
     double loadMs = 0;
     double firstRunMs = 0;
     String version = "unavailable";
@@ -147,6 +158,10 @@ public final class SelfCheck {
           firstRunMs = (System.nanoTime() - start) / 1e6;
         }
         parity.add(goldenCase.name(), outputs, goldenCase.reference());
+        answers.add(outputs);
+      }
+      if (parity.passed()) {
+        concurrency = ConcurrencyCheck.run(runner, manifest.parity(), cases, answers, callers);
       }
     } catch (Exception | LinkageError e) { // LinkageError: a native library that does not load
       parity.fail(e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
@@ -159,15 +174,17 @@ public final class SelfCheck {
     verification.addProperty("load_ms", Math.round(loadMs * 10) / 10.0);
     verification.addProperty("first_run_ms", Math.round(firstRunMs * 100) / 100.0);
     parity.toJson().entrySet().forEach(e -> verification.add(e.getKey(), e.getValue()));
+    verification.addProperty("passed", parity.passed() && concurrency.passed());
+    verification.add("concurrency", concurrency.toJson());
     return new Result(manifest.modelDir().toString(), manifest.model(), manifest.sha256(), runner.format(), runner.runtime(), verification);
   }
 
   /** check() over several folders as a JSON array of results: what the JPype driver calls. */
-  public static String checkJson(String engine, List<String> modelDirs, List<String> manifestSha256s) throws ContractException {
+  public static String checkJson(String engine, List<String> modelDirs, List<String> manifestSha256s, int callers) throws ContractException {
     JsonArray array = new JsonArray();
     for (int i = 0; i < modelDirs.size(); i++) {
       String pin = manifestSha256s == null ? null : manifestSha256s.get(i);
-      for (Result result : check(new Target(Path.of(modelDirs.get(i)), pin), engine)) {
+      for (Result result : check(new Target(Path.of(modelDirs.get(i)), pin), engine, callers)) {
         array.add(result.toJson());
       }
     }
@@ -186,24 +203,27 @@ public final class SelfCheck {
     }
   }
 
-  private record Options(boolean json, String engine, List<Target> targets, List<String> args) {}
+  private record Options(boolean json, String engine, int callers, List<Target> targets, List<String> args) {}
 
   private static Options parse(String[] args) throws Usage {
     boolean json = false;
     String engine = null;
+    int callers = ConcurrencyCheck.DEFAULT_CALLERS;
     String pin = null;
     List<Target> targets = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
         case "--json" -> json = true;
-        case "--engine", "--manifest-sha256" -> {
+        case "--engine", "--callers", "--manifest-sha256" -> {
           if (i + 1 == args.length) {
             throw new Usage(arg + " needs a value; " + USAGE);
           }
           String value = args[++i];
           if (arg.equals("--engine")) {
             engine = value;
+          } else if (arg.equals("--callers")) {
+            callers = callers(value);
           } else if (!SHA256.matcher(value).matches()) {
             throw new Usage("--manifest-sha256 " + value + " is not a sha256 (64 hex digits): use `sha256sum MODEL/manifest.json`");
           } else {
@@ -225,7 +245,19 @@ public final class SelfCheck {
     if (targets.isEmpty()) {
       throw new Usage(USAGE);
     }
-    return new Options(json, engine, targets, List.of(args));
+    return new Options(json, engine, callers, targets, List.of(args));
+  }
+
+  private static int callers(String value) throws Usage {
+    try {
+      int callers = Integer.parseInt(value);
+      if (callers >= 1) {
+        return callers;
+      }
+    } catch (NumberFormatException e) {
+      // said below
+    }
+    throw new Usage("--callers " + value + " is not a positive whole number of threads");
   }
 
   public static void main(String[] args) {
@@ -246,7 +278,7 @@ public final class SelfCheck {
     SortedSet<String> engines = options.engine() == null ? engines(options.targets()) : new TreeSet<>(List.of(options.engine()));
     if (engines.size() == 1) {
       for (Target target : options.targets()) {
-        results.addAll(check(target, engines.first()));
+        results.addAll(check(target, engines.first(), options.callers()));
       }
     } else {
       for (String engine : engines) {

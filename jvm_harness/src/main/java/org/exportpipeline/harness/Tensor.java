@@ -4,7 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
-/** A named tensor over a direct, native-order buffer: what crosses every runtime binding. */
+/**
+ * A named tensor over a direct, native-order buffer: what crosses every runtime binding. Safe to read
+ * from many threads (reads use absolute offsets); a runtime that moves the buffer's position needs a
+ * {@code data().duplicate()} per call.
+ */
 public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
 
   public Tensor {

@@ -1,6 +1,7 @@
 package org.exportpipeline.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -67,5 +70,38 @@ public final class RunnerChecks {
     parity.add(first.name(), runner.run(first.inputs()), first.reference());
     assertTrue(parity.passed(), parity.toString());
     assertEquals(1, parity.cases());
+  }
+
+  /**
+   * Four callers share the opened runner for 25 calls each over the golden cases (different shapes
+   * in flight together): no call throws and every answer is its case's single-caller answer (or, where
+   * the runtime is not bit-identical across thread counts, within the parity rule).
+   */
+  public static ConcurrencyCheck.Outcome concurrentCallersAgree(Runner runner, Manifest manifest) throws Exception {
+    List<Manifest.GoldenCase> cases = manifest.goldenCases();
+    List<Map<String, Tensor>> answers = new ArrayList<>();
+    for (Manifest.GoldenCase goldenCase : cases) {
+      answers.add(runner.run(goldenCase.inputs()));
+    }
+    ConcurrencyCheck.Outcome outcome = ConcurrencyCheck.run(runner, manifest.parity(), cases, answers, 4);
+    assertEquals(100, outcome.calls());
+    assertEquals(0, outcome.failures(), outcome.firstError());
+    assertEquals(0, outcome.mismatches(), outcome.firstError());
+    assertNull(outcome.firstError());
+    assertTrue(outcome.passed());
+    return outcome;
+  }
+
+  /** A fresh runner refuses run before open, a second open and run after close, each with one clear line. */
+  public static void lifeCycleIsGuarded(Runner runner, Manifest manifest) throws Exception {
+    Map<String, Tensor> inputs = manifest.goldenCases().get(0).inputs();
+    assertTrue(assertThrows(IllegalStateException.class, () -> runner.run(inputs)).getMessage().contains("not open"));
+    runner.open(manifest.formatDir(runner.format()), manifest);
+    assertTrue(assertThrows(IllegalStateException.class, () -> runner.open(manifest.formatDir(runner.format()), manifest))
+        .getMessage().contains("already open"));
+    runner.run(inputs);
+    runner.close();
+    runner.close(); // a second close does nothing
+    assertTrue(assertThrows(IllegalStateException.class, () -> runner.run(inputs)).getMessage().contains("closed"));
   }
 }

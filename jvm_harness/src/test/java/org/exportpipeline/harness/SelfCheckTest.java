@@ -52,7 +52,7 @@ class SelfCheckTest {
   private static List<SelfCheck.Result> check(Path dir) throws ContractException {
     List<SelfCheck.Result> results = new ArrayList<>();
     for (String engine : ENGINES) {
-      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine));
+      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine, ConcurrencyCheck.DEFAULT_CALLERS));
     }
     return results;
   }
@@ -76,6 +76,12 @@ class SelfCheckTest {
       assertTrue(v.get("worst_ratio").getAsDouble() <= 1, result.toString());
       assertTrue(v.get("load_ms").getAsDouble() > 0 && v.get("first_run_ms").getAsDouble() > 0, result.toString());
       assertEquals("jvm", v.get("side").getAsString());
+      JsonObject concurrency = v.getAsJsonObject("concurrency");
+      assertEquals(4, concurrency.get("callers").getAsInt(), result.toString());
+      assertEquals(100, concurrency.get("calls").getAsInt(), result.toString());
+      assertEquals(0, concurrency.get("failures").getAsInt(), result.toString());
+      assertEquals(0, concurrency.get("mismatches").getAsInt(), result.toString());
+      assertTrue(concurrency.get("passed").getAsBoolean(), result.toString());
     }
   }
 
@@ -129,7 +135,7 @@ class SelfCheckTest {
     String mlpDigest = Folders.sha256(Files.readAllBytes(exported("mlp").resolve(Manifest.FILE)));
     Path swapped = copy("cnn"); // another model's consistent folder where mlp's should be
     String message = assertThrows(ContractException.class,
-        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime")).getMessage();
+        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime", ConcurrencyCheck.DEFAULT_CALLERS)).getMessage();
     assertTrue(message.contains("not the pinned " + mlpDigest), message);
   }
 
@@ -150,12 +156,18 @@ class SelfCheckTest {
   void mainRunsOneJvmPerEngineAndPinsTheManifest() throws Exception {
     Path mlp = exported("mlp");
     String digest = Folders.sha256(Files.readAllBytes(mlp.resolve(Manifest.FILE)));
-    Run run = selfCheck("--json", "--manifest-sha256", digest, mlp.toString());
+    Run run = selfCheck("--json", "--callers", "2", "--manifest-sha256", digest, mlp.toString());
     assertEquals(0, run.code(), run.stderr());
     var results = JsonParser.parseString(run.stdout()).getAsJsonArray();
     assertEquals(ALL_RUNTIMES.size(), results.size(), run.stdout());
     Set<String> runtimes = new java.util.HashSet<>();
     results.forEach(r -> runtimes.add(r.getAsJsonObject().get("runtime").getAsString()));
+    for (var result : results) { // the child JVMs were given --callers too
+      JsonObject concurrency = result.getAsJsonObject().getAsJsonObject("verification").getAsJsonObject("concurrency");
+      assertEquals(2, concurrency.get("callers").getAsInt(), concurrency.toString());
+      assertEquals(50, concurrency.get("calls").getAsInt(), concurrency.toString());
+      assertEquals(0, concurrency.get("failures").getAsInt() + concurrency.get("mismatches").getAsInt(), concurrency.toString());
+    }
     assertEquals(ALL_RUNTIMES, runtimes);
   }
 
@@ -173,6 +185,7 @@ class SelfCheckTest {
     assertOneLineRefusal(selfCheck("--manifest-sha256", "0".repeat(64), exported("mlp").toString()), "not the pinned");
     assertOneLineRefusal(selfCheck("--manifest-sha256", "abc", exported("mlp").toString()), "is not a sha256");
     assertOneLineRefusal(selfCheck(tmp.resolve("nothing").toString()), "not found");
+    assertOneLineRefusal(selfCheck("--callers", "0", exported("mlp").toString()), "not a positive whole number");
     assertOneLineRefusal(selfCheck(), "usage");
   }
 

@@ -15,13 +15,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.exportpipeline.harness.CallGate;
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
 
 /**
  * TorchScript artifacts through DJL's PyTorch engine. libtorch comes from the pytorch-native-cpu
  * jar and offline mode is forced, so loading a model never downloads anything.
+ *
+ * <p>Thread-safe: one model is shared, and each call borrows a Predictor (DJL's are not thread-safe)
+ * from a bounded pool, one per core by default; callers beyond it wait. close() waits for calls in
+ * flight.
  */
 public final class DjlTorchScriptRunner implements Runner {
   private static final String ENGINE = "PyTorch";
@@ -33,7 +39,8 @@ public final class DjlTorchScriptRunner implements Runner {
 
   private NDManager manager;
   private ZooModel<NDList, NDList> model;
-  private Predictor<NDList, NDList> predictor;
+  private final CallGate gate = new CallGate(runtime());
+  private Pool<Predictor<NDList, NDList>> predictors;
   private List<String> inputNames;
   private List<String> outputNames;
   private int threads; // 0: libtorch's default, one per core
@@ -66,6 +73,13 @@ public final class DjlTorchScriptRunner implements Runner {
 
   @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
+    gate.open(() -> {
+      openNow(formatDir, manifest);
+      return null;
+    });
+  }
+
+  private void openNow(Path formatDir, Manifest manifest) throws Exception {
     model = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optEngine(ENGINE)
@@ -76,7 +90,7 @@ public final class DjlTorchScriptRunner implements Runner {
     if (threads > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts
       JniUtils.setNumThreads(threads);
     }
-    predictor = model.newPredictor();
+    predictors = new Pool<>("DJL Predictors", Pool.defaultSize(), model::newPredictor);
     manager = NDManager.newBaseManager(ENGINE);
     inputNames = manifest.inputNames();
     outputNames = manifest.outputNames();
@@ -84,6 +98,10 @@ public final class DjlTorchScriptRunner implements Runner {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    return gate.call(() -> predictors.with(predictor -> predict(predictor, inputs)));
+  }
+
+  private Map<String, Tensor> predict(Predictor<NDList, NDList> predictor, Map<String, Tensor> inputs) throws Exception {
     try (NDManager scope = manager.newSubManager()) {
       NDList feeds = new NDList();
       for (String name : inputNames) {
@@ -124,15 +142,18 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   @Override
-  public void close() {
-    if (predictor != null) {
-      predictor.close();
-    }
-    if (model != null) {
-      model.close();
-    }
-    if (manager != null) {
-      manager.close();
-    }
+  public void close() throws Exception {
+    gate.close(() -> {
+      if (predictors != null) {
+        predictors.close(Predictor::close);
+      }
+      if (model != null) {
+        model.close();
+      }
+      if (manager != null) {
+        manager.close();
+      }
+      return null;
+    });
   }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -11,6 +12,7 @@ import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.global.torch;
+import org.exportpipeline.harness.CallGate;
 import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
@@ -19,11 +21,18 @@ import org.exportpipeline.harness.Tensor;
 /**
  * TorchScript on libtorch 2.13, the exporter's own torch (JavaCPP presets), beside DJL's libtorch
  * 2.7.1: two TorchScript runtimes make a built-in compatibility check.
+ *
+ * <p>Thread-safe: one module serves every caller (libtorch's forward is safe concurrently while
+ * nothing mutates the module), each call with the intra-op threads of {@link IntraOpThreads}.
+ * close() waits for calls in flight.
  */
 public final class LibTorchScriptRunner implements Runner {
   private static final String MODEL_FILE = "model.pt";
 
   private JitModule module;
+  private final CallGate gate = new CallGate(runtime());
+  private int threads;
+  private IntraOpThreads intraOp;
   private InputCheck inputCheck;
   private List<String> inputNames;
   private List<String> outputNames;
@@ -49,10 +58,24 @@ public final class LibTorchScriptRunner implements Runner {
   }
 
   @Override
+  public Optional<String> threads(int count) {
+    threads = count;
+    return Optional.of(IntraOpThreads.describe(count));
+  }
+
+  @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
+    gate.open(() -> {
+      openNow(formatDir, manifest);
+      return null;
+    });
+  }
+
+  private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
     module = torch.load(formatDir.resolve(MODEL_FILE).toString());
     module.eval();
+    intraOp = new IntraOpThreads(threads);
     inputCheck = new InputCheck(manifest);
     inputNames = manifest.inputNames();
     outputNames = manifest.outputNames();
@@ -60,7 +83,13 @@ public final class LibTorchScriptRunner implements Runner {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    inputCheck.require(inputs);
+    return gate.call(() -> {
+      inputCheck.require(inputs);
+      return intraOp.call(() -> forward(inputs));
+    });
+  }
+
+  private Map<String, Tensor> forward(Map<String, Tensor> inputs) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       IValueVector feeds = new IValueVector();
       for (String name : inputNames) {
@@ -81,10 +110,13 @@ public final class LibTorchScriptRunner implements Runner {
   }
 
   @Override
-  public void close() {
-    if (module != null) {
-      module.close();
-      module = null;
-    }
+  public void close() throws Exception {
+    gate.close(() -> {
+      if (module != null) {
+        module.close();
+        module = null;
+      }
+      return null;
+    });
   }
 }

@@ -11,9 +11,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.exportpipeline.harness.CallGate;
 import org.exportpipeline.harness.ContractException;
 import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
 
@@ -22,6 +25,11 @@ import org.exportpipeline.harness.Tensor;
  * INFERENCE_PRECISION_HINT=f32, exactly as exporters/formats/openvino.py does: on CPUs with bf16
  * support the default precision alone costs ~1e-2 of parity. Each call sets tensors of the call's
  * own shapes, which is how dynamic dims get their sizes.
+ *
+ * <p>Thread-safe: one compiled model is shared and each call borrows an infer request from a bounded
+ * pool (one per core by default). A request serves one call at a time (OpenVINO throws "Infer Request
+ * is busy" otherwise, and a shared request hands one caller's outputs to another); callers beyond the
+ * pool wait for a request to come back. close() waits for calls in flight.
  */
 public final class OpenVinoRunner implements Runner {
   private static final String MODEL_FILE = "model.xml"; // weights beside it in model.bin
@@ -29,11 +37,15 @@ public final class OpenVinoRunner implements Runner {
   private static final String PRECISION_KEY = "INFERENCE_PRECISION_HINT";
   private static final String PRECISION = "f32";
 
+  private static final String THREADS_KEY = "INFERENCE_NUM_THREADS";
+
   private static OpenVinoC ov;
 
+  private final CallGate gate = new CallGate(runtime());
+  private int threads; // 0: the plugin's default, one per core
   private Pointer core;
   private Pointer compiled;
-  private Pointer request;
+  private Pool<Pointer> requests;
   private InputCheck inputCheck;
   private List<String> inputNames;
   private List<String> outputNames;
@@ -63,7 +75,20 @@ public final class OpenVinoRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws ContractException {
+  public Optional<String> threads(int count) {
+    threads = count;
+    return Optional.of(THREADS_KEY + "=" + count + " at compile (all infer requests share it)");
+  }
+
+  @Override
+  public void open(Path formatDir, Manifest manifest) throws Exception {
+    gate.open(() -> {
+      openNow(formatDir, manifest);
+      return null;
+    });
+  }
+
+  private void openNow(Path formatDir, Manifest manifest) throws ContractException {
     PointerByReference out = new PointerByReference();
     check(api().ov_core_create(out), "creating a Core");
     core = out.getValue();
@@ -71,25 +96,43 @@ public final class OpenVinoRunner implements Runner {
     check(api().ov_core_read_model(core, xml.toString(), null, out), "reading " + xml);
     Pointer model = out.getValue();
     try {
-      OpenVinoC.Property[] properties = (OpenVinoC.Property[]) new OpenVinoC.Property().toArray(1);
+      OpenVinoC.Property[] properties = (OpenVinoC.Property[]) new OpenVinoC.Property().toArray(threads > 0 ? 2 : 1);
       properties[0].key = PRECISION_KEY;
       properties[0].value = PRECISION;
+      if (threads > 0) {
+        properties[1].key = THREADS_KEY;
+        properties[1].value = Integer.toString(threads);
+      }
       check(api().ov_core_compile_model_props(core, model, DEVICE, properties.length, properties, out),
           "compiling " + xml + " for " + DEVICE);
       compiled = out.getValue();
     } finally {
       api().ov_model_free(model);
     }
-    check(api().ov_compiled_model_create_infer_request(compiled, out), "creating an infer request");
-    request = out.getValue();
+    requests = new Pool<>("OpenVINO infer requests", Pool.defaultSize(), () -> {
+      PointerByReference request = new PointerByReference();
+      check(api().ov_compiled_model_create_infer_request(compiled, request), "creating an infer request");
+      return request.getValue();
+    });
     inputCheck = new InputCheck(manifest);
     inputNames = manifest.inputNames();
     outputNames = manifest.outputNames();
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-    inputCheck.require(inputs);
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    return gate.call(() -> {
+      inputCheck.require(inputs);
+      return requests.with(request -> infer(request, inputs));
+    });
+  }
+
+  /** How many infer requests exist now (they are created as calls overlap; for tests). */
+  int requestCount() {
+    return requests.size();
+  }
+
+  private Map<String, Tensor> infer(Pointer request, Map<String, Tensor> inputs) {
     List<Pointer> feeds = new ArrayList<>();
     try {
       PointerByReference out = new PointerByReference();
@@ -180,10 +223,17 @@ public final class OpenVinoRunner implements Runner {
   }
 
   @Override
-  public void close() {
-    if (request != null) {
-      api().ov_infer_request_free(request);
-      request = null;
+  public void close() throws Exception {
+    gate.close(() -> {
+      release();
+      return null;
+    });
+  }
+
+  private void release() {
+    if (requests != null) {
+      requests.close(api()::ov_infer_request_free);
+      requests = null;
     }
     if (compiled != null) {
       api().ov_compiled_model_free(compiled);

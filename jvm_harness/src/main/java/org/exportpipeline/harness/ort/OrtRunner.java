@@ -13,15 +13,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.exportpipeline.harness.CallGate;
+import org.exportpipeline.harness.ContractException;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
 
-/** ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy. */
+/**
+ * ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy.
+ *
+ * <p>Thread-safe: one OrtSession serves every caller (ORT documents concurrent run() on a session as
+ * safe); close() waits for calls in flight, since closing a session under a run crashes.
+ */
 public final class OrtRunner implements Runner {
   private static final String MODEL_FILE = "model.onnx"; // weights beside it in model.onnx.data
 
   private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
+  private final CallGate gate = new CallGate(runtime());
   private OrtSession session;
   private List<String> outputNames;
   private int threads; // 0: ORT's default, one intra-op thread per physical core
@@ -66,6 +74,13 @@ public final class OrtRunner implements Runner {
 
   @Override
   public void open(Path formatDir, Manifest manifest) throws Exception {
+    gate.open(() -> {
+      openNow(formatDir, manifest);
+      return null;
+    });
+  }
+
+  private void openNow(Path formatDir, Manifest manifest) throws OrtException, ContractException {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (threads > 0) {
         options.setIntraOpNumThreads(threads);
@@ -77,6 +92,10 @@ public final class OrtRunner implements Runner {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
+    return gate.call(() -> infer(inputs));
+  }
+
+  private Map<String, Tensor> infer(Map<String, Tensor> inputs) throws OrtException {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
       for (Tensor input : inputs.values()) {
@@ -122,8 +141,11 @@ public final class OrtRunner implements Runner {
 
   @Override
   public void close() throws Exception {
-    if (session != null) {
-      session.close();
-    }
+    gate.close(() -> {
+      if (session != null) {
+        session.close();
+      }
+      return null;
+    });
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 
@@ -19,5 +20,23 @@ class ExecuTorchRunnerTest {
       RunnerChecks.wrongShapeRaises(runner, mlp);
       RunnerChecks.stillRuns(runner, mlp);
     }
+  }
+
+  @Test
+  void servesFourCallersFromOneModulePerCallCore() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (ExecuTorchRunner runner = new ExecuTorchRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("executorch"), mlp);
+      assertEquals(Pool.defaultSize(), runner.moduleLimit()); // one core per call: one Module per core
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    try (ExecuTorchRunner runner = new ExecuTorchRunner()) {
+      assertTrue(runner.threads(Pool.defaultSize()).isPresent());
+      runner.open(mlp.formatDir("executorch"), mlp);
+      assertEquals(1, runner.moduleLimit()); // every core per call: the pool is a lock
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new ExecuTorchRunner(), mlp);
   }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 
@@ -48,5 +49,34 @@ class LibTorchRunnersTest {
       RunnerChecks.wrongShapeRaises(runner, mlp);
       RunnerChecks.stillRuns(runner, mlp);
     }
+  }
+
+  @Test
+  void aotiServesFourCallersFromItsRunners() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (AotiRunner runner = new AotiRunner()) {
+      runner.open(mlp.formatDir("aoti"), mlp);
+      assertEquals(1, runner.runners()); // every core per call: calls take turns
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    try (AotiRunner runner = new AotiRunner()) {
+      runner.threads(1);
+      runner.open(mlp.formatDir("aoti"), mlp);
+      assertEquals(Pool.defaultSize(), runner.runners());
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new AotiRunner(), mlp);
+  }
+
+  @Test
+  void torchScriptServesFourCallersWithTheThreadsItWasGiven() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (LibTorchScriptRunner runner = new LibTorchScriptRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("torchscript"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+      assertEquals(1, org.bytedeco.pytorch.global.torch.get_num_threads()); // set on this thread by its last call
+    }
+    RunnerChecks.lifeCycleIsGuarded(new LibTorchScriptRunner(), mlp);
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,5 +38,18 @@ class OpenVinoRunnerTest {
         System.setProperty(OpenVinoC.LIBRARY_PROPERTY, previous);
       }
     }
+  }
+
+  @Test
+  void servesFourCallersFromABoundedPoolOfInferRequests() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (OpenVinoRunner runner = new OpenVinoRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("openvino"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+      // Requests are created as calls overlap, never more than the pool's bound (one per core).
+      assertTrue(runner.requestCount() >= 1 && runner.requestCount() <= Pool.defaultSize(), "requests: " + runner.requestCount());
+    }
+    RunnerChecks.lifeCycleIsGuarded(new OpenVinoRunner(), mlp);
   }
 }

@@ -1,0 +1,128 @@
+package org.exportpipeline.harness;
+
+import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Proof that one opened runner serves several threads: N callers share it, each cycles through the
+ * golden cases from its own offset (so different shapes are in flight together) for a fixed number of
+ * calls, and every answer is compared with the single-caller answer of the same case. An answer that
+ * is not bit-identical (a runtime whose reductions depend on thread count) is judged by the parity
+ * rule against the case's reference instead; another caller's answer fails it. Thread-safe (stateless).
+ */
+public final class ConcurrencyCheck {
+  public static final int DEFAULT_CALLERS = 4;
+  public static final int CALLS_PER_CALLER = 25;
+
+  /** The figures SelfCheck records under verification.concurrency. */
+  public record Outcome(int callers, int calls, int failures, int mismatches, int notBitIdentical, double wallMs, String firstError) {
+    public boolean passed() {
+      return failures == 0 && mismatches == 0 && calls == callers * CALLS_PER_CALLER;
+    }
+
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject();
+      json.addProperty("callers", callers);
+      json.addProperty("calls", calls);
+      json.addProperty("failures", failures);
+      json.addProperty("mismatches", mismatches);
+      json.addProperty("not_bit_identical", notBitIdentical);
+      json.addProperty("wall_ms", Math.round(wallMs * 10) / 10.0);
+      json.addProperty("passed", passed());
+      if (firstError != null) {
+        json.addProperty("first_error", firstError);
+      }
+      return json;
+    }
+
+    /** An outcome for a runner whose single-caller run already failed: nothing was tried. */
+    static Outcome notRun(int callers, String why) {
+      return new Outcome(callers, 0, 0, 0, 0, 0, "not run: " + why);
+    }
+  }
+
+  private ConcurrencyCheck() {}
+
+  /**
+   * Runs callers x CALLS_PER_CALLER calls on the opened runner; answers[i] is the single-caller
+   * answer to cases[i].
+   */
+  public static Outcome run(Runner runner, Parity.Spec spec, List<Manifest.GoldenCase> cases, List<Map<String, Tensor>> answers, int callers)
+      throws InterruptedException {
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger failures = new AtomicInteger();
+    AtomicInteger mismatches = new AtomicInteger();
+    AtomicInteger notBitIdentical = new AtomicInteger();
+    AtomicReference<String> firstError = new AtomicReference<>();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int caller = 0; caller < callers; caller++) {
+      int offset = caller;
+      Thread thread = new Thread(() -> {
+        try {
+          start.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int k = 0; k < CALLS_PER_CALLER; k++) {
+          int index = (offset + k) % cases.size();
+          Manifest.GoldenCase goldenCase = cases.get(index);
+          calls.incrementAndGet();
+          try {
+            Map<String, Tensor> got = runner.run(ownBuffers(goldenCase.inputs()));
+            if (bitIdentical(got, answers.get(index))) {
+              continue;
+            }
+            notBitIdentical.incrementAndGet();
+            Parity parity = new Parity(spec);
+            parity.add(goldenCase.name(), got, goldenCase.reference());
+            if (!parity.passed()) {
+              mismatches.incrementAndGet();
+              firstError.compareAndSet(null, "case " + goldenCase.name() + " (caller " + offset + "): answer differs from its single-caller answer, " + parity);
+            }
+          } catch (Exception | LinkageError e) {
+            failures.incrementAndGet();
+            firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + SelfCheck.firstLine(e.getMessage()));
+          }
+        }
+      }, "caller-" + caller);
+      thread.start();
+      threads.add(thread);
+    }
+    long begin = System.nanoTime();
+    start.countDown();
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    double wallMs = (System.nanoTime() - begin) / 1e6;
+    return new Outcome(callers, calls.get(), failures.get(), mismatches.get(), notBitIdentical.get(), wallMs, firstError.get());
+  }
+
+  /** The same memory under buffers of this call's own: a runtime may move a buffer's position. */
+  private static Map<String, Tensor> ownBuffers(Map<String, Tensor> inputs) {
+    Map<String, Tensor> own = new LinkedHashMap<>();
+    inputs.forEach((name, t) -> own.put(name, new Tensor(t.name(), t.dtype(), t.shape(), t.data().duplicate())));
+    return own;
+  }
+
+  private static boolean bitIdentical(Map<String, Tensor> got, Map<String, Tensor> want) {
+    if (!got.keySet().equals(want.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, Tensor> entry : want.entrySet()) {
+      Tensor a = got.get(entry.getKey());
+      Tensor b = entry.getValue();
+      if (a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape()) || !a.data().equals(b.data())) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

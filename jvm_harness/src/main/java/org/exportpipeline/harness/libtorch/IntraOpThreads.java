@@ -1,0 +1,39 @@
+package org.exportpipeline.harness.libtorch;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.pytorch.global.torch;
+import org.exportpipeline.harness.CallGate;
+
+/**
+ * How many intra-op threads each libtorch call may use. Every call sets it on its own thread before
+ * running: at::set_num_threads writes the process-wide value and the calling thread's OpenMP setting,
+ * which a thread otherwise keeps from its first call. Without a count from threads(n), a call that
+ * overlaps another gets one thread, since N callers each spreading over every core were 8x slower
+ * than one thread each (encoder, 8 callers); a lone call gets libtorch's default. Thread-safe.
+ */
+final class IntraOpThreads {
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final int requested; // 0: decide per call as above
+
+  IntraOpThreads(int requested) {
+    this.requested = requested;
+  }
+
+  <T> T call(CallGate.Call<T> call) throws Exception {
+    int overlapping = inFlight.incrementAndGet();
+    try {
+      int count = requested > 0 ? requested : overlapping > 1 ? 1 : torch.intraop_default_num_threads();
+      if (torch.get_num_threads() != count) {
+        torch.set_num_threads(count);
+      }
+      return call.run();
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** What threads(n) reports for both libtorch runners. */
+  static String describe(int count) {
+    return "at::set_num_threads(" + count + ") on each calling thread before every call (libtorch's setting is process-wide)";
+  }
+}

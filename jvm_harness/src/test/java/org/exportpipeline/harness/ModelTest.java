@@ -1,0 +1,77 @@
+package org.exportpipeline.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The entry point a service embeds, on the exported mlp through ONNX Runtime, from several threads. */
+class ModelTest {
+  @TempDir Path tmp;
+
+  @Test
+  void fourThreadsShareOneModelAndGetTheirOwnAnswers() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    String pin = Folders.sha256(Files.readAllBytes(mlp.modelDir().resolve(Manifest.FILE)));
+    List<Manifest.GoldenCase> cases = mlp.goldenCases();
+    try (Model model = Model.open(mlp.modelDir(), "onnx", new Model.Options("onnxruntime-java", pin, 1, 2))) {
+      assertEquals("onnxruntime-java", model.runtime());
+      List<Map<String, Tensor>> answers = new ArrayList<>();
+      for (Manifest.GoldenCase goldenCase : cases) {
+        answers.add(model.run(goldenCase.inputs()));
+      }
+      AtomicInteger calls = new AtomicInteger();
+      AtomicInteger wrong = new AtomicInteger();
+      List<Thread> threads = new ArrayList<>();
+      for (int caller = 0; caller < 4; caller++) {
+        int offset = caller;
+        Thread thread = new Thread(() -> {
+          for (int k = 0; k < 25; k++) {
+            int index = (offset + k) % cases.size();
+            try {
+              Map<String, Tensor> got = model.run(cases.get(index).inputs());
+              boolean same = got.get("y").data().equals(answers.get(index).get("y").data());
+              (same ? calls : wrong).incrementAndGet();
+            } catch (Exception e) {
+              wrong.incrementAndGet();
+            }
+          }
+        });
+        thread.start();
+        threads.add(thread);
+      }
+      for (Thread thread : threads) {
+        thread.join();
+      }
+      assertEquals(100, calls.get());
+      assertEquals(0, wrong.get());
+      Map<String, Tensor> missing = new LinkedHashMap<>();
+      assertTrue(assertThrows(IllegalArgumentException.class, () -> model.run(missing)).getMessage().contains("is missing"));
+    }
+  }
+
+  @Test
+  void refusesAWrongPinAnUnexportedFormatAndAnAlteredFileBeforeAnyRuntimeOpens() throws Exception {
+    Path mlp = RunnerChecks.model("mlp").modelDir();
+    Model.Options pinned = new Model.Options(null, "0".repeat(64), 0, 1);
+    assertTrue(assertThrows(ContractException.class, () -> Model.open(mlp, "onnx", pinned)).getMessage().contains("pinned"));
+    assertThrows(IllegalArgumentException.class, () -> Model.open(mlp, "onnx", new Model.Options("no-such-runtime", null, 0, 1)));
+    assertThrows(ContractException.class, () -> Model.open(mlp, "tflite", Model.Options.defaults()));
+    Path copy = tmp.resolve("mlp");
+    Folders.copyTree(mlp, copy);
+    Files.write(copy.resolve("onnx/model.onnx"), new byte[] {0}, StandardOpenOption.APPEND);
+    assertTrue(assertThrows(ContractException.class, () -> Model.open(copy, "onnx", Model.Options.defaults()))
+        .getMessage().contains("onnx/model.onnx is altered"));
+    assertThrows(IllegalArgumentException.class, () -> new Model.Options(null, null, 0, 0));
+  }
+}

@@ -1,0 +1,21 @@
+package org.exportpipeline.harness.djl;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.RunnerChecks;
+import org.junit.jupiter.api.Test;
+
+class DjlTorchScriptRunnerTest {
+
+  @Test
+  void servesFourCallersFromAPoolOfPredictors() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (DjlTorchScriptRunner runner = new DjlTorchScriptRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("torchscript"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new DjlTorchScriptRunner(), mlp);
+  }
+}

@@ -1,0 +1,21 @@
+package org.exportpipeline.harness.ort;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.RunnerChecks;
+import org.junit.jupiter.api.Test;
+
+class OrtRunnerTest {
+
+  @Test
+  void servesFourCallersFromOneSession() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    try (OrtRunner runner = new OrtRunner()) {
+      assertTrue(runner.threads(1).isPresent());
+      runner.open(mlp.formatDir("onnx"), mlp);
+      RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    RunnerChecks.lifeCycleIsGuarded(new OrtRunner(), mlp);
+  }
+}
