@@ -73,7 +73,7 @@ public final class RunnerChecks {
   }
 
   /**
-   * Four callers share the opened runner for 25 calls each over the golden cases (different shapes
+   * Four callers share the opened runner, each running every golden case twice (different shapes
    * in flight together): no call throws and every answer is its case's single-caller answer (or, where
    * the runtime is not bit-identical across thread counts, within the parity rule).
    */
@@ -84,7 +84,7 @@ public final class RunnerChecks {
       answers.add(runner.run(goldenCase.inputs()));
     }
     ConcurrencyCheck.Outcome outcome = ConcurrencyCheck.run(runner, manifest.parity(), cases, answers, 4);
-    assertEquals(100, outcome.calls());
+    assertEquals(4 * ConcurrencyCheck.ROUNDS * cases.size(), outcome.calls());
     assertEquals(0, outcome.failures(), outcome.firstError());
     assertEquals(0, outcome.mismatches(), outcome.firstError());
     assertNull(outcome.firstError());
