@@ -78,7 +78,8 @@ class SelfCheckTest {
       assertEquals("jvm", v.get("side").getAsString());
       JsonObject concurrency = v.getAsJsonObject("concurrency");
       assertEquals(4, concurrency.get("callers").getAsInt(), result.toString());
-      assertEquals(100, concurrency.get("calls").getAsInt(), result.toString());
+      // every golden case twice per caller: mlp has 4 cases (example, min, max, interior)
+      assertEquals(4 * ConcurrencyCheck.ROUNDS * v.get("cases").getAsInt(), concurrency.get("calls").getAsInt(), result.toString());
       assertEquals(0, concurrency.get("failures").getAsInt(), result.toString());
       assertEquals(0, concurrency.get("mismatches").getAsInt(), result.toString());
       assertTrue(concurrency.get("passed").getAsBoolean(), result.toString());
@@ -165,7 +166,7 @@ class SelfCheckTest {
     for (var result : results) { // the child JVMs were given --callers too
       JsonObject concurrency = result.getAsJsonObject().getAsJsonObject("verification").getAsJsonObject("concurrency");
       assertEquals(2, concurrency.get("callers").getAsInt(), concurrency.toString());
-      assertEquals(50, concurrency.get("calls").getAsInt(), concurrency.toString());
+      assertEquals(2 * ConcurrencyCheck.ROUNDS * 4, concurrency.get("calls").getAsInt(), concurrency.toString());
       assertEquals(0, concurrency.get("failures").getAsInt() + concurrency.get("mismatches").getAsInt(), concurrency.toString());
     }
     assertEquals(ALL_RUNTIMES, runtimes);
