@@ -9,6 +9,7 @@ the end. Where that cannot hold (offsets that index another input), the spec's `
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -71,7 +72,7 @@ def shape_at(spec: ModelSpec, input_name: str, sizes: dict[str, int]) -> list[in
 def check_budget(spec: ModelSpec) -> None:
     """Refuse, before anything is written, a box whose largest case would not fit the stated budget."""
     largest = {name: dim.max for name, dim in dims(spec).items()}
-    need = sum(_numel(shape_at(spec, name, largest)) * example.element_size() for name, example in spec.inputs.items())
+    need = sum(math.prod(shape_at(spec, name, largest)) * example.element_size() for name, example in spec.inputs.items())
     if need > spec.case_budget_mb * MIB:
         at = ", ".join(f"{name}={size}" for name, size in largest.items())
         raise SpecError(f"{spec.name}: the golden case at the box's max ({at}) needs {need / MIB:.0f} MiB of inputs, "
@@ -124,10 +125,3 @@ def _resize(tensor: torch.Tensor, axis: int, size: int, generator: torch.Generat
         values = tensor.flatten()
         new.copy_(values[torch.randint(0, values.numel(), new.shape, generator=generator)])
     return grown
-
-
-def _numel(shape: list[int]) -> int:
-    count = 1
-    for size in shape:
-        count *= size
-    return count
