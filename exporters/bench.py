@@ -8,13 +8,20 @@ the artifact afresh (load_ms), times the first call (first_run_ms), then warm-up
 repeats back to back on inputs prepared once: the largest golden case's rows tiled along dim 0.
 The JVM side is timed inside Java (jvm_harness.bench, one child JVM per runtime and case). Each
 case runs in several rounds, Python and JVM in turn, so a ratio can be taken within each round.
+
+Caller scaling, at the smallest batch: one loaded model shared by 1, 2 and 4 threads calling at once, as a
+service's request threads share it, on each side. A Python runtime whose predict is not thread-safe
+(Format.shared_calls) gets one loaded copy per thread, as a Python service would have to; whether a runtime
+scales in Python then shows whether it releases the GIL while it computes.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,6 +47,7 @@ JVM_PAIRS = {
     "executorch-jni": "executorch.runtime",
 }
 METRICS = ("p50_ms", "p90_ms", "p99_ms", "throughput_per_s", "load_ms", "first_run_ms")
+CALLERS = (1, 2, 4)  # threads sharing one loaded model in the caller-scaling rows
 
 
 def machine() -> dict[str, Any]:
@@ -105,13 +113,58 @@ def time_python(load: Callable[[], Predict], inputs: dict[str, np.ndarray], batc
     return {**summarize(samples, batch), "load_ms": load_ms, "first_run_ms": first_run_ms, "warmup": warmups}
 
 
+def loaded_once(load: Callable[[], Predict]) -> Callable[[], Predict]:
+    """One loaded model for every caller and caller count, loaded by the first caller that asks."""
+    lock, loaded = threading.Lock(), []
+
+    def predict_for() -> Predict:
+        with lock:
+            if not loaded:
+                loaded.append(load())
+        return loaded[0]
+
+    return predict_for
+
+
+def time_callers(predict_for: Callable[[], Predict], inputs: dict[str, np.ndarray], batch: int, callers: int,
+                 warmup: int, repeats: int) -> dict[str, float]:
+    """`callers` threads calling at once (Bench.java's --callers): each takes predict_for() (one shared predict, or
+    its own copy), makes `warmup` untimed calls, then `repeats` timed ones, all released together. Throughput is
+    calls x batch over the wall time from the release to the last return; percentiles are over every call."""
+    samples: list[list[float]] = [[] for _ in range(callers)]
+    released = threading.Barrier(callers + 1)
+
+    def caller(index: int) -> None:
+        try:
+            predict = predict_for()
+            for _ in range(warmup):
+                predict(inputs)
+        finally:
+            released.wait()  # a caller that failed to warm up must not hold the others back
+        for _ in range(repeats):
+            started = time.perf_counter()
+            predict(inputs)
+            samples[index].append((time.perf_counter() - started) * 1e3)
+
+    with ThreadPoolExecutor(callers) as pool:
+        calls = [pool.submit(caller, index) for index in range(callers)]
+        released.wait()
+        started = time.perf_counter()
+        for call in calls:
+            call.result()
+        wall_ms = (time.perf_counter() - started) * 1e3
+    every = [sample for caller_samples in samples for sample in caller_samples]
+    p50, p99 = np.percentile(every, [50, 99])
+    return {"p50_ms": float(p50), "p99_ms": float(p99), "throughput_per_s": batch * len(every) / (wall_ms / 1e3)}
+
+
 class Bench:
     """One run's settings and the JVM runtimes it drives; rows accumulate in order of measurement."""
 
     def __init__(self, threads: int, warmup: int, warmup_s: float, repeats: int, rounds: int, only: list[str] | None,
-                 jvm: bool, progress: Callable[[str], None] = lambda line: None) -> None:
+                 jvm: bool, callers: tuple[int, ...] = CALLERS, progress: Callable[[str], None] = lambda line: None) -> None:
         self.threads, self.warmup, self.warmup_s, self.repeats, self.only = threads, warmup, warmup_s, repeats, only
-        self.rounds = rounds
+        self.rounds, self.callers = rounds, tuple(sorted(set(callers)))
         self.progress = progress
         self.jvm_runtimes: dict[str, str] = {}
         if jvm:
@@ -120,6 +173,7 @@ class Bench:
             self.jvm_runtimes = runtimes()
         set_torch_threads(threads)  # eager and every torch-based runtime share torch's pool
         self.rows: list[dict[str, Any]] = []
+        self.scaling_rows: list[dict[str, Any]] = []
 
     def _row(self, model: str, fmt: str, side: str, runtime: str, version: str, case: str, batch: int, rnd: int,
              thread_setting: str, measured: dict[str, Any]) -> None:
@@ -155,6 +209,54 @@ class Bench:
                     self._python(folder, manifest, name, case.name, batch, rnd, inputs)
                     for runtime in (r for r, fmt in self.jvm_runtimes.items() if fmt == name):
                         self._jvm(folder, manifest, name, runtime, case.name, batch, rnd)
+        if max(self.callers) > 1:
+            self._scaling(word, folder, manifest, case, formats, load_spec)
+
+    def _scaling(self, word: str, folder: Path, manifest: dict[str, Any], case: GoldenCase, formats: list[str],
+                 load_spec: Callable[[str], ModelSpec]) -> None:
+        """Each side's throughput with 1..N callers sharing one loaded model, at the smallest batch."""
+        batch = batch_sizes(manifest, case)[0]
+        inputs = tile(case.inputs, batch)
+        eager = torch_predict(load_spec(word).module, manifest)
+        self._scaled(manifest, EAGER, "python", EAGER_RUNTIME, torch.__version__, batch, "one module shared",
+                     lambda callers: time_callers(lambda: eager, inputs, batch, callers, self.warmup, self.repeats))
+        for name in formats:
+            fmt = FORMATS[name]
+            load = lambda fmt=fmt, name=name: fmt.load(folder / name, manifest, self.threads)  # noqa: E731
+            predict_for = loaded_once(load) if fmt.shared_calls else load
+            self._scaled(manifest, name, "python", fmt.runtime, fmt.runtime_version(), batch,
+                         "one loaded model shared" if fmt.shared_calls else "one loaded copy per thread (not thread-safe)",
+                         lambda callers: time_callers(predict_for, inputs, batch, callers, self.warmup, self.repeats))
+            for runtime in (r for r, f in self.jvm_runtimes.items() if f == name):
+                from jvm_harness.bench import measure
+
+                rows = measure(folder, runtime, case.name, batch, self.threads, self.warmup, self.warmup_s,
+                               self.repeats, self.callers)
+                by_callers = {row["callers"]: row for row in rows if "callers" in row}
+                self._scaled(manifest, name, "jvm", runtime, rows[0].get("version", ""), batch,
+                             "one opened runner shared", lambda callers: by_callers.get(callers) or rows[0])
+
+    def _scaled(self, manifest: dict[str, Any], fmt: str, side: str, runtime: str, version: str, batch: int,
+                sharing: str, measure: Callable[[int], dict[str, Any]]) -> None:
+        """One scaling row per caller count; `scaling` is throughput against the same runtime's one-caller row."""
+        base = None
+        for callers in self.callers:
+            try:
+                measured = measure(callers)
+            except Exception as exc:  # a runtime that fails under threads fails its own rows, with its own words
+                measured = {"error": f"{type(exc).__name__}: {first_line(exc)}"}
+            row = {"model": manifest["model"], "format": fmt, "side": side, "runtime": runtime, "version": version,
+                   "batch": batch, "callers": callers, "threads": self.threads, "sharing": sharing,
+                   **{key: round(measured[key], 4) if measured.get(key) is not None else None
+                      for key in ("p50_ms", "p99_ms", "throughput_per_s")}}
+            if measured.get("error"):
+                row["error"] = measured["error"]
+            elif callers == 1:
+                base = row["throughput_per_s"]
+            row["scaling"] = round(row["throughput_per_s"] / base, 3) if base and not row.get("error") else None
+            self.scaling_rows.append(row)
+            outcome = row.get("error") or f"{row['throughput_per_s']:.0f} items/s"
+            self.progress(f"{manifest['model']} batch {batch} {callers} caller(s) {fmt} {side}/{runtime}: {outcome}")
 
     def _python(self, folder: Path, manifest: dict[str, Any], name: str, case: str, batch: int, rnd: int,
                 inputs: dict[str, np.ndarray]) -> None:
@@ -171,6 +273,6 @@ class Bench:
              rnd: int) -> None:
         from jvm_harness.bench import measure
 
-        measured = measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)
+        measured = measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)[0]
         self._row(manifest["model"], name, "jvm", runtime, measured.get("version", ""), case, batch, rnd,
                   measured.get("thread_setting", "not reported"), measured)

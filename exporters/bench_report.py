@@ -220,10 +220,41 @@ def to_markdown(result: dict[str, Any]) -> str:
     unpaired = sorted({r["runtime"] for r in result["rows"] if r["side"] == "jvm"} - set(JVM_PAIRS))
     if unpaired:
         lines.append(f"\nNo Python pair registered (exporters/bench.py JVM_PAIRS) for: {', '.join(unpaired)}.")
+    lines += scaling_section(result)
     if result["plots"]:
         lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({p})" for p in result["plots"]]
     lines += ["", *recommend(result)]
     return "\n".join(lines)
+
+
+def ideal_scaling(callers: int, cores: int) -> int:
+    """What N callers can reach at best: one core each, up to the cores there are."""
+    return max(1, min(callers, cores))
+
+
+def scaling_section(result: dict[str, Any]) -> list[str]:
+    """Throughput with 1..N callers sharing one loaded model, against the same runtime's one-caller row."""
+    rows = result.get("scaling") or []
+    if not rows:
+        return []
+    cores = result["machine"]["usable_cores"]
+    lines = ["", "## Caller scaling: one loaded model, several threads calling at once", "",
+             f"At the smallest batch, {result['settings']['threads']} intra-op thread(s) per call, on {cores} usable "
+             "cores: each caller makes its warm-up calls, then all are released together. Scaling is throughput "
+             "against the same runtime's one-caller row; of ideal divides it by min(callers, cores). A Python "
+             "runtime that scales releases the GIL while it computes.", "",
+             "| model | format | side | runtime | sharing | callers | items/s | p50 ms | p99 ms | scaling | of ideal |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        head = f"| {r['model']} | {r['format']} | {r['side']} | {r['runtime']} | {r['sharing']} | {r['callers']} |"
+        if r.get("error"):
+            lines.append(f"{head} **failed**: {r['error']} | | | | |")
+            continue
+        scaling = r["scaling"]
+        of_ideal = "-" if scaling is None else f"{scaling / ideal_scaling(r['callers'], cores):.2f}"
+        lines.append(f"{head} {r['throughput_per_s']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
+                     f"{'-' if scaling is None else f'{scaling:.2f}'} | {of_ideal} |")
+    return lines
 
 
 def write(result: dict[str, Any], out: Path) -> Path:

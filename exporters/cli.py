@@ -232,13 +232,16 @@ def bench(
     repeats: Annotated[int, typer.Option(min=1, help="Timed calls per model, batch, runtime and round.")] = 100,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds per case, Python and JVM in turn; medians are reported.")] = 3,
     jvm: Annotated[bool, typer.Option(help="Also time every JVM runtime (needs `make jvm`).")] = True,
+    callers: Annotated[Optional[list[int]], typer.Option(
+        min=1, help="Threads sharing one loaded model in the caller-scaling rows (repeat; default 1, 2, 4; "
+                    "only 1 skips them).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Where bench.json, bench.md and plots/ go; default ARTIFACTS.")] = None,
 ) -> None:
     """Time every artifact in its Python runtime and in each JVM runtime beside eager PyTorch; write OUT/bench.md."""
     from jvm_harness.bench import BenchError
     from jvm_harness.jvm import JvmError
 
-    from .bench import Bench, machine
+    from .bench import CALLERS, Bench, machine
     from .bench_report import artifact_facts, combine, derive, write
     from .contract import read_manifest
     from .plots import write_plots
@@ -251,7 +254,7 @@ def bench(
             load_spec(word)
         folders = _folders(words, artifacts)
         run = Bench(threads, warmup, warmup_s, repeats, rounds, check_formats(format) if format else None, jvm,
-                    progress=lambda line: console.print(f"  {line}"))
+                    tuple(callers or CALLERS), progress=lambda line: console.print(f"  {line}"))
         started = machine()
         for word, folder in zip(words, folders):
             console.print(f"[bold]{folder}[/] ({word})")
@@ -264,17 +267,19 @@ def bench(
     result = {
         "machine": {**started, "load_average_1m_end": machine()["load_average_1m"]},
         "settings": {"threads": threads, "warmup": warmup, "warmup_s": warmup_s, "repeats": repeats,
-                     "rounds": rounds, "models": words},
+                     "rounds": rounds, "models": words, "callers": list(run.callers)},
         "artifacts": {name: artifact_facts(manifest) for name, manifest in manifests.items()},
         "rows": combine(run.rows),
         "round_rows": run.rows,
+        "scaling": run.scaling_rows,
     }
     result.update(derive(result["rows"], run.rows))
     result["plots"] = write_plots(result, out)
     typer.echo(write(result, out).read_text())
     console.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {len(result['plots'])} plot(s)")
-    failed = [f"{r['model']}/{r['format']} {r['side']}/{r['runtime']} batch {r['batch']}" for r in result["rows"]
-              if r.get("error")]
+    failed = [f"{r['model']}/{r['format']} {r['side']}/{r['runtime']} batch {r['batch']}"
+              + (f" with {r['callers']} callers" if "callers" in r else "")
+              for r in [*result["rows"], *result["scaling"]] if r.get("error")]
     if failed:
         fail(f"{len(failed)} measurement(s) failed: {'; '.join(failed)} (errors in bench.md)", code=1)
 

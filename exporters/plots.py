@@ -1,4 +1,5 @@
-"""The bench's PNG plots: latency per format and side, JVM/Python ratios, artifact size against latency."""
+"""The bench's PNG plots: latency per format and side, JVM/Python ratios, artifact size against latency,
+throughput against callers."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def write_plots(result: dict[str, Any], out: Path) -> list[str]:
         return []
     (out / PLOTS_DIR).mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in (("latency", _latency), ("jvm_python_ratio", _ratios), ("size_latency", _size_latency)):
+    for name, draw in (("latency", _latency), ("jvm_python_ratio", _ratios), ("size_latency", _size_latency),
+                       ("caller_scaling", _caller_scaling)):
         figure = draw(plt, rows, result)
         if figure is None:
             continue
@@ -90,5 +92,29 @@ def _size_latency(plt: Any, rows: list[dict[str, Any]], result: dict[str, Any]) 
     ax.set_xlabel("artifact size (KiB, all files of the format)")
     ax.set_ylabel("p50 ms at batch 1")
     ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _caller_scaling(plt: Any, rows: list[dict[str, Any]], result: dict[str, Any]) -> Any:
+    """One panel per model: throughput against callers, a line per side and runtime."""
+    scaling = ok_rows(result.get("scaling") or [])
+    models = list(dict.fromkeys(r["model"] for r in scaling))
+    if not models:
+        return None
+    cores = result["machine"]["usable_cores"]
+    figure, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.5), squeeze=False)
+    for ax, model in zip(axes[0], models):
+        lines = {}
+        for r in (r for r in scaling if r["model"] == model):
+            lines.setdefault((r["side"], r["runtime"], r["format"]), []).append((r["callers"], r["throughput_per_s"]))
+        for (side, runtime, fmt), points in lines.items():
+            ax.plot(*zip(*sorted(points)), marker="^" if side == "jvm" else "o",
+                    linestyle="-" if side == "jvm" else ":", label=f"{side}/{runtime} ({fmt})")
+        ax.set_xticks(sorted({c for points in lines.values() for c, _ in points}))
+        ax.set_xlabel(f"callers sharing one loaded model ({cores} usable cores)")
+        ax.set_ylabel("items/s")
+        ax.set_title(model, fontsize=10)
+        ax.legend(fontsize=6)
     figure.tight_layout()
     return figure

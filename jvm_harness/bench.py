@@ -49,15 +49,17 @@ def runtimes() -> dict[str, str]:
 
 
 def measure(model_dir: Path, runtime: str, case: str, batch: int, threads: int, warmup: int, warmup_s: float,
-            repeats: int) -> dict[str, Any]:
-    """One row from the Java bench; a runtime that fails on this model gives a row with `error`."""
+            repeats: int, callers: tuple[int, ...] = (1,)) -> list[dict[str, Any]]:
+    """One row per caller count from the Java bench (one opened runner shared by that many threads); a runtime
+    that fails on this model gives one row with `error`."""
     if runtime not in _ENGINES:
         runtimes()
     done = _java(["--runtime", runtime, "--case", case, "--batch", str(batch), "--threads", str(threads),
-                  "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats), str(model_dir)],
+                  "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats),
+                  *(arg for count in callers for arg in ("--callers", str(count))), str(model_dir)],
                  _ENGINES.get(runtime))
     if done.returncode == 1:
-        return {"error": _last_line(done.stderr)}
+        return [{"error": _last_line(done.stderr)}]
     if done.returncode != 0:
         raise BenchError(f"the Java bench refused {model_dir} for {runtime}: {_last_line(done.stderr)}")
-    return json.loads(done.stdout.splitlines()[-1])
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

@@ -15,7 +15,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_bench_writes_well_formed_rows_for_both_sides(mlp_dir: Path, tmp_path: Path) -> None:
     result = run_cli("exporters", "bench", "mlp", "--artifacts", str(mlp_dir.parent), "-f", "onnx",
-                     "--warmup", "1", "--warmup-s", "0", "--repeats", "3", "--rounds", "2", "--out", str(tmp_path))
+                     "--warmup", "1", "--warmup-s", "0", "--repeats", "3", "--rounds", "2", "--callers", "1",
+                     "--callers", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     bench = json.loads((tmp_path / "bench.json").read_text())
     rows = bench["rows"]
@@ -33,11 +34,22 @@ def test_bench_writes_well_formed_rows_for_both_sides(mlp_dir: Path, tmp_path: P
     assert all(len(r["p50_ratio_per_round"]) == 2 and r["p50_ratio"] > 0 for r in bench["jvm_vs_python"])
     assert len(bench["vs_eager"]) == 4 and all(r["p50_ratio"] > 0 for r in bench["vs_eager"])
     assert bench["machine"]["cores"] >= 1 and bench["machine"]["cpu"]
-    assert len(bench["plots"]) == 3
+    scaling = bench["scaling"]  # one loaded model per runtime, shared by 1 then 2 callers, at batch 1
+    assert [(r["side"], r["runtime"], r["callers"]) for r in scaling] == [
+        ("python", "torch", 1), ("python", "torch", 2), ("python", "onnxruntime", 1), ("python", "onnxruntime", 2),
+        ("jvm", "onnxruntime-java", 1), ("jvm", "onnxruntime-java", 2)]
+    for row in scaling:
+        assert row["batch"] == 1 and row["throughput_per_s"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
+        assert row["scaling"] == (1.0 if row["callers"] == 1 else round(row["throughput_per_s"] / next(
+            r["throughput_per_s"] for r in scaling if r["runtime"] == row["runtime"] and r["callers"] == 1), 3)), row
+    assert bench["settings"]["callers"] == [1, 2]
+    assert sorted(bench["plots"]) == ["plots/caller_scaling.png", "plots/jvm_python_ratio.png", "plots/latency.png",
+                                      "plots/size_latency.png"]
     for plot in bench["plots"]:
         assert (tmp_path / plot).read_bytes().startswith(PNG)
     text = (tmp_path / "bench.md").read_text()
     assert "## Which format for a JVM service" in text and "fastest JVM runtime at batch 1" in text
+    assert "## Caller scaling" in text and "| mlp | onnx | jvm | onnxruntime-java | one opened runner shared | 2 |" in text
 
 
 def test_bench_never_runs_the_source_a_manifest_names(mlp_dir: Path, tmp_path: Path) -> None:

@@ -42,8 +42,11 @@ class Format:
     runtime_package: str  # the distribution whose version names that runtime
     hint: str  # what to try first when its export fails
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
-    signature: Callable[[Path], Signature] | None = None
-    long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel  # reads a folder's declared signature, where the format keeps one
+    signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
+    long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
+    # Whether one loaded predict may be called from several threads at once (as its runtime documents it);
+    # where not, a multi-threaded Python service loads one per thread, and the bench's caller scaling does so.
+    shared_calls: bool = True
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)

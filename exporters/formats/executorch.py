@@ -62,4 +62,6 @@ FORMAT = Format(
     hint="dynamic dims need a max bound for memory planning, and torch must be the version executorch was built for",
     long_export=True,
     threads="executorch _unsafe_reset_threadpool (experimental, process-wide)",
+    # a Method's execute is not thread-safe (inputs are set on the Method itself)
+    shared_calls=False,
 )

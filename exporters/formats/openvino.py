@@ -75,4 +75,6 @@ FORMAT = Format(
     hint="an operator may be unsupported by OpenVINO's PyTorch frontend; try converting from the ONNX artifact",
     threads="CPU property INFERENCE_NUM_THREADS",
     signature=signature,
+    # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
+    shared_calls=False,
 )

@@ -11,6 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Latency of one JVM runtime on one model folder, timed inside Java: model load, first run, then
@@ -18,16 +23,20 @@ import java.util.Optional;
  * direct buffers once, so the timed loop measures {@link Runner#run}, not input copies.
  *
  * <pre>
- * Bench --runtime NAME [--threads N] [--warmup W] [--warmup-s S] [--repeats R] [--batch B]... [--case NAME] MODEL_DIR
+ * Bench --runtime NAME [--threads N] [--warmup W] [--warmup-s S] [--repeats R] [--batch B]... [--callers C]...
+ *       [--case NAME] MODEL_DIR
  * Bench --list
  * </pre>
  *
  * Warm-up runs at least W calls and at least S seconds, so the JIT has compiled the call path even
- * for models that answer in microseconds. Prints one JSON row per batch on stdout ({@code --list}:
- * the runtime and format of every runner).
- * Each batch opens the artifact afresh, so every row has its own load and first-run time. The
- * default case is the one with the most input elements. Exit 0 ok, 1 the runtime failed, 2 bad input.
- * A command-line tool: one caller, one thread.
+ * for models that answer in microseconds. Prints one JSON row per batch and caller count on stdout
+ * ({@code --list}: the runtime and format of every runner).
+ * Each batch opens the artifact afresh, so every row has its own load and first-run time. With C
+ * callers, C threads share that one opened runner (as a service's request threads do): each makes W
+ * untimed calls (so pools have grown to what the callers overlap), then R timed calls, all callers
+ * released together; throughput is calls x batch over the wall time from release to the last return,
+ * percentiles are over every caller's calls. The default case is the one with the most input elements.
+ * Exit 0 ok, 1 the runtime failed, 2 bad input. A command-line tool, not for use from other threads.
  */
 public final class Bench {
   private static final Gson GSON = new Gson();
@@ -36,7 +45,7 @@ public final class Bench {
 
   /** What one invocation measures. */
   record Options(String runtime, int threads, int warmup, double warmupSeconds, int repeats, List<Integer> batches,
-      String caseName, Path modelDir) {}
+      List<Integer> callers, String caseName, Path modelDir) {}
 
   /** A command line that cannot be run as given; the message says what to change. */
   static final class Usage extends Exception {
@@ -86,6 +95,7 @@ public final class Bench {
     double warmupSeconds = 1.0;
     int repeats = 100;
     List<Integer> batches = new ArrayList<>();
+    List<Integer> callers = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
@@ -107,15 +117,16 @@ public final class Bench {
         case "--warmup-s" -> warmupSeconds = seconds(arg, value);
         case "--repeats" -> repeats = positive(arg, value, 1);
         case "--batch" -> batches.add(positive(arg, value, 1));
+        case "--callers" -> callers.add(positive(arg, value, 1));
         default -> throw new Usage("unknown option " + arg + "; see the usage in Bench's javadoc");
       }
     }
     if (runtime == null || modelDir == null) {
       throw new Usage("usage: Bench --runtime NAME [--threads N] [--warmup W] [--warmup-s S] [--repeats R] [--batch B]..."
-          + " [--case NAME] MODEL_DIR, or Bench --list for the runtimes");
+          + " [--callers C]... [--case NAME] MODEL_DIR, or Bench --list for the runtimes");
     }
     return new Options(runtime, threads, warmup, warmupSeconds, repeats, batches.isEmpty() ? List.of(1) : batches,
-        caseName, modelDir);
+        callers.isEmpty() ? List.of(1) : callers, caseName, modelDir);
   }
 
   private static double seconds(String option, String value) throws Usage {
@@ -142,7 +153,7 @@ public final class Bench {
     throw new Usage(option + " " + value + ": expected a whole number >= " + min);
   }
 
-  /** One row per batch size: load, first run, then percentiles over the timed repeats. */
+  /** One row per batch size and caller count: load, first run, then percentiles over the timed repeats. */
   static List<JsonObject> measure(Options options) throws Usage, RuntimeFailure {
     Manifest manifest;
     Manifest.GoldenCase goldenCase;
@@ -162,7 +173,7 @@ public final class Bench {
     for (int batch : options.batches()) {
       Map<String, Tensor> inputs = tile(goldenCase.inputs(), batch);
       try (Runner runner = runnerFor(options.runtime())) {
-        rows.add(measure(runner, manifest, inputs, batch, goldenCase.name(), options));
+        rows.addAll(measure(runner, manifest, inputs, batch, goldenCase.name(), options));
       } catch (Exception e) {
         throw new RuntimeFailure(options.runtime() + " on " + options.modelDir() + " at batch " + batch + ": "
             + e.getClass().getSimpleName() + ": " + SelfCheck.firstLine(e.getMessage()), e);
@@ -171,7 +182,7 @@ public final class Bench {
     return rows;
   }
 
-  private static JsonObject measure(Runner runner, Manifest manifest, Map<String, Tensor> inputs, int batch,
+  private static List<JsonObject> measure(Runner runner, Manifest manifest, Map<String, Tensor> inputs, int batch,
       String caseName, Options options) throws Exception {
     Optional<String> threadSetting = runner.threads(options.threads());
     String version = runner.version(); // starts the engine's native side: load_ms is the model's alone
@@ -187,35 +198,90 @@ public final class Bench {
       runner.run(inputs);
       warmups++;
     }
-    double[] samples = new double[options.repeats()];
-    for (int i = 0; i < samples.length; i++) {
-      start = System.nanoTime();
-      runner.run(inputs);
-      samples[i] = (System.nanoTime() - start) / 1e6;
+    List<JsonObject> rows = new ArrayList<>();
+    for (int callers : options.callers()) {
+      Timed timed = time(runner, inputs, callers, options.warmup(), options.repeats());
+      double[] samples = timed.samplesMs();
+      Arrays.sort(samples);
+      JsonObject row = new JsonObject();
+      row.addProperty("model", manifest.model());
+      row.addProperty("format", runner.format());
+      row.addProperty("side", "jvm");
+      row.addProperty("runtime", runner.runtime());
+      row.addProperty("version", version);
+      row.addProperty("java", System.getProperty("java.runtime.version"));
+      row.addProperty("case", caseName);
+      row.addProperty("batch", batch);
+      row.addProperty("callers", callers);
+      row.addProperty("p50_ms", percentile(samples, 50));
+      row.addProperty("p90_ms", percentile(samples, 90));
+      row.addProperty("p99_ms", percentile(samples, 99));
+      row.addProperty("throughput_per_s", (double) batch * samples.length / (timed.wallMs() / 1e3));
+      row.addProperty("load_ms", loadMs);
+      row.addProperty("first_run_ms", firstRunMs);
+      row.addProperty("threads", threadSetting.isPresent() ? options.threads() : null);
+      row.addProperty("thread_setting", threadSetting.orElse("not settable in this binding: runtime default"));
+      row.addProperty("warmup", warmups);
+      row.addProperty("repeats", options.repeats());
+      rows.add(row);
     }
-    double totalMs = Arrays.stream(samples).sum();
-    Arrays.sort(samples);
+    return rows;
+  }
 
-    JsonObject row = new JsonObject();
-    row.addProperty("model", manifest.model());
-    row.addProperty("format", runner.format());
-    row.addProperty("side", "jvm");
-    row.addProperty("runtime", runner.runtime());
-    row.addProperty("version", version);
-    row.addProperty("java", System.getProperty("java.runtime.version"));
-    row.addProperty("case", caseName);
-    row.addProperty("batch", batch);
-    row.addProperty("p50_ms", percentile(samples, 50));
-    row.addProperty("p90_ms", percentile(samples, 90));
-    row.addProperty("p99_ms", percentile(samples, 99));
-    row.addProperty("throughput_per_s", batch * samples.length / (totalMs / 1e3));
-    row.addProperty("load_ms", loadMs);
-    row.addProperty("first_run_ms", firstRunMs);
-    row.addProperty("threads", threadSetting.isPresent() ? options.threads() : null);
-    row.addProperty("thread_setting", threadSetting.orElse("not settable in this binding: runtime default"));
-    row.addProperty("warmup", warmups);
-    row.addProperty("repeats", options.repeats());
-    return row;
+  /** Every timed call's milliseconds, and the wall time from the callers' release to the last return. */
+  record Timed(double[] samplesMs, double wallMs) {}
+
+  /** {@code callers} threads on one runner: warm-up calls each, then {@code repeats} timed calls each, released together. */
+  static Timed time(Runner runner, Map<String, Tensor> inputs, int callers, int warmup, int repeats) throws Exception {
+    double[] samples = new double[callers * repeats];
+    if (callers == 1) { // on this thread: no hand-off in the one-caller figures
+      long begin = System.nanoTime();
+      timedCalls(runner, inputs, samples, 0, repeats);
+      return new Timed(samples, (System.nanoTime() - begin) / 1e6);
+    }
+    CountDownLatch ready = new CountDownLatch(callers);
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int c = 0; c < callers; c++) {
+        int offset = c * repeats;
+        done.add(pool.submit(() -> {
+          try {
+            for (int i = 0; i < warmup; i++) {
+              runner.run(inputs);
+            }
+          } finally {
+            ready.countDown(); // a caller that failed its warm-up must not hold the others back
+          }
+          go.await();
+          timedCalls(runner, inputs, samples, offset, repeats);
+          return null;
+        }));
+      }
+      ready.await();
+      long begin = System.nanoTime();
+      go.countDown();
+      for (Future<?> call : done) {
+        try {
+          call.get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+      }
+      return new Timed(samples, (System.nanoTime() - begin) / 1e6);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void timedCalls(Runner runner, Map<String, Tensor> inputs, double[] samples, int offset, int repeats)
+      throws Exception {
+    for (int i = 0; i < repeats; i++) {
+      long start = System.nanoTime();
+      runner.run(inputs);
+      samples[offset + i] = (System.nanoTime() - start) / 1e6;
+    }
   }
 
   /** Linear interpolation between closest ranks, as numpy.percentile's default: both sides agree. */

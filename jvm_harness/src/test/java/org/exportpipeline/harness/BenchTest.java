@@ -3,9 +3,14 @@ package org.exportpipeline.harness;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -42,5 +47,34 @@ class BenchTest {
     assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--repeats", "0", "dir"}));
     assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--warmup-s", "nan", "dir"}));
     assertEquals(1, Bench.parse(new String[] {"--runtime", "x", "dir"}).threads());
+    assertEquals(List.of(1), Bench.parse(new String[] {"--runtime", "x", "dir"}).callers());
+    assertEquals(List.of(1, 3), Bench.parse(new String[] {"--runtime", "x", "--callers", "1", "--callers", "3", "dir"}).callers());
+    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--callers", "0", "dir"}));
+  }
+
+  @Test
+  void everyCallerCountGetsItsRowFromOneOpenedRunner() throws Exception {
+    Path mlp = RunnerChecks.model("mlp").modelDir();
+    Bench.Options options = Bench.parse(new String[] {"--runtime", "onnxruntime-java", "--warmup", "2", "--warmup-s", "0",
+        "--repeats", "7", "--callers", "1", "--callers", "3", "--batch", "2", mlp.toString()});
+    List<JsonObject> rows = Bench.measure(options);
+    assertEquals(List.of(1, 3), rows.stream().map(r -> r.get("callers").getAsInt()).toList());
+    for (JsonObject row : rows) {
+      assertEquals(2, row.get("batch").getAsInt());
+      assertTrue(row.get("throughput_per_s").getAsDouble() > 0 && row.get("p50_ms").getAsDouble() > 0, row.toString());
+      assertTrue(row.get("p50_ms").getAsDouble() <= row.get("p99_ms").getAsDouble(), row.toString());
+    }
+  }
+
+  @Test
+  void callersEachMakeTheirTimedCallsOnTheSharedRunner() throws Exception {
+    Manifest manifest = RunnerChecks.model("mlp");
+    Map<String, Tensor> inputs = manifest.goldenCases().get(0).inputs();
+    try (Runner runner = new org.exportpipeline.harness.ort.OrtRunner()) {
+      runner.open(manifest.formatDir("onnx"), manifest);
+      Bench.Timed timed = Bench.time(runner, inputs, 4, 1, 5);
+      assertEquals(20, timed.samplesMs().length);
+      assertTrue(Arrays.stream(timed.samplesMs()).allMatch(ms -> ms > 0) && timed.wallMs() > 0);
+    }
   }
 }
