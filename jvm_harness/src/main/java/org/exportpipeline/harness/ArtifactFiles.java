@@ -38,7 +38,7 @@ public final class ArtifactFiles {
   }
 
   /** Reads a {"path", "sha256", "bytes"} object of the manifest. */
-  public static Entry entry(JsonElement element, String where) throws ContractException {
+  static Entry entry(JsonElement element, String where) throws ContractException {
     try {
       JsonObject object = element.getAsJsonObject();
       Entry entry = new Entry(object.get("path").getAsString(), object.get("sha256").getAsString(), object.get("bytes").getAsLong());
@@ -52,7 +52,7 @@ public final class ArtifactFiles {
   }
 
   /** Entries by path; a path listed twice is refused, since its two records could disagree. */
-  public static Map<String, Entry> entries(Iterable<JsonElement> elements, String where) throws ContractException {
+  static Map<String, Entry> entries(Iterable<JsonElement> elements, String where) throws ContractException {
     Map<String, Entry> byPath = new LinkedHashMap<>();
     for (JsonElement element : elements) {
       Entry entry = entry(element, where);

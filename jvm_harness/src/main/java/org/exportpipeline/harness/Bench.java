@@ -62,9 +62,10 @@ public final class Bench {
   }
 
   public static void main(String[] args) {
+    ToolLogging.warningsToStderrUnlessSet();
     try {
       if (args.length == 1 && args[0].equals("--list")) {
-        for (Runner runner : SelfCheck.runners(null)) {
+        for (Runner runner : Runners.of(null)) {
           JsonObject row = new JsonObject();
           row.addProperty("runtime", runner.runtime());
           row.addProperty("format", runner.format());
@@ -293,7 +294,7 @@ public final class Bench {
   }
 
   private static Runner runnerFor(String runtime) throws Usage {
-    List<Runner> all = SelfCheck.runners(null);
+    List<Runner> all = Runners.of(null);
     return all.stream()
         .filter(r -> r.runtime().equals(runtime))
         .findFirst()

@@ -29,7 +29,7 @@ public final class ConcurrencyCheck {
       return failures == 0 && mismatches == 0 && expectedCalls > 0 && calls == expectedCalls;
     }
 
-    public JsonObject toJson() {
+    JsonObject toJson() {
       JsonObject json = new JsonObject();
       json.addProperty("callers", callers);
       json.addProperty("calls", calls);

@@ -1,7 +1,6 @@
 package org.exportpipeline.harness;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +49,7 @@ public final class Model implements AutoCloseable {
       throw new ContractException(folder + ": format " + format + " was not exported: export it, or open one the manifest lists");
     }
     manifest.verifyFormat(format);
-    Runner runner = pick(format, options.runtime());
+    Runner runner = Runners.forFormat(format, options.runtime());
     if (options.intraOpThreads() > 0) {
       runner.threads(options.intraOpThreads());
     }
@@ -62,17 +61,6 @@ public final class Model implements AutoCloseable {
       throw e;
     }
     return model;
-  }
-
-  private static Runner pick(String format, String runtime) {
-    List<Runner> runners = SelfCheck.runners(null).stream()
-        .filter(r -> r.format().equals(format) && (runtime == null || r.runtime().equals(runtime)))
-        .toList();
-    if (runners.isEmpty()) {
-      throw new IllegalArgumentException("no runner for format " + format + (runtime == null ? "" : " and runtime " + runtime)
-          + " on the classpath: add that engine's jar (python -m jvm_harness classpath --engine ENGINE)");
-    }
-    return runners.get(0);
   }
 
   /** Runs one call; inputs are checked against the manifest (names, dtypes, ranks, dim bounds) first. */

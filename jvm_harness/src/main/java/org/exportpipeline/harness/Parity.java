@@ -190,7 +190,7 @@ public final class Parity {
   }
 
   /** The result keys the Python side writes too: passed, cases, max_abs_err, eager_abs_err, worst_ratio, outputs, error. */
-  public JsonObject toJson() {
+  JsonObject toJson() {
     JsonObject json = new JsonObject();
     json.addProperty("passed", passed);
     json.addProperty("cases", cases);

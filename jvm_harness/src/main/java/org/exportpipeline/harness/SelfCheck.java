@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -46,7 +45,7 @@ public final class SelfCheck {
    * One runner's verdict on one model: verification is what the manifest records under
    * formats.FORMAT.verification["jvm/RUNTIME"] (parity figures, runtime, version, java, timings).
    */
-  public record Result(String modelDir, String model, String manifestSha256, String format, String runtime, JsonObject verification) {
+  record Result(String modelDir, String model, String manifestSha256, String format, String runtime, JsonObject verification) {
     public boolean passed() {
       return verification.get("passed").getAsBoolean();
     }
@@ -83,17 +82,6 @@ public final class SelfCheck {
 
   private SelfCheck() {}
 
-  /** Every runner on the classpath (fresh and unopened), of one engine or of all when engine is null. */
-  public static List<Runner> runners(String engine) {
-    List<Runner> runners = new ArrayList<>();
-    for (Runner runner : ServiceLoader.load(Runner.class)) {
-      if (engine == null || engine.equals(runner.engine())) {
-        runners.add(runner);
-      }
-    }
-    return runners;
-  }
-
   /**
    * The engines that have something to check in these folders: reads each manifest (checking its
    * pin) and keeps the engines of runners whose format was exported.
@@ -102,7 +90,7 @@ public final class SelfCheck {
     SortedSet<String> engines = new TreeSet<>();
     for (Target target : targets) {
       Manifest manifest = Manifest.read(target.modelDir(), target.manifestSha256());
-      for (Runner runner : runners(null)) {
+      for (Runner runner : Runners.of(null)) {
         if (manifest.exported(runner.format())) {
           engines.add(runner.engine());
         }
@@ -120,7 +108,7 @@ public final class SelfCheck {
   public static List<Result> check(Target target, String engine, int callers) throws ContractException {
     Manifest manifest = Manifest.read(target.modelDir(), target.manifestSha256());
     List<Runner> runners = new ArrayList<>();
-    for (Runner runner : runners(engine)) {
+    for (Runner runner : Runners.of(engine)) {
       if (manifest.exported(runner.format())) {
         runners.add(runner);
       }
@@ -181,6 +169,7 @@ public final class SelfCheck {
 
   /** check() over several folders as a JSON array of results: what the JPype driver calls. */
   public static String checkJson(String engine, List<String> modelDirs, List<String> manifestSha256s, int callers) throws ContractException {
+    ToolLogging.warningsToStderrUnlessSet();
     JsonArray array = new JsonArray();
     for (int i = 0; i < modelDirs.size(); i++) {
       String pin = manifestSha256s == null ? null : manifestSha256s.get(i);
@@ -261,8 +250,9 @@ public final class SelfCheck {
   }
 
   public static void main(String[] args) {
+    ToolLogging.warningsToStderrUnlessSet();
     if (List.of(args).equals(List.of("--list-runners"))) { // what a deployment bundle needs per format
-      runners(null).forEach(r -> System.out.println(r.format() + " " + r.runtime() + " " + r.engine()));
+      Runners.of(null).forEach(r -> System.out.println(r.format() + " " + r.runtime() + " " + r.engine()));
       return;
     }
     try {
@@ -290,7 +280,7 @@ public final class SelfCheck {
     }
     if (results.isEmpty()) {
       throw new Usage("nothing checked: no format of " + options.targets().stream().map(t -> t.modelDir().toString()).toList()
-          + " was exported for a JVM runner on this classpath (formats: " + runners(options.engine()).stream().map(Runner::format).sorted().toList()
+          + " was exported for a JVM runner on this classpath (formats: " + Runners.of(options.engine()).stream().map(Runner::format).sorted().toList()
           + "); export one of them");
     }
     boolean passed = results.stream().allMatch(Result::passed);

@@ -5,8 +5,8 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * A named tensor over a direct, native-order buffer: what crosses every runtime binding. Safe to read
- * from many threads (reads use absolute offsets); a runtime that moves the buffer's position needs a
+ * A named tensor over a direct, native-order buffer: what crosses every runtime binding. Thread-safe
+ * for reads (they use absolute offsets); a runtime that moves the buffer's position needs a
  * {@code data().duplicate()} per call.
  */
 public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {

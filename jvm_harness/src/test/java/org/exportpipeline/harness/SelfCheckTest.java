@@ -59,10 +59,10 @@ class SelfCheckTest {
 
   @Test
   void runnersAreFoundWithServiceLoaderOneEngineEach() {
-    Set<String> engines = SelfCheck.runners(null).stream().map(r -> r.format() + ":" + r.engine()).collect(Collectors.toSet());
+    Set<String> engines = Runners.of(null).stream().map(r -> r.format() + ":" + r.engine()).collect(Collectors.toSet());
     assertEquals(Set.of("onnx:onnxruntime", "torchscript:djl-pytorch", "torchscript:libtorch-javacpp", "aoti:libtorch-javacpp",
         "openvino:openvino", "executorch:executorch"), engines);
-    assertEquals(1, SelfCheck.runners("onnxruntime").size());
+    assertEquals(1, Runners.of("onnxruntime").size());
   }
 
   @Test

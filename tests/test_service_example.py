@@ -1,0 +1,34 @@
+"""The README's service example runs as written: one Model opened, 200 calls from 8 threads, every answer equal."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jvm_harness import jvm
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "jvm_harness" / "example" / "ServeFromThreads.java"
+
+
+@pytest.mark.parametrize(("engine", "fmt", "runtime"), [
+    ("onnxruntime", "onnx", "onnxruntime-java"),
+    ("openvino", "openvino", "openvino-c-jna"),
+    ("executorch", "executorch", "executorch-jni"),
+])
+def test_service_example_serves_many_threads_from_one_model(mlp_dir: Path, engine: str, fmt: str, runtime: str) -> None:
+    done = subprocess.run([*jvm.java_command(str(EXAMPLE), engine), str(mlp_dir), fmt],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{runtime} on {mlp_dir}: 200 answers from 8 request threads, 200 identical to the first" in done.stdout
+
+
+def test_service_example_refuses_a_tampered_file_before_the_runtime_opens_it(mlp_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(mlp_dir, tmp_path / "mlp")
+    with open(tmp_path / "mlp" / "onnx" / "model.onnx", "ab") as handle:
+        handle.write(b"\0")
+    done = subprocess.run([*jvm.java_command(str(EXAMPLE), "onnxruntime"), str(tmp_path / "mlp"), "onnx"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "ContractException" in done.stderr and "model.onnx" in done.stderr, done.stderr
