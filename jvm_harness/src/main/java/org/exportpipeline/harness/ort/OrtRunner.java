@@ -1,5 +1,6 @@
 package org.exportpipeline.harness.ort;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -7,8 +8,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +24,10 @@ import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
 
 /**
- * ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy.
+ * ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy,
+ * and where every output's shape follows from the inputs' (fixed dims, or dims named like an input's),
+ * outputs are pinned: ORT writes into a buffer allocated for the caller, so no copy is made and ORT
+ * allocates no output of its own. Otherwise the outputs ORT allocated are copied out.
  *
  * <p>Thread-safe: one OrtSession serves every caller (ORT documents concurrent run() on a session as
  * safe); close() waits for calls in flight, since closing a session under a run crashes.
@@ -32,6 +39,7 @@ public final class OrtRunner implements Runner {
   private final CallGate gate = new CallGate(runtime());
   private OrtSession session;
   private List<String> outputNames;
+  private List<OutputShape> pinnable; // null: some output's shape is known only after the run
   private int threads; // 0: ORT's default, one intra-op thread per physical core
 
   @Override
@@ -88,6 +96,7 @@ public final class OrtRunner implements Runner {
       session = environment().createSession(formatDir.resolve(MODEL_FILE).toString(), options);
     }
     outputNames = manifest.outputNames();
+    pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), outputNames);
   }
 
   @Override
@@ -100,6 +109,9 @@ public final class OrtRunner implements Runner {
     try {
       for (Tensor input : inputs.values()) {
         feeds.put(input.name(), OnnxTensor.createTensor(environment(), input.data(), input.shape(), javaType(input.dtype())));
+      }
+      if (pinnable != null) {
+        return inferPinned(feeds, inputs);
       }
       try (OrtSession.Result result = session.run(feeds)) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
@@ -115,6 +127,92 @@ public final class OrtRunner implements Runner {
       for (OnnxTensor feed : new ArrayList<>(feeds.values())) {
         feed.close();
       }
+    }
+  }
+
+  /** Whether outputs are pinned (known once opened): the tests assert which path a model takes. */
+  boolean outputsPinned() {
+    return pinnable != null;
+  }
+
+  /** Outputs written by ORT straight into buffers the returned tensors own. */
+  private Map<String, Tensor> inferPinned(Map<String, OnnxTensor> feeds, Map<String, Tensor> inputs) throws OrtException {
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
+    try {
+      for (OutputShape output : pinnable) {
+        long[] shape = output.resolve(inputs);
+        ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape) * output.dtype().bytes()))
+            .order(ByteOrder.nativeOrder());
+        outputs.put(output.name(), new Tensor(output.name(), output.dtype(), shape, data));
+        pinned.put(output.name(), OnnxTensor.createTensor(environment(), data, shape, javaType(output.dtype())));
+      }
+      session.run(feeds, pinned).close(); // the result holds only the pinned tensors, closed below
+      return outputs;
+    } finally {
+      for (OnnxTensor tensor : pinned.values()) {
+        tensor.close();
+      }
+    }
+  }
+
+  /** An output's shape as the model declares it, resolved per call from the inputs' shapes. */
+  private record OutputShape(String name, Tensor.DType dtype, long[] fixed, String[] inputName, int[] inputAxis) {
+    /** Every output resolvable, in outputNames order, or null. */
+    static List<OutputShape> fromInputs(Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs, List<String> outputNames) {
+      Map<String, String> dimInput = new HashMap<>();
+      Map<String, Integer> dimAxis = new HashMap<>();
+      for (NodeInfo input : inputs.values()) {
+        if (!(input.getInfo() instanceof TensorInfo info)) {
+          return null;
+        }
+        String[] names = info.getDimensionNames();
+        for (int axis = 0; axis < names.length; axis++) {
+          if (!names[axis].isEmpty() && !dimInput.containsKey(names[axis])) {
+            dimInput.put(names[axis], input.getName());
+            dimAxis.put(names[axis], axis);
+          }
+        }
+      }
+      List<OutputShape> shapes = new ArrayList<>();
+      for (String name : outputNames) {
+        NodeInfo output = outputs.get(name);
+        if (output == null || !(output.getInfo() instanceof TensorInfo info) || !pinnableType(info.type)) {
+          return null;
+        }
+        long[] fixed = info.getShape();
+        String[] dims = info.getDimensionNames();
+        String[] fromInput = new String[fixed.length];
+        int[] axes = new int[fixed.length];
+        for (int axis = 0; axis < fixed.length; axis++) {
+          if (fixed[axis] < 0) {
+            if (!dimInput.containsKey(dims[axis])) {
+              return null; // a dim computed inside the model (data-dependent, or derived arithmetically)
+            }
+            fromInput[axis] = dimInput.get(dims[axis]);
+            axes[axis] = dimAxis.get(dims[axis]);
+          }
+        }
+        shapes.add(new OutputShape(name, OrtRunner.dtype(info.type), fixed, fromInput, axes));
+      }
+      return shapes;
+    }
+
+    long[] resolve(Map<String, Tensor> inputs) {
+      long[] shape = fixed.clone();
+      for (int axis = 0; axis < shape.length; axis++) {
+        if (inputName[axis] != null) {
+          shape[axis] = inputs.get(inputName[axis]).shape()[inputAxis[axis]];
+        }
+      }
+      return shape;
+    }
+
+    private static boolean pinnableType(OnnxJavaType type) {
+      return switch (type) {
+        case FLOAT, DOUBLE, INT32, INT64 -> true;
+        default -> false; // BOOL outputs keep the copying path: ORT's boolean buffers are not plain bytes in every version
+      };
     }
   }
 

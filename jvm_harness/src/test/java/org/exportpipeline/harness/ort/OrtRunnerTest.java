@@ -14,7 +14,11 @@ class OrtRunnerTest {
     try (OrtRunner runner = new OrtRunner()) {
       assertTrue(runner.threads(1).isPresent());
       runner.open(mlp.formatDir("onnx"), mlp);
+      assertTrue(runner.outputsPinned(), "mlp's output dims are named like its input's: ORT writes into our buffers");
       RunnerChecks.concurrentCallersAgree(runner, mlp);
+    }
+    try (OrtRunner pinned = new OrtRunner()) {
+      assertTrue(RunnerChecks.goldenParity(pinned, mlp).passed(), "pinned outputs pass the golden cases");
     }
     RunnerChecks.lifeCycleIsGuarded(new OrtRunner(), mlp);
   }
