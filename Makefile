@@ -114,6 +114,9 @@ $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
 	  -I"$(JDK_HOME)/include" -I"$(JDK_HOME)/include/linux" $< -o $@ \
 	  -L$(@D) -Wl,--no-as-needed $(patsubst lib%.so,-l%,$(ET_LIBS)) -Wl,--as-needed -Wl,--no-undefined -Wl,-rpath,'$$ORIGIN'
 
+jvm-install: jvm ## Install the harness into the local Maven repository: org.exportpipeline:jvm-harness:0.1.0 (+ one classifier jar per engine)
+	mvn -q -B -ntp -f jvm_harness/pom.xml -DskipTests install
+
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
 	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS)
 

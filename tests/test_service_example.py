@@ -10,7 +10,8 @@ import pytest
 
 from jvm_harness import jvm
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "jvm_harness" / "example" / "ServeFromThreads.java"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "jvm_harness" / "example" / "ServeFromThreads.java"
 
 
 @pytest.mark.parametrize(("engine", "fmt", "runtime"), [
@@ -32,3 +33,21 @@ def test_service_example_refuses_a_tampered_file_before_the_runtime_opens_it(mlp
     done = subprocess.run([*jvm.java_command(str(EXAMPLE), "onnxruntime"), str(tmp_path / "mlp"), "onnx"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "ContractException" in done.stderr and "model.onnx" in done.stderr, done.stderr
+
+
+def test_the_installed_maven_artifacts_give_a_service_exactly_one_engine(mlp_dir: Path, tmp_path: Path) -> None:
+    """`make jvm-install`, then a service's pom (core + onnxruntime jar + ORT) resolves and runs the example."""
+    installed = subprocess.run(["make", "--no-print-directory", "jvm-install"], cwd=ROOT, capture_output=True, text=True,
+                               timeout=600)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    listed = tmp_path / "classpath.txt"
+    resolved = subprocess.run(["mvn", "-q", "-B", "-ntp", "-f", str(EXAMPLE.parent / "pom.xml"), "dependency:build-classpath",
+                               f"-Dmdep.outputFile={listed}"], capture_output=True, text=True, timeout=600)
+    assert resolved.returncode == 0, resolved.stdout + resolved.stderr
+    jars = sorted(Path(jar).name for jar in listed.read_text().strip().split(":"))
+    assert [jar for jar in jars if not jar.startswith(("gson-", "error_prone_annotations-"))] == [
+        "jvm-harness-0.1.0-onnxruntime.jar", "jvm-harness-0.1.0.jar", "onnxruntime-1.29.0.jar"]  # no other engine
+    java = jvm.java_command(str(EXAMPLE), "onnxruntime")[0]
+    done = subprocess.run([java, "-cp", listed.read_text().strip(), str(EXAMPLE), str(mlp_dir), "onnx"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "200 identical to the first" in done.stdout, done.stderr
