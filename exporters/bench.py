@@ -154,8 +154,8 @@ def time_callers(predict_for: Callable[[], Predict], inputs: dict[str, np.ndarra
             call.result()
         wall_ms = (time.perf_counter() - started) * 1e3
     every = [sample for caller_samples in samples for sample in caller_samples]
-    p50, p99 = np.percentile(every, [50, 99])
-    return {"p50_ms": float(p50), "p99_ms": float(p99), "throughput_per_s": batch * len(every) / (wall_ms / 1e3)}
+    # summarize's percentiles (Bench.java's convention); throughput over the wall time, since calls overlap
+    return {**summarize(every, batch), "throughput_per_s": batch * len(every) / (wall_ms / 1e3)}
 
 
 class Bench:
