@@ -48,7 +48,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify bench report gate all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify compat compat-ci bench report gate all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -117,8 +117,11 @@ $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
 jvm-install: jvm ## Install the harness into the local Maven repository: org.exportpipeline:jvm-harness:0.1.0 (+ one classifier jar per engine)
 	mvn -q -B -ntp -f jvm_harness/pom.xml -DskipTests install
 
-jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine
-	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS)
+# Runtime versions to prove on, e.g. JVM_RUNTIMES="onnxruntime=1.22.0 openvino=2025.4.1" (the table: jvm_harness/runtimes.py);
+# empty: every engine on its pinned version.
+JVM_RUNTIMES ?=
+jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine (JVM_RUNTIMES: chosen versions)
+	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS) $(if $(JVM_RUNTIMES),--runtimes "$(JVM_RUNTIMES)")
 
 # The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
 # On a fresh checkout it exports and verifies first (the recommendation needs parity records).
@@ -126,6 +129,23 @@ BENCH_ARGS ?=
 bench: setup jvm ## Latency and throughput of every artifact in Python and JVM runtimes beside eager PyTorch: ARTIFACTS/bench.{json,md}, plots/
 	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export verify jvm-verify
 	$(PY) -m exporters bench $(MODELS) --artifacts $(ARTIFACTS) $(BENCH_ARGS)
+
+# The producer x consumer matrix: the zoo's JVM formats on every runtime version in jvm_harness/runtimes.py.
+COMPAT_MODELS  ?= mlp cnn
+COMPAT_FORMATS := onnx torchscript aoti openvino
+COMPAT_DIRS     = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(1))
+compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served runtime version: ARTIFACTS/compat.json and report.md's matrix
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$(COMPAT_FORMATS)"
+	dirs=$(call COMPAT_DIRS,$(COMPAT_MODELS)) && $(PY) -m jvm_harness compat $$dirs --out $(ARTIFACTS)/compat.json
+	$(PY) -m exporters report $(ARTIFACTS)
+
+# CI's slice: mlp on the oldest and newest version of each engine. Red when any runtime answers wrongly, or
+# when a cell a service relies on stops passing (those that pass today; libtorch 2.7.1's presets have no AOTI loader).
+COMPAT_CI_MUST_PASS := onnxruntime=1.20.0 onnxruntime=1.29.0 libtorch-javacpp=2.7.1/torchscript libtorch-javacpp=2.13.0 \
+  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1
+compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runtime of each engine (exit 1 when a must-pass cell fails)
+	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json \
+	  $(foreach c,$(COMPAT_CI_MUST_PASS),--require-pass $(c))
 
 reproduce: setup ## Export MODELS again and record per format whether the files are byte-identical
 	$(PY) -m exporters reproduce $(MODELS) --artifacts $(ARTIFACTS)
@@ -171,6 +191,7 @@ test-java: setup jvm
 	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
 	  && $(PY) -m exporters export mlp $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
+	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }
 	grep -E '^\[(INFO|WARNING)\] Tests run:' jvm_harness/target/mvn-test.log | tail -1

@@ -196,7 +196,7 @@ class Bench:
         formats = [name for name in FORMATS if manifest["formats"].get(name, {}).get("status") == "ok"
                    and (not self.only or name in self.only)]
         for name in formats:  # integrity before any runtime opens a file
-            check_format(folder, manifest["formats"][name])
+            check_format(folder, name, manifest["formats"][name])
         for batch in batch_sizes(manifest, case):
             inputs = tile(case.inputs, batch)
             for rnd in range(self.rounds):

@@ -7,6 +7,7 @@ Java side reads the same files on its own (jvm_harness/src/main/java/.../Manifes
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import jsonschema
 import numpy as np
 
 SCHEMA_VERSION = 2
@@ -23,7 +25,12 @@ MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
 LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
 # What every reader relies on; anything else missing is a manifest of another tool or a damaged one.
-REQUIRED_KEYS = ("model", "source", "inputs", "outputs", "golden", "parity", "formats")
+# The manifest's structure as JSON Schema: the one definition a reader validates against before use.
+SCHEMA = Path(__file__).with_name("manifest.schema.json")
+# A manifest of the zoo is a few KB; anything this large is not one (Manifest.java's limit too).
+MAX_MANIFEST_BYTES = 16 << 20
+# Exported files exist for these; "problems" means the exporter warned, so its answers matter most.
+VERIFIABLE = ("ok", "problems")
 
 
 class ContractError(RuntimeError):
@@ -74,20 +81,50 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def read_manifest(model_dir: Path) -> dict[str, Any]:
     path = Path(model_dir) / MANIFEST
-    if not path.is_file():
-        raise ContractError(f"{path} not found: run `python -m exporters export MODEL` first")
+    if path.is_symlink() or not path.is_file():
+        raise ContractError(f"{path} not found (or not a regular file): run `python -m exporters export MODEL` first")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ContractError(f"{path} is larger than {MAX_MANIFEST_BYTES >> 20} MiB, so it is no manifest: re-export the model")
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(data.decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path} is not valid JSON ({exc}): the file is damaged; re-export the model") from exc
     if not isinstance(manifest, dict):
         raise ContractError(f"{path} holds no JSON object: the file is damaged; re-export the model")
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise ContractError(f"{path} has schema {manifest.get('schema_version')}, expected {SCHEMA_VERSION}: re-export")
-    missing = [key for key in REQUIRED_KEYS if key not in manifest]
-    if missing:
-        raise ContractError(f"{path} lacks {', '.join(missing)}: the file is damaged or not ours; re-export the model")
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
+    if error is not None:
+        field = ".".join(map(str, error.absolute_path))
+        if error.validator == "required":
+            missing = [key for key in error.validator_value if key not in error.instance]
+            raise ContractError(f"{path} lacks {'.'.join(filter(None, [field, missing[0]]))}: the file is damaged or "
+                                "not ours; re-export the model")
+        why = " ".join(error.message.split())[:160]
+        raise ContractError(f"{path}: field {field or '(top level)'} is malformed ({why}): the file is damaged or not "
+                            "ours; re-export the model")
+    _check_references(path, manifest)
     return manifest
+
+
+def _check_references(path: Path, manifest: dict[str, Any]) -> None:
+    """What a schema cannot say: each symbolic dim is bounded in dims, each output has a parity rule."""
+    dims = manifest.get("dims", {})
+    for io in manifest["inputs"]:
+        for dim in io["shape"]:
+            if isinstance(dim, str) and dim not in dims:
+                raise ContractError(f"{path}: {io['name']}'s dim {dim!r} has no bounds in dims: re-export the model")
+    for io in manifest["outputs"]:
+        if io["name"] not in manifest["parity"]["outputs"]:
+            raise ContractError(f"{path}: output {io['name']} has no rule in parity.outputs: re-export the model")
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA.read_text())
+    return jsonschema.Draft202012Validator(schema)
 
 
 def model_folders(artifacts: Path, sources: list[str]) -> list[Path]:
@@ -153,10 +190,37 @@ def checked_file(model_dir: Path, entry: dict[str, Any]) -> Path:
     return path
 
 
-def check_format(model_dir: Path, entry: dict[str, Any]) -> None:
+def unique_entries(entries: Any, where: str) -> dict[str, dict[str, Any]]:
+    """File entries by path; a path listed twice is refused, since its two records could disagree."""
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ContractError(f"{MANIFEST}: {where} is not a list of file entries (path, sha256, bytes): re-export the model")
+    by_path: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        path = entry.get("path")
+        if not isinstance(path, str) or path in by_path:
+            raise ContractError(f"{MANIFEST}: {where} lists {path!r} twice or with no path: re-export the model")
+        by_path[path] = entry
+    return by_path
+
+
+def check_format(model_dir: Path, name: str, entry: dict[str, Any]) -> None:
     """Every file of one format's manifest entry, checked before any runtime opens one of them."""
-    for file in entry["files"]:
+    where = f"formats.{name}.files"
+    files = unique_entries(entry.get("files"), where)
+    if not files:
+        raise ContractError(f"{MANIFEST}: {where} is empty, so nothing can be checked: re-export the model")
+    for path, file in files.items():
+        if not path.startswith(f"{name}/"):
+            raise ContractError(f"{MANIFEST}: {where} lists {path}, outside the {name}/ folder: re-export the model")
         checked_file(model_dir, file)
+
+
+def check_formats(model_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """The formats whose files were written (VERIFIABLE), each one's files checked; the ones a verdict is due for."""
+    due = [name for name, entry in manifest["formats"].items() if entry.get("status") in VERIFIABLE]
+    for name in due:
+        check_format(model_dir, name, manifest["formats"][name])
+    return due
 
 
 @dataclass
@@ -171,7 +235,7 @@ class GoldenCase:
 
 def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
     """Every golden case, each file checked against its record, inputs checked against the manifest's."""
-    by_path = {entry.get("path"): entry for entry in manifest["golden"].get("files", [])}
+    by_path = unique_entries(manifest["golden"].get("files", []), "golden.files")
     cases = []
     for case in manifest["golden"].get("cases", []):
         arrays: dict[str, dict[str, np.ndarray]] = {}

@@ -115,7 +115,7 @@ def _unchanged(model_dir: Path, fingerprint: str, formats: list[Format], options
             if entry.get("status") != "ok" or entry.get("draft_export", False) != (
                     options.draft_export and fmt.name == "exported_program"):
                 return None
-            check_format(model_dir, entry)
+            check_format(model_dir, fmt.name, entry)
         load_golden(model_dir, manifest)
     except (ContractError, KeyError, TypeError):
         return None
@@ -189,6 +189,8 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
             staging.rename(final)
             entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
             entry["status"] = "problems" if outcome["problems"] else "ok"
+            if fmt.needs:
+                entry["needs"] = fmt.needs(final)
             for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
                 if outcome.get(kind):
                     entry[kind] = outcome[kind]

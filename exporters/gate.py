@@ -64,12 +64,14 @@ def is_required(entry: dict[str, Any]) -> bool:
     return entry.get("required", True)  # a manifest from before the gate: every format gated, as it was
 
 
-def failure(entry: dict[str, Any]) -> tuple[str | None, str]:
-    """Why a format fails the gate and what to try, or None: exported ok and every recorded verification passed."""
+def failure(entry: dict[str, Any], chosen: frozenset[str] = frozenset()) -> tuple[str | None, str]:
+    """Why a format fails the gate and what to try, or None: exported ok and every recorded verification passed.
+    Records on a chosen runtime version (keys with @VERSION, the compatibility sweep's) count only when named in chosen."""
     if entry["status"] != "ok":
         why = entry.get("error") or "; ".join(entry.get("problems", []))
         return f"export {entry['status']}: {why}", entry.get("hint", "see the problems in the manifest")
-    failed = {key: result for key, result in entry["verification"].items() if not result["passed"]}
+    failed = {key: result for key, result in entry["verification"].items()
+              if not result["passed"] and ("@" not in key or key in chosen)}
     if failed:
         result = next(iter(failed.values()))
         return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")
@@ -78,7 +80,8 @@ def failure(entry: dict[str, Any]) -> tuple[str | None, str]:
     return None, ""
 
 
-def judge(model_dir: Path, scope: list[str] | None = None, require: list[str] | None = None) -> list[Verdict]:
+def judge(model_dir: Path, scope: list[str] | None = None, require: list[str] | None = None,
+          chosen: frozenset[str] = frozenset()) -> list[Verdict]:
     """One verdict per format in scope (default: every format in the manifest). `require` replaces the
     manifest's required flags, and a format it names that the manifest lacks fails."""
     manifest = read_manifest(model_dir)
@@ -91,7 +94,7 @@ def judge(model_dir: Path, scope: list[str] | None = None, require: list[str] | 
             verdicts.append(Verdict(manifest["model"], name, name in require if require else True, "not exported",
                                     "export it (FORMATS, --format), or check its name: python -m exporters formats"))
             continue
-        why, hint = failure(entries[name])
+        why, hint = failure(entries[name], chosen)
         required = name in require if require else is_required(entries[name])
         verdicts.append(Verdict(manifest["model"], name, required, why, hint))
     return verdicts

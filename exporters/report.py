@@ -41,7 +41,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
 
 def proven_box(verification: dict[str, Any]) -> dict[str, list[int]] | None:
     """The dim sizes every runtime passed across (all golden cases, so min to max); None without a pass everywhere."""
-    results = list(verification.values())
+    results = [r for k, r in verification.items() if "@" not in k]  # chosen-version records: the compat section's
     if not results or not all(result["passed"] for result in results):
         return None
     boxes = [result.get("box", {}) for result in results]
@@ -55,7 +55,7 @@ def _box(box: dict[str, list[int]] | None) -> str:
 
 
 def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
-    jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/")}, reverse=True)
+    jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/") and "@" not in key}, reverse=True)
     return ["python", *jvm]
 
 
@@ -116,8 +116,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
               "runner x calls, how many threw or gave an answer other than the single caller's, and the wall time.", "",
               "| model | format | runtime | version | java | load ms | first run ms | concurrent |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        for result in row["verification"].values():
-            if result["side"] == "jvm":
+        for key, result in row["verification"].items():
+            if result["side"] == "jvm" and "@" not in key:
                 lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | {result['version']}"
                              f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f}"
                              f" | {_concurrency(result.get('concurrency'))} |")
@@ -138,9 +138,28 @@ def bench_links(artifacts: Path) -> str:
     return "\n".join(lines + [f"![{Path(plot).stem}]({plot})" for plot in plots if isinstance(plot, str)]) + "\n"
 
 
+def compat_section(artifacts: Path) -> str:
+    """The producer x consumer matrix `make compat` wrote to compat.json, one row per model x format x runtime version."""
+    try:
+        matrix = json.loads((artifacts / "compat.json").read_text())
+        cells = matrix["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""  # no sweep yet, or a damaged one: `make compat` rewrites it
+    lines = ["", "## Compatibility matrix", "",
+             "Each artifact on each JVM runtime version served here (`make compat`; CI runs the oldest and newest).",
+             "Direction compares the runtime with the producer's version: artifact newer than runtime is a service that",
+             "lags the exporter. Refused to load: the runtime, its binding or the pre-load IR/opset check said no.", "",
+             "| model | format | engine | version | runtime build | direction | result | message |", "|---|---|---|---|---|---|---|---|"]
+    for c in cells:
+        status = c["status"] if c["status"] == "passed" else f"**{c['status']}**"
+        lines.append(f"| {c['model']} | {c['format']} | {c['engine']} | {c['version']} | {c['native']} | {c['direction']}"
+                     f" | {status} | {c['message'].replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(artifacts: Path) -> tuple[Path, Path]:
     rows = collect(artifacts)
     json_path, md_path = artifacts / "report.json", artifacts / "report.md"
     write_json_atomic(json_path, {"rows": rows})
-    md_path.write_text(to_markdown(rows) + bench_links(artifacts))
+    md_path.write_text(to_markdown(rows) + compat_section(artifacts) + bench_links(artifacts))
     return json_path, md_path

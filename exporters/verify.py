@@ -9,14 +9,12 @@ import platform
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract import ContractError, check_format, load_golden, read_manifest, write_manifest
+from .contract import VERIFIABLE, ContractError, check_format, load_golden, read_manifest, write_manifest
 from .parity import Parity
 from .console import first_line
 from .formats import FORMATS
 
 SIDE = "python"
-# Exported files exist for these; "problems" means the exporter warned, so its answers matter most.
-VERIFIABLE = ("ok", "problems")
 
 
 def verification_key(manifest: dict[str, Any], entry: dict[str, Any], runtime: str, version: str) -> str:
@@ -65,7 +63,7 @@ def verify_model(
         key = verification_key(manifest, entry, fmt.runtime, fmt.runtime_version())
         recorded = entry["verification"].get(f"{SIDE}/{fmt.runtime}", {})
         try:
-            check_format(model_dir, entry)  # before the runtime opens anything, reused or not
+            check_format(model_dir, name, entry)  # before the runtime opens anything, reused or not
         except ContractError as exc:
             parity.fail(str(exc))
         else:

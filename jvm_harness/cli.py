@@ -12,6 +12,7 @@ from exporters.contract import ContractError
 from exporters.gate import RequireOption
 
 from . import jvm
+from . import runtimes as runtime_versions
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -34,21 +35,31 @@ def verify(
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
     require: RequireOption = None,
     callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = 4,
+    runtimes: Annotated[str, typer.Option(help="Prove on these runtime versions only, e.g. 'onnxruntime=1.22.0 openvino=2025.4.1' "
+                                               "(fetched on first use; results recorded as jvm/RUNTIME@VERSION).")] = "",
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
     from exporters.gate import judge, mark_required, summarize
 
-    from .driver import EngineError, verify_models
+    from .driver import EngineError, record_key, verify_models
+
+    chosen: set[str] = set()  # this run's records on chosen versions: the gate judges them, not older sweeps'
 
     def step(folder: Path, fmt: str, result: dict[str, Any]) -> None:
+        chosen.add(record_key(result))
         show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result))
 
-    console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM engines: {', '.join(engine or jvm.engines()) or 'none built'})")
+    try:
+        versions = runtime_versions.parse(runtimes)
+    except runtime_versions.VersionError as exc:
+        fail(str(exc), code=2)
+    shown = [f"{e}={v}" for e, v in versions.items()] or engine or jvm.engines()
+    console.print(f"[bold]{', '.join(map(str, model_dir))}[/] (JVM engines: {', '.join(shown) or 'none built'})")
     try:
         for folder in model_dir if require else []:
             mark_required(folder, None, require)
-        checked = verify_models(model_dir, step, engine, callers)
-        verdicts = [verdict for folder in model_dir for verdict in judge(folder, None, require)]
+        checked = verify_models(model_dir, step, engine, callers, versions)
+        verdicts = [verdict for folder in model_dir for verdict in judge(folder, None, require, frozenset(chosen))]
     except (ContractError, jvm.JvmError) as exc:
         fail(str(exc))
     except EngineError as exc:
@@ -56,6 +67,48 @@ def verify(
     if not checked:
         fail("no exported format has a JVM runner on this build: export one that `SelfCheck --list-runners` names first")
     summarize(verdicts)
+
+
+@app.command()
+def compat(
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp artifacts/cnn.")],
+    out: Annotated[Path, typer.Option(help="Where the matrix goes (report.md's matrix section reads ARTIFACTS/compat.json).")] = Path("artifacts/compat.json"),
+    engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine with versions).")] = None,
+    ci: Annotated[bool, typer.Option(help="Only the oldest and newest version of each engine (the CI slice).")] = False,
+    require_pass: Annotated[Optional[list[str]], typer.Option(
+        help="ENGINE=VERSION[/FORMAT] whose cells must pass for exit 0 (repeatable): what a service on that runtime relies on.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 on any failed-parity cell (a runtime that loads the artifact and answers wrongly).")] = False,
+) -> None:
+    """Prove every artifact on every served runtime version of each JVM engine: passed / failed parity / refused to load."""
+    from .compat import FAILED, PASSED, sweep, write
+
+    def step(cell: dict[str, Any]) -> None:
+        show(f"{cell['model']}/{cell['format']}", cell["status"] == PASSED,
+             f"{cell['engine']} {cell['version']:<9} ({cell['direction']}) {cell['status']}"
+             + (f": {cell['message']}" if cell["message"] else ""), mark=cell["status"])
+
+    for name in engine or []:
+        if name not in runtime_versions.RUNTIMES:
+            fail(f"unknown JVM engine '{name}': choose one of {', '.join(runtime_versions.RUNTIMES)}")
+    try:
+        wanted = [(*runtime_versions.parse(word.split("/")[0]).popitem(), word.partition("/")[2] or None) for word in require_pass or []]
+        jvm.classpath()
+        matrix = sweep(model_dir, engine, ci, step)
+    except runtime_versions.VersionError as exc:
+        fail(str(exc))
+    except (ContractError, jvm.JvmError) as exc:
+        fail(str(exc))
+    write(out, matrix)
+    console.print(f"compat: {sum(c['status'] == PASSED for c in matrix['cells'])} of {len(matrix['cells'])} cells passed; wrote {out}")
+    bad = [c for c in matrix["cells"] if c["status"] != PASSED and (strict and c["status"] == FAILED or any(
+        (c["engine"], c["version"]) == (e, v) and f in (None, c["format"]) for e, v, f in wanted))]
+    missing = [f"{e}={v}" + (f"/{f}" if f else "") for e, v, f in wanted
+               if not any((c["engine"], c["version"]) == (e, v) and f in (None, c["format"]) for c in matrix["cells"])]
+    if missing:
+        fail(f"no cell for {', '.join(missing)}: nothing exported for that engine/format in {', '.join(map(str, model_dir))}", code=1)
+    if bad:
+        fail(f"{len(bad)} cell(s) that must pass did not: " + "; ".join(f"{c['model']}/{c['format']} on {c['engine']} {c['version']}: {c['status']}"
+                                                                        for c in bad), code=1)
 
 
 @app.command()

@@ -32,10 +32,11 @@ class EngineError(RuntimeError):
         self.code = code
 
 
-def check(engine: str, model_dirs: list[Path], callers: int = CALLERS) -> list[dict[str, Any]]:
-    """SelfCheck's results for one engine, from a child process that owns the JVM."""
+def check(engine: str, model_dirs: list[Path], callers: int = CALLERS, version: str | None = None) -> list[dict[str, Any]]:
+    """SelfCheck's results for one engine (on that runtime version, else the pinned one), from a child process that owns the JVM."""
+    word = engine if version is None else f"{engine}={version}"
     child = subprocess.run(
-        [sys.executable, "-m", "jvm_harness.driver", engine, str(callers), *map(str, model_dirs)], capture_output=True, text=True
+        [sys.executable, "-m", "jvm_harness.driver", word, str(callers), *map(str, model_dirs)], capture_output=True, text=True
     )
     if child.returncode == 0:
         return json.loads(child.stdout)
@@ -43,8 +44,15 @@ def check(engine: str, model_dirs: list[Path], callers: int = CALLERS) -> list[d
     if child.returncode == 2 and lines:
         raise EngineError(lines[-1].removeprefix("error: "), 2)
     last = lines[-1] if lines else "no message"
-    raise EngineError(f"the JVM for engine {engine} failed with exit code {child.returncode} ({last}): "
-                      f"run `python -m jvm_harness.driver {engine} {callers} FOLDER` to see all of it", 1)
+    raise EngineError(f"the JVM for engine {word} failed with exit code {child.returncode} ({last}): "
+                      f"run `python -m jvm_harness.driver {word} {callers} FOLDER` to see all of it", 1)
+
+
+def record_key(result: dict[str, Any]) -> str:
+    """Where a result sits in verification: jvm/RUNTIME for the pinned build, jvm/RUNTIME@VERSION for a
+    chosen runtime version, so several versions' results sit side by side."""
+    chosen = result.get("engine_version")
+    return f"{SIDE}/{result['runtime']}" + (f"@{chosen}" if chosen else "")
 
 
 def verify_models(
@@ -52,12 +60,21 @@ def verify_models(
     on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
     engines: list[str] | None = None,
     callers: int = CALLERS,
+    versions: dict[str, str] | None = None,
 ) -> int:
-    """Check every folder with every engine (or those given), then record the results; returns how many runners ran."""
+    """Check every folder with every engine (or those given; with versions, exactly those engines on those
+    runtime versions), then record the results; returns how many runners ran."""
     jvm.classpath()  # a harness that is not built says what to run, before any child starts
+    versions = versions or {}
+    engines = list(versions) if versions and not engines else engines
     for engine in engines or []:
-        jvm.classpath(engine)  # an engine that was not built says so
-    results = [result for engine in engines or jvm.engines() for result in check(engine, model_dirs, callers)]
+        jvm.classpath(engine, versions.get(engine))  # an engine that was not built says so; a version is fetched
+    results = []
+    for engine in engines or jvm.engines():
+        for result in check(engine, model_dirs, callers, versions.get(engine)):
+            if engine in versions:
+                result["verification"]["engine_version"] = versions[engine]
+            results.append(result)
     for folder in model_dirs:
         mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
         if not mine:
@@ -67,19 +84,20 @@ def verify_models(
         manifest = read_manifest(folder)
         for result in mine:
             verification = {**result["verification"], "box": manifest["golden"].get("box", {})}  # SelfCheck runs every case
-            manifest["formats"][result["format"]]["verification"][f"{SIDE}/{verification['runtime']}"] = verification
+            manifest["formats"][result["format"]]["verification"][record_key(verification)] = verification
         write_manifest(folder, manifest)
         for result in mine:
             on_result(folder, result["format"], result["verification"])
     return len(results)
 
 
-def main(engine: str, callers: int, model_dirs: list[str]) -> int:
-    """Child side: start a JVM with one engine's jars and print SelfCheck's JSON results."""
+def main(word: str, callers: int, model_dirs: list[str]) -> int:
+    """Child side: start a JVM with one engine's jars (ENGINE or ENGINE=VERSION) and print SelfCheck's JSON results."""
     import jpype
 
+    engine, _, version = word.partition("=")
     try:
-        jvm.start(engine)
+        jvm.start(engine, version or None)
         self_check = jpype.JClass("org.exportpipeline.harness.SelfCheck")
         folders = jpype.java.util.ArrayList()
         for folder in model_dirs:

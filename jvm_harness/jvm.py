@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jpype
 
+from . import runtimes
+
 # Where `mvn package` left the jars and lib/; HARNESS_TARGET points elsewhere (an image, a release).
 TARGET = Path(os.environ.get("HARNESS_TARGET", Path(__file__).resolve().parent / "target"))
 JAR = TARGET / "jvm-harness.jar"
@@ -24,8 +26,9 @@ def engines() -> list[str]:
     return sorted(jar.name[len("jvm-harness-"):-len(".jar")] for jar in TARGET.glob("jvm-harness-*.jar"))
 
 
-def classpath(engine: str | None = None) -> list[str]:
-    """The core jar and its dependencies plus one engine's (or every engine's), as `mvn package` lays them out."""
+def classpath(engine: str | None = None, version: str | None = None) -> list[str]:
+    """The core jar and its dependencies plus one engine's (or every engine's), as `mvn package` lays them out;
+    with a version (runtimes.RUNTIMES), that version's jars replace the pinned ones in target/lib/ENGINE."""
     if not JAR.is_file() or not (LIB / "core").is_dir() or not engines():
         raise JvmError(f"JVM harness not built ({JAR} or its engine jars missing): run `make jvm`")
     chosen = engines() if engine is None else [engine]
@@ -33,8 +36,30 @@ def classpath(engine: str | None = None) -> list[str]:
         raise JvmError(f"no engine {engine} in {TARGET} (built: {', '.join(engines())}): run `make jvm`")
     paths = [str(JAR), str(LIB / "core" / "*")]
     for name in chosen:
-        paths += [str(TARGET / f"jvm-harness-{name}.jar"), str(LIB / name / "*")]
+        paths.append(str(TARGET / f"jvm-harness-{name}.jar"))
+        if version is None or version == runtimes.pinned(name) or isinstance(runtimes.RUNTIMES[name][version], runtimes.Wheel):
+            paths.append(str(LIB / name / "*"))
+        else:
+            fetched = fetch(name, version)
+            paths += [str(fetched / "*"), *map(str, runtimes.replaced(LIB / name, fetched))]
     return paths
+
+
+def fetch(engine: str, version: str) -> Path:
+    """That version's folder under target/runtimes, fetched on first use (a failed fetch is a JvmError)."""
+    try:
+        return runtimes.fetch(TARGET, engine, version, Path(__file__).resolve().parents[1] / ".cache" / "wheels")
+    except runtimes.VersionError as exc:
+        raise JvmError(str(exc)) from exc
+
+
+def native_options(engine: str, version: str | None) -> list[str]:
+    """-D settings naming the native folder a runner loads: the OpenVINO C library of the chosen wheel,
+    else of this Python's pinned wheel (HARNESS_OPENVINO_LIB, when set, wins)."""
+    if engine == "openvino" and version is not None and version != runtimes.pinned(engine):
+        return [f"-Dharness.openvino.lib={fetch(engine, version)}"]
+    libs = openvino_libs()
+    return [f"-Dharness.openvino.lib={libs}"] if libs and not os.environ.get("HARNESS_OPENVINO_LIB") else []
 
 
 def jvm_path() -> str:
@@ -66,15 +91,12 @@ def openvino_libs() -> str | None:
     return None
 
 
-def start(engine: str) -> None:
-    """Start the JVM once, with one engine's jars: engines with clashing natives never share a process."""
+def start(engine: str, version: str | None = None) -> None:
+    """Start the JVM once, with one engine's jars (of that version): engines with clashing natives never share a process."""
     if jpype.isJVMStarted():
         return
-    cp, path = classpath(engine), jvm_path()
-    options = []
-    libs = openvino_libs()
-    if libs and not os.environ.get("HARNESS_OPENVINO_LIB"):
-        options.append(f"-Dharness.openvino.lib={libs}")  # the OpenVINO runner's C library: this Python's wheel
+    cp, path = classpath(engine, version), jvm_path()
+    options = native_options(engine, version)
     jpype.startJVM(path, *options, *jvm_options(path), classpath=cp, convertStrings=True)
 
 
@@ -85,11 +107,11 @@ def jvm_options(path: str) -> list[str]:
     return []
 
 
-def java_command(main: str, engine: str | None) -> list[str]:
+def java_command(main: str, engine: str | None, version: str | None = None) -> list[str]:
     """`java` of the same JVM start() loads, with one engine's classpath, to run a harness main in a child."""
     path = jvm_path()
     java = Path(path).resolve().parents[2] / "bin" / "java"  # JAVA_HOME/lib/server/libjvm.so
     if not java.is_file():
         raise JvmError(f"no java launcher beside {path} ({java} missing): point JAVA_HOME at a JDK 17+")
-    options = [f"-Dharness.openvino.lib={libs}"] if (libs := openvino_libs()) and not os.environ.get("HARNESS_OPENVINO_LIB") else []
-    return [str(java), *options, *jvm_options(path), "-cp", ":".join(classpath(engine)), main]
+    options = native_options(engine or "", version)
+    return [str(java), *options, *jvm_options(path), "-cp", ":".join(classpath(engine, version)), main]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import torch
 
 from ..spec import ModelSpec
-from .base import TORCH_THREADS, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
+from .base import TORCH_THREADS, zip_names, zip_record, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
 
 FILE = "model.pt2"
 INDUCTOR_CONFIGS = {
@@ -32,6 +33,17 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     return torch_predict(torch._inductor.aoti_load_package(str(folder / FILE)), manifest)
 
 
+def needs(folder: Path) -> dict[str, Any]:
+    """The torch that compiled the package (its C shim is what a libtorch must provide) and the CPU ISA the
+    compiled kernels assume, as the package's metadata records it."""
+    from importlib import metadata
+
+    isa = sorted({json.loads(zip_record(folder / FILE, name, suffix=True))["AOTI_CPU_ISA"]
+                  for name in zip_names(folder / FILE) if name.endswith("_metadata.json")})
+    return {"compiled_by_torch": metadata.version("torch"), "cpu_isa": isa,
+            "pt2_archive_version": zip_record(folder / FILE, "archive_version").strip()}
+
+
 FORMAT = Format(
     name="aoti",
     description="AOTInductor package for CPU, freezing on, input checks on at load (.pt2)",
@@ -42,4 +54,5 @@ FORMAT = Format(
     hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
     long_export=True,
     threads=TORCH_THREADS,
+    needs=needs,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +44,7 @@ class Format:
     hint: str  # what to try first when its export fails
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
+    needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
     # Whether one loaded predict may be called from several threads at once (as its runtime documents it);
     # where not, a multi-threaded Python service loads one per thread, and the bench's caller scaling does so.
@@ -50,6 +52,18 @@ class Format:
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)
+
+
+def zip_names(archive: Path) -> list[str]:
+    with zipfile.ZipFile(archive) as z:
+        return z.namelist()
+
+
+def zip_record(archive: Path, name: str, suffix: bool = False) -> str:
+    """A text record of a torch zip archive, e.g. 'version' under its one top folder (or the exact name)."""
+    with zipfile.ZipFile(archive) as z:
+        names = [name] if suffix else [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/" + name)]
+        return z.read(names[0]).decode()
 
 
 def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:

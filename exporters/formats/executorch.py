@@ -52,6 +52,13 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     return torch_predict(lambda *tensors: method.execute(list(tensors)), manifest)
 
 
+def needs(folder: Path) -> dict[str, Any]:
+    """The flatbuffer file identifier (bytes 4..8, e.g. ET12): the program schema a runtime must read."""
+    with open(folder / FILE, "rb") as program:
+        head = program.read(8)
+    return {"pte_file_identifier": head[4:8].decode("ascii", "replace")}
+
+
 FORMAT = Format(
     name="executorch",
     description="ExecuTorch program with XNNPACK delegation (.pte)",
@@ -64,4 +71,5 @@ FORMAT = Format(
     threads="executorch _unsafe_reset_threadpool (experimental, process-wide)",
     # a Method's execute is not thread-safe (inputs are set on the Method itself)
     shared_calls=False,
+    needs=needs,
 )

@@ -58,6 +58,15 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     return predict
 
 
+def needs(folder: Path) -> dict[str, Any]:
+    """The IR version and opset imports a runtime must implement (read from the file, weights not loaded)."""
+    import onnx
+
+    model = onnx.load(str(folder / FILE), load_external_data=False)
+    return {"onnx_ir_version": model.ir_version,
+            "opset_imports": {entry.domain or "ai.onnx": entry.version for entry in model.opset_import}}
+
+
 FORMAT = Format(
     name="onnx",
     description="ONNX from the dynamo exporter, dynamic axes kept (.onnx + .onnx.data)",
@@ -68,4 +77,5 @@ FORMAT = Format(
     hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
+    needs=needs,
 )

@@ -65,6 +65,13 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     return predict
 
 
+def needs(folder: Path) -> dict[str, Any]:
+    """The IR version (the xml root's `version`), which an OpenVINO runtime must read."""
+    import xml.etree.ElementTree as ElementTree
+
+    return {"openvino_ir_version": int(ElementTree.parse(folder / FILE).getroot().get("version", "0"))}
+
+
 FORMAT = Format(
     name="openvino",
     description="OpenVINO IR converted from torch.export, saved with fp32 weights (.xml + .bin)",
@@ -77,4 +84,5 @@ FORMAT = Format(
     signature=signature,
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
+    needs=needs,
 )

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ..spec import ModelSpec
-from .base import TORCH_THREADS, ExportOptions, Format, Predict, set_torch_threads, torch_predict
+from .base import TORCH_THREADS, zip_record, ExportOptions, Format, Predict, set_torch_threads, torch_predict
 
 FILE = "model.pt"
 
@@ -31,6 +31,11 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     return torch_predict(module, manifest)
 
 
+def needs(folder: Path) -> dict[str, Any]:
+    """The archive's file-format version (its `version` record), which a loading libtorch must know."""
+    return {"torchscript_file_version": int(zip_record(folder / FILE, "version"))}
+
+
 FORMAT = Format(
     name="torchscript",
     description="TorchScript module traced with torch.jit.trace (.pt)",
@@ -40,4 +45,5 @@ FORMAT = Format(
     runtime_package="torch",
     hint="tracing needs data-independent control flow; check the model with torch.jit.trace directly",
     threads=TORCH_THREADS,
+    needs=needs,
 )

@@ -141,7 +141,12 @@ public final class Manifest {
     });
   }
 
-  /** Statuses whose files exist, as exporters/verify.py reads them. */
+  /** The formats the manifest records, in its order, exported or not. */
+  public List<String> formatNames() throws ContractException {
+    return field("formats", () -> new ArrayList<>(json.getAsJsonObject("formats").keySet()));
+  }
+
+  /** Statuses whose files exist, as exporters/contract.py reads them. */
   private static final Set<String> VERIFIABLE = Set.of("ok", "problems");
 
   public Path formatDir(String format) {
@@ -218,19 +223,21 @@ public final class Manifest {
   /** The parity rule of every output: the manifest's top-level "parity" section. */
   public Parity.Spec parity() throws ContractException {
     JsonObject section = field("parity", () -> json.getAsJsonObject("parity"));
-    if (section == null) {
-      throw new ContractException("manifest.json: parity is missing: re-export the model");
-    }
     return Parity.Spec.fromJson(section, outputNames());
   }
 
-  /** A JSON accessor whose missing or mistyped field becomes one line naming the field. */
+  /** A JSON accessor whose missing (gson answers null) or mistyped field becomes one line naming the field. */
   private <T> T field(String name, JsonGetter<T> getter) throws ContractException {
+    T value;
     try {
-      return getter.get();
+      value = getter.get();
     } catch (RuntimeException e) {
+      value = null;
+    }
+    if (value == null) {
       throw new ContractException(modelDir.resolve(FILE) + ": field " + name + " is missing or malformed: re-export the model");
     }
+    return value;
   }
 
   @FunctionalInterface

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.exportpipeline.harness.CallGate;
+import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
@@ -42,6 +43,7 @@ public final class DjlTorchScriptRunner implements Runner {
   private final CallGate gate = new CallGate(runtime());
   private Pool<Predictor<NDList, NDList>> predictors;
   private List<String> inputNames;
+  private InputCheck inputCheck;
   private List<String> outputNames;
   private int threads; // 0: libtorch's default, one per core
 
@@ -93,12 +95,16 @@ public final class DjlTorchScriptRunner implements Runner {
     predictors = new Pool<>("DJL Predictors", Pool.defaultSize(), model::newPredictor);
     manager = NDManager.newBaseManager(ENGINE);
     inputNames = manifest.inputNames();
+    inputCheck = new InputCheck(manifest);
     outputNames = manifest.outputNames();
   }
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> predictors.with(predictor -> predict(predictor, inputs)));
+    return gate.call(() -> {
+      inputCheck.require(inputs);
+      return predictors.with(predictor -> predict(predictor, inputs));
+    });
   }
 
   private Map<String, Tensor> predict(Predictor<NDList, NDList> predictor, Map<String, Tensor> inputs) throws Exception {

@@ -76,6 +76,10 @@ interface OpenVinoC extends Library {
   int ov_core_compile_model_props(Pointer core, Pointer model, String device, long numProperties,
       Property[] properties, PointerByReference compiledModel);
 
+  /** The variadic form (key, value, ...; size counts both), the only one before the _props form appeared (2025.x). */
+  int ov_core_compile_model(Pointer core, Pointer model, String device, long propertyArgsSize,
+      PointerByReference compiledModel, Object... keysAndValues);
+
   void ov_compiled_model_free(Pointer compiledModel);
 
   int ov_compiled_model_create_infer_request(Pointer compiledModel, PointerByReference request);

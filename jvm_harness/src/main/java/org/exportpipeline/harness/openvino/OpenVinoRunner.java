@@ -74,6 +74,20 @@ public final class OpenVinoRunner implements Runner {
     return "openvino " + build;
   }
 
+  /** ov_core_compile_model_props where the runtime has it; older runtimes (a service's own) have only the variadic form. */
+  private int compile(Pointer model, OpenVinoC.Property[] properties, PointerByReference out) {
+    try {
+      return api().ov_core_compile_model_props(core, model, DEVICE, properties.length, properties, out);
+    } catch (UnsatisfiedLinkError older) {
+      List<Object> args = new ArrayList<>();
+      for (OpenVinoC.Property property : properties) {
+        args.add(property.key);
+        args.add(property.value);
+      }
+      return api().ov_core_compile_model(core, model, DEVICE, args.size(), out, args.toArray());
+    }
+  }
+
   @Override
   public Optional<String> threads(int count) {
     threads = count;
@@ -103,8 +117,7 @@ public final class OpenVinoRunner implements Runner {
         properties[1].key = THREADS_KEY;
         properties[1].value = Integer.toString(threads);
       }
-      check(api().ov_core_compile_model_props(core, model, DEVICE, properties.length, properties, out),
-          "compiling " + xml + " for " + DEVICE);
+      check(compile(model, properties, out), "compiling " + xml + " for " + DEVICE);
       compiled = out.getValue();
     } finally {
       api().ov_model_free(model);
@@ -183,8 +196,26 @@ public final class OpenVinoRunner implements Runner {
     return shape;
   }
 
+  /**
+   * ov_element_type_e lost its leading UNDEFINED entry in 2025.0 (the constants in OpenVinoC are the
+   * newer numbering): on 2024.x every value is one higher, or f32 inputs arrive as f16.
+   */
+  private static int shift() {
+    if (enumShift < 0) {
+      OpenVinoC.Version version = new OpenVinoC.Version();
+      check(api().ov_get_openvino_version(version), "reading the version");
+      String build = version.buildNumber;
+      api().ov_version_free(version);
+      java.util.regex.Matcher year = java.util.regex.Pattern.compile("^(\\d{4})\\.").matcher(build);
+      enumShift = year.find() && Integer.parseInt(year.group(1)) < 2025 ? 1 : 0;
+    }
+    return enumShift;
+  }
+
+  private static int enumShift = -1;
+
   private static int elementType(Tensor.DType dtype) {
-    return switch (dtype) {
+    return shift() + switch (dtype) {
       case FLOAT32 -> OpenVinoC.F32;
       case FLOAT64 -> OpenVinoC.F64;
       case INT32 -> OpenVinoC.I32;
@@ -194,7 +225,7 @@ public final class OpenVinoRunner implements Runner {
   }
 
   private static Tensor.DType dtype(int elementType) {
-    return switch (elementType) {
+    return switch (elementType - shift()) {
       case OpenVinoC.F32 -> Tensor.DType.FLOAT32;
       case OpenVinoC.F64 -> Tensor.DType.FLOAT64;
       case OpenVinoC.I32 -> Tensor.DType.INT32;
@@ -211,7 +242,8 @@ public final class OpenVinoRunner implements Runner {
       if (detail == null || detail.isBlank()) {
         detail = api().ov_get_error_info(status);
       }
-      throw new IllegalStateException("OpenVINO failed " + what + ": " + detail.strip().lines().findFirst().orElse(""));
+      // OpenVINO's first line is only the throwing source line; the reason follows it: keep all, on one line.
+      throw new IllegalStateException("OpenVINO failed " + what + ": " + String.join(" ", detail.strip().lines().map(String::strip).toList()));
     }
   }
 

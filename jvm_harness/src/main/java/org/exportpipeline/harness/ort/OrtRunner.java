@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.exportpipeline.harness.CallGate;
+import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.ContractException;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
@@ -39,6 +40,7 @@ public final class OrtRunner implements Runner {
   private final CallGate gate = new CallGate(runtime());
   private OrtSession session;
   private List<String> outputNames;
+  private InputCheck inputCheck;
   private List<OutputShape> pinnable; // null: some output's shape is known only after the run
   private int threads; // 0: ORT's default, one intra-op thread per physical core
 
@@ -88,7 +90,11 @@ public final class OrtRunner implements Runner {
     });
   }
 
-  private void openNow(Path formatDir, Manifest manifest) throws OrtException, ContractException {
+  private void openNow(Path formatDir, Manifest manifest) throws OrtException, ContractException, java.io.IOException {
+    Optional<String> refusal = OnnxLimits.refusal(formatDir.resolve(MODEL_FILE), version());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before ORT parses it: one line, no native error text
+    }
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (threads > 0) {
         options.setIntraOpNumThreads(threads);
@@ -96,12 +102,16 @@ public final class OrtRunner implements Runner {
       session = environment().createSession(formatDir.resolve(MODEL_FILE).toString(), options);
     }
     outputNames = manifest.outputNames();
+    inputCheck = new InputCheck(manifest);
     pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), outputNames);
   }
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> infer(inputs));
+    return gate.call(() -> {
+      inputCheck.require(inputs);
+      return infer(inputs);
+    });
   }
 
   private Map<String, Tensor> infer(Map<String, Tensor> inputs) throws OrtException {

@@ -15,6 +15,8 @@ class DjlTorchScriptRunnerTest {
       assertTrue(runner.threads(1).isPresent());
       runner.open(mlp.formatDir("torchscript"), mlp);
       RunnerChecks.concurrentCallersAgree(runner, mlp);
+      RunnerChecks.wrongShapeRaises(runner, mlp);
+      RunnerChecks.stillRuns(runner, mlp);
     }
     RunnerChecks.lifeCycleIsGuarded(new DjlTorchScriptRunner(), mlp);
   }

@@ -16,6 +16,8 @@ class OrtRunnerTest {
       runner.open(mlp.formatDir("onnx"), mlp);
       assertTrue(runner.outputsPinned(), "mlp's output dims are named like its input's: ORT writes into our buffers");
       RunnerChecks.concurrentCallersAgree(runner, mlp);
+      RunnerChecks.wrongShapeRaises(runner, mlp);
+      RunnerChecks.stillRuns(runner, mlp);
     }
     try (OrtRunner pinned = new OrtRunner()) {
       assertTrue(RunnerChecks.goldenParity(pinned, mlp).passed(), "pinned outputs pass the golden cases");

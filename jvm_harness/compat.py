@@ -1,0 +1,101 @@
+"""The producer x consumer matrix: every artifact a JVM engine runs, proven on each runtime version in
+runtimes.RUNTIMES (or the oldest and newest of each, the CI slice), written to compat.json.
+
+A cell is passed, failed parity (it loaded and answered wrongly, or failed under concurrent callers)
+or refused to load (the runtime, its binding or our pre-load check said no: the runtime's own words).
+Its direction says whether the artifact is newer than the runtime (the service lags the exporter:
+no upstream promise except ORT's opset rule) or older (the service upgraded first: the promised case).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from exporters.contract import read_manifest, write_json_atomic
+
+from . import jvm, runtimes
+from .driver import EngineError, verify_models
+
+PASSED, FAILED, REFUSED = "passed", "failed parity", "refused to load"
+# The producer's version each engine's runtime version is compared with (a key of the manifest's versions).
+PRODUCER = {"onnxruntime": "onnxruntime", "libtorch-javacpp": "torch", "djl-pytorch": "torch", "openvino": "openvino"}
+
+
+def key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def native_version(engine: str, version: str) -> str:
+    """The runtime build a version brings: DJL's is the libtorch its JNI bridge was made for."""
+    if engine == "djl-pytorch":
+        native = next(c for c in runtimes.RUNTIMES[engine][version] if ":pytorch-native-cpu:" in c)
+        return native.split(":")[2]
+    return version
+
+
+def versions(engine: str, ci: bool) -> list[str]:
+    """Every served version, oldest first; the CI slice keeps the oldest and the newest."""
+    ordered = sorted(runtimes.RUNTIMES[engine], key=lambda v: key(native_version(engine, v) + "." + v))
+    return [ordered[0], ordered[-1]] if ci and len(ordered) > 1 else ordered
+
+
+def direction(runtime: str, producer: str | None) -> str:
+    if producer is None:
+        return "unknown"
+    if key(runtime)[:2] == key(producer)[:2]:
+        return "same release"
+    return "artifact newer than runtime" if key(runtime) < key(producer) else "artifact older than runtime"
+
+
+def verdict(result: dict[str, Any]) -> tuple[str, str]:
+    """The cell's status and message: nothing answered at all means it never loaded."""
+    if result["passed"]:
+        return PASSED, ""
+    if result.get("cases", 0) == 0:
+        return REFUSED, result.get("error", "no message")
+    concurrency = result.get("concurrency", {})
+    message = result.get("error") or concurrency.get("first_error") or f"worst ratio {result['worst_ratio']:.3g} to the allowed error"
+    return FAILED, message
+
+
+def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = False,
+          on_cell: Callable[[dict[str, Any]], None] = lambda cell: None) -> dict[str, Any]:
+    """Run every (engine, version) on every folder; a version that cannot start is a refused cell per format it runs."""
+    manifests = {folder.resolve(): read_manifest(folder) for folder in model_dirs}
+    cells: list[dict[str, Any]] = []
+
+    def add(folder: Path, fmt: str, engine: str, version: str, status: str, message: str, runtime: str) -> None:
+        produced = manifests[folder.resolve()]["versions"].get(PRODUCER[engine])
+        cell = {"model": manifests[folder.resolve()]["model"], "format": fmt, "engine": engine, "version": version,
+                "runtime": runtime, "native": native_version(engine, version), "producer": f"{PRODUCER[engine]} {produced}",
+                "direction": direction(native_version(engine, version), produced), "status": status, "message": message}
+        cells.append(cell)
+        on_cell(cell)
+
+    for engine in engines or list(runtimes.RUNTIMES):
+        if engine not in jvm.engines():
+            continue
+        for version in versions(engine, ci):
+            def step(folder: Path, fmt: str, result: dict[str, Any], engine=engine, version=version) -> None:
+                add(folder, fmt, engine, version, *verdict(result), result["runtime"])
+            try:
+                verify_models(model_dirs, step, versions={engine: version})
+            except (EngineError, jvm.JvmError) as exc:  # the whole JVM for this version would not start or died
+                for folder in model_dirs:
+                    for fmt in formats_of(engine, manifests[folder.resolve()]):
+                        add(folder, fmt, engine, version, REFUSED, str(exc), engine)
+    return {"producer": {m["model"]: m["versions"] for m in manifests.values()}, "cells": cells}
+
+
+def formats_of(engine: str, manifest: dict[str, Any]) -> list[str]:
+    """The exported formats an engine's runners load (as SelfCheck --list-runners states them)."""
+    ours = {"onnxruntime": ["onnx"], "libtorch-javacpp": ["torchscript", "aoti"], "djl-pytorch": ["torchscript"],
+            "openvino": ["openvino"]}[engine]
+    return [fmt for fmt in ours if manifest["formats"].get(fmt, {}).get("status") in ("ok", "problems")]
+
+
+def write(path: Path, matrix: dict[str, Any]) -> None:
+    """compat.json beside the manifests: report.md's matrix section reads it (exporters/report.py)."""
+    write_json_atomic(path, matrix)

@@ -1,0 +1,167 @@
+"""Runtime versions a JVM engine can be proven on: the one table of what each version is made of.
+
+The engine classes are compiled against the pinned versions (pom.xml, Makefile); any other version
+here is fetched into target/runtimes/ENGINE/VERSION/ and swapped in for target/lib/ENGINE (jars) or
+for the pinned wheel's native folder. Maven runtimes come from Maven Central (Maven checks Central's
+checksums); wheels are downloaded with pip and checked against the sha256 pinned below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+LINUX = "linux-x86_64"
+JNA = "net.java.dev.jna:jna:5.19.1"
+
+
+def javacpp(torch: str, presets: str, openblas: str) -> tuple[str, ...]:
+    """JavaCPP's libtorch: the presets, their native jar, javacpp and openblas (each with its natives)."""
+    return (f"org.bytedeco:pytorch:{torch}-{presets}", f"org.bytedeco:pytorch:{torch}-{presets}:jar:{LINUX}",
+            f"org.bytedeco:javacpp:{presets}", f"org.bytedeco:javacpp:{presets}:jar:{LINUX}",
+            f"org.bytedeco:openblas:{openblas}", f"org.bytedeco:openblas:{openblas}:jar:{LINUX}", JNA)
+
+
+def djl(version: str, libtorch: str) -> tuple[str, ...]:
+    """DJL's PyTorch engine with the libtorch build its JNI bridge was made for (jars only: nothing downloads at load)."""
+    return (f"ai.djl:api:{version}", f"ai.djl.pytorch:pytorch-engine:{version}",
+            f"ai.djl.pytorch:pytorch-jni:{libtorch}-{version}", f"ai.djl.pytorch:pytorch-native-cpu:{libtorch}:jar:{LINUX}")
+
+
+@dataclass(frozen=True)
+class Wheel:
+    """A pip wheel whose native folder replaces the pinned one (its sha256 pinned here)."""
+    package: str
+    file: str
+    sha256: str
+    libs: str  # folder inside the wheel with the shared libraries the runner loads
+
+
+# engine -> version -> Maven coordinates (group:artifact:version[:jar:classifier]) or a Wheel.
+# The first version of each engine is the pinned one the harness is built with (target/lib/ENGINE).
+RUNTIMES: dict[str, dict[str, tuple[str, ...] | Wheel]] = {
+    "onnxruntime": {v: (f"com.microsoft.onnxruntime:onnxruntime:{v}",)
+                    for v in ("1.29.0", "1.20.0", "1.22.0", "1.24.1", "1.26.0", "1.28.0")},
+    "libtorch-javacpp": {
+        "2.13.0": javacpp("2.13.0", "1.5.14", "0.3.31-1.5.13"),  # 0.3.34-1.5.14 is not served (pom.xml)
+        "2.7.1": javacpp("2.7.1", "1.5.12", "0.3.30-1.5.12"),
+        "2.10.0": javacpp("2.10.0", "1.5.13", "0.3.31-1.5.13"),
+    },
+    "djl-pytorch": {
+        "0.35.1": djl("0.35.1", "2.7.1"),
+        "0.27.0": djl("0.27.0", "2.1.1"),
+        "0.32.0": djl("0.32.0", "2.5.1"),
+        "0.36.0": djl("0.36.0", "2.7.1"),
+    },
+    "openvino": {
+        "2026.4.1": Wheel("openvino", "", "", "openvino/libs"),  # the .venv's own wheel (pyproject pin)
+        # The 2023.3.0 and 2024.0.0 wheels ship no libopenvino_c (checked): a C-API binding cannot load them.
+        "2024.6.0": Wheel("openvino", "openvino-2024.6.0-17404-cp311-cp311-manylinux2014_x86_64.whl",
+                         "444a6d3a746dd728654877993c30582faefcad2868c80ec261839a144b8925bc", "openvino/libs"),
+        "2025.4.1": Wheel("openvino", "openvino-2025.4.1-20426-cp311-cp311-manylinux2014_x86_64.whl",
+                         "c552a68c094b0d75f48b7c19cbd3482c44e4e267821897dcb7c9f7c36ba5f88b", "openvino/libs"),
+    },
+}
+
+
+class VersionError(ValueError):
+    """An unknown engine or unserved version, or a fetch that failed: one line saying what to choose."""
+
+
+def pinned(engine: str) -> str:
+    return next(iter(RUNTIMES[engine]))
+
+
+def parse(spec: str) -> dict[str, str]:
+    """'onnxruntime=1.22.0 openvino=2025.4.1' -> {engine: version}, every word checked against the table."""
+    chosen: dict[str, str] = {}
+    for word in spec.split():
+        engine, sep, version = word.partition("=")
+        if not sep or not version:
+            raise VersionError(f"JVM_RUNTIMES word '{word}' is not ENGINE=VERSION (e.g. onnxruntime=1.22.0)")
+        check(engine, version)
+        chosen[engine] = version
+    return chosen
+
+
+def check(engine: str, version: str) -> None:
+    if engine not in RUNTIMES:
+        raise VersionError(f"unknown JVM engine '{engine}': choose one of {', '.join(RUNTIMES)}")
+    if version not in RUNTIMES[engine]:
+        raise VersionError(f"{engine} {version} is not served here: choose one of {', '.join(RUNTIMES[engine])}")
+
+
+def folder(target: Path, engine: str, version: str) -> Path:
+    return target / "runtimes" / engine / version
+
+
+def fetch(target: Path, engine: str, version: str, cache: Path) -> Path:
+    """The folder holding that version's jars (or native libs), fetched once; the pinned version is target/lib."""
+    check(engine, version)
+    where = folder(target, engine, version)
+    if (where / ".complete").is_file():
+        return where
+    recipe = RUNTIMES[engine][version]
+    where.mkdir(parents=True, exist_ok=True)
+    if isinstance(recipe, Wheel):
+        unpack_wheel(recipe, version, where, cache)
+    else:
+        copy_from_maven(recipe, where)
+    (where / ".complete").touch()
+    return where
+
+
+def copy_from_maven(coordinates: tuple[str, ...], where: Path) -> None:
+    """One small pom naming exactly these artifacts (no transitive picks), copied by Maven from Central."""
+    deps = []
+    for coordinate in coordinates:
+        group, artifact, version, *rest = coordinate.split(":")
+        classifier = f"<classifier>{rest[1]}</classifier>" if len(rest) == 2 else ""
+        deps.append(f"<dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version>"
+                    f"{classifier}<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions></dependency>")
+    pom = where / "pom.xml"
+    pom.write_text('<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+                   '<groupId>org.exportpipeline</groupId><artifactId>runtime</artifactId><version>0</version>'
+                   f'<dependencies>{"".join(deps)}</dependencies></project>')
+    done = subprocess.run(["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={where}"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or ["no message"]
+        raise VersionError(f"Maven could not fetch {', '.join(coordinates)}: {last[0].strip()}")
+
+
+def unpack_wheel(wheel: Wheel, version: str, where: Path, cache: Path) -> None:
+    path = cache / wheel.file
+    if not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
+                               "--only-binary=:all:", "--python-version", "3.11", "--platform", "manylinux2014_x86_64",
+                               "-d", str(cache), f"{wheel.package}=={version}"], capture_output=True, text=True)
+        if done.returncode != 0 or not path.is_file():
+            raise VersionError(f"pip could not download {wheel.file}: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != wheel.sha256:
+        path.unlink()
+        raise VersionError(f"{path} has sha256 {digest}, pinned {wheel.sha256}: deleted it; retry, or check the pin")
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith(wheel.libs + "/") and re.search(r"\.so(\.\d+)*$", name):
+                (where / Path(name).name).write_bytes(archive.read(name))
+
+
+def replaced(lib: Path, fetched: Path) -> list[Path]:
+    """The pinned engine jars that a fetched version leaves in place (shared helpers such as JNA or SLF4J):
+    a jar stays unless the fetched folder has the same artifact at another version."""
+    names = {artifact(jar) for jar in fetched.glob("*.jar")}
+    return sorted(jar for jar in lib.glob("*.jar") if artifact(jar) not in names)
+
+
+def artifact(jar: Path) -> str:
+    """'pytorch-2.13.0-1.5.14-linux-x86_64.jar' -> 'pytorch-linux-x86_64': the artifact and classifier without the version."""
+    stem = jar.name.removesuffix(".jar")
+    return re.sub(r"-\d[^-]*(-\d[^-]*)*", "", stem, count=1)

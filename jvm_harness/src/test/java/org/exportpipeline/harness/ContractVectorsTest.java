@@ -1,0 +1,127 @@
+package org.exportpipeline.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The shared contract vectors through the Java reader, with the expected outcomes tests/test_contract_vectors.py
+ * holds the Python reader to. `make test-java` writes the folders (tests/contract_vectors/generate.py) into the
+ * contractVectors property's folder.
+ */
+class ContractVectorsTest {
+  private static final Path EXPECTED = Path.of("../tests/contract_vectors/expected.json");
+  private static final Path VECTORS = Path.of(System.getProperty("contractVectors", "target/contract-vectors"));
+
+  private static JsonObject expected() throws IOException {
+    return JsonParser.parseString(Files.readString(EXPECTED)).getAsJsonObject();
+  }
+
+  /** Exit 2 with the one-line error, or exit 0 with the formats a verdict is due for. */
+  private record Answer(int exit, String error, List<String> verdicts) {}
+
+  private static Answer read(Path modelDir) {
+    try {
+      Manifest manifest = Manifest.read(modelDir, null);
+      List<Manifest.GoldenCase> cases = manifest.goldenCases();
+      InputCheck inputs = new InputCheck(manifest);
+      for (Manifest.GoldenCase goldenCase : cases) {
+        inputs.require(goldenCase.inputs());
+      }
+      manifest.parity();
+      List<String> due = new ArrayList<>();
+      for (String format : manifest.formatNames()) {
+        if (manifest.exported(format)) {
+          manifest.verifyFormat(format);
+          due.add(format);
+        }
+      }
+      return new Answer(0, null, due);
+    } catch (ContractException | IllegalArgumentException e) { // InputCheck's refusal is SelfCheck's exit 2 too
+      return new Answer(2, e.getMessage(), List.of());
+    }
+  }
+
+  @TestFactory
+  Stream<DynamicTest> contractVectors() throws IOException {
+    assertTrue(Files.isDirectory(VECTORS), VECTORS + " is missing: run tests/contract_vectors/generate.py into it (make test-java does)");
+    return expected().getAsJsonObject("contract").entrySet().stream().map(vector -> DynamicTest.dynamicTest(vector.getKey(), () -> {
+      JsonObject want = vector.getValue().getAsJsonObject();
+      Answer answer = read(VECTORS.resolve(vector.getKey()).resolve("vec"));
+      assertEquals(want.get("exit").getAsInt(), answer.exit(), String.valueOf(answer.error()));
+      if (answer.exit() == 0) {
+        List<String> verdicts = new ArrayList<>();
+        want.getAsJsonArray("verdicts").forEach(f -> verdicts.add(f.getAsString()));
+        assertEquals(verdicts, answer.verdicts());
+      } else {
+        assertFalse(answer.error().contains("\n"), answer.error());
+        assertTrue(answer.error().contains(want.get("error").getAsString()), answer.error());
+      }
+    }));
+  }
+
+  /** generate.py's fuzzed manifests: each ends in a one-line contract error or verdicts, never another exception. */
+  @TestFactory
+  Stream<DynamicTest> fuzzedManifests() throws IOException {
+    try (Stream<Path> folders = Files.list(VECTORS.resolve("fuzz"))) {
+      List<Path> sorted = folders.sorted().toList();
+      assertEquals(150, sorted.size());
+      return sorted.stream().map(folder -> DynamicTest.dynamicTest(folder.getFileName().toString(), () -> {
+        Answer answer = read(folder.resolve("vec"));
+        if (answer.exit() == 2) {
+          assertFalse(answer.error().contains("\n"), answer.error());
+        } else {
+          Manifest manifest = Manifest.read(folder.resolve("vec"), null);
+          Parity parity = new Parity(manifest.parity());
+          for (Manifest.GoldenCase goldenCase : manifest.goldenCases()) {
+            parity.add(goldenCase.name(), goldenCase.reference(), goldenCase.reference());
+          }
+          assertTrue(parity.passed(), parity.toString());
+        }
+      }));
+    }
+  }
+
+  private static Tensor tensor(double... values) {
+    ByteBuffer data = ByteBuffer.allocateDirect(values.length * Double.BYTES).order(ByteOrder.nativeOrder());
+    for (double value : values) {
+      data.putDouble(value);
+    }
+    return new Tensor("y", Tensor.DType.FLOAT64, new long[] {values.length}, data.flip());
+  }
+
+  @TestFactory
+  Stream<DynamicTest> parityVectors() throws IOException {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonElement element : expected().getAsJsonArray("parity")) {
+      JsonObject v = element.getAsJsonObject();
+      tests.add(DynamicTest.dynamicTest(v.get("name").getAsString(), () -> {
+        Parity.Rule rule = new Parity.EagerBound(v.get("factor").getAsDouble(), v.get("floor_ulps").getAsDouble(), v.get("eps").getAsDouble(),
+            Map.of("c0", new Parity.CaseBound(v.get("eager_err").getAsDouble(), v.get("scale").getAsDouble())));
+        Parity parity = new Parity(new Parity.Spec(Map.of("y", rule)));
+        double scale = v.get("scale").getAsDouble();
+        // The error sits where the reference is 0, so it is exactly err; the scale sits beside it.
+        parity.add("c0", Map.of("y", tensor(v.get("err").getAsDouble(), scale)), Map.of("y", tensor(0.0, scale)));
+        assertEquals(v.get("pass").getAsBoolean(), parity.passed());
+        double ratio = v.get("ratio").isJsonNull() ? Double.POSITIVE_INFINITY : v.get("ratio").getAsDouble();
+        assertEquals(ratio, parity.worstRatio());
+      }));
+    }
+    return tests.stream();
+  }
+}

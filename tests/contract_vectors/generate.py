@@ -1,0 +1,206 @@
+"""Writes the contract vectors: small model folders (a manifest plus tiny files) that both readers,
+Python (exporters.contract) and Java (Manifest.java), must answer as expected.json says.
+
+Run: python tests/contract_vectors/generate.py OUT. The folders are written at test time, so only this
+script and expected.json are committed. No runtime opens the fake format files: these vectors test
+the contract (paths, digests, schema, golden), which every reader checks before a runtime opens a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+EXPECTED = Path(__file__).with_name("expected.json")
+FORMATS = {"onnx": "onnx/model.onnx", "torchscript": "torchscript/model.pt"}
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _entry(rel: str, data: bytes) -> dict[str, Any]:
+    return {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def base_files() -> dict[str, bytes]:
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    y = np.arange(4, dtype=np.float32).reshape(2, 2)
+    return {"golden/c0_x.npy": _npy(x), "golden/c0_y.npy": _npy(y),
+            **{rel: f"not a real {name} file\n".encode() for name, rel in FORMATS.items()}}
+
+
+def base_manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    """An mlp-shaped manifest: one input with a dynamic batch, one output, one golden case, two formats."""
+    return {
+        "schema_version": 2, "model": "vec", "source": "zoo:vec",
+        "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
+        "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}],
+        "dims": {"batch": {"min": 1, "max": 4}},
+        "golden": {"files": [_entry(rel, files[rel]) for rel in ("golden/c0_x.npy", "golden/c0_y.npy")],
+                   "cases": [{"name": "c0", "inputs": {"x": "golden/c0_x.npy"}, "outputs": {"y": "golden/c0_y.npy"}}]},
+        "parity": {"reference": "eager", "reason": "vector",
+                   "outputs": {"y": {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5, "set_by": "default"}}},
+        "formats": {name: {"status": "ok", "files": [_entry(rel, files[rel])], "verification": {}}
+                    for name, rel in FORMATS.items()},
+    }
+
+
+Mutation = Callable[[Path, dict[str, Any], dict[str, bytes]], None]
+
+
+def _golden_input(array: np.ndarray) -> Mutation:
+    def mutate(folder: Path, manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+        files["golden/c0_x.npy"] = _npy(array)
+        manifest["golden"]["files"][0] = _entry("golden/c0_x.npy", files["golden/c0_x.npy"])
+    return mutate
+
+
+def _altered(folder, manifest, files):
+    files["onnx/model.onnx"] = b"NOT a real onnx file\n"  # same size, other bytes
+
+
+def _duplicate(folder, manifest, files):
+    listed = manifest["formats"]["onnx"]["files"]
+    listed.append(dict(listed[0]))
+
+
+def _path(rel: str) -> Mutation:
+    def mutate(folder, manifest, files):
+        manifest["formats"]["onnx"]["files"][0]["path"] = rel
+    return mutate
+
+
+def _other_format(folder, manifest, files):
+    """onnx lists torchscript's file, with its true digest: only the folder rule refuses it."""
+    manifest["formats"]["onnx"]["files"][0] = dict(manifest["formats"]["torchscript"]["files"][0])
+
+
+def _symlink_out(folder, manifest, files):
+    (folder.parent / "outside.onnx").write_bytes(files["onnx/model.onnx"])
+    del files["onnx/model.onnx"]
+    (folder / "onnx").mkdir(parents=True, exist_ok=True)
+    os.symlink("../../outside.onnx", folder / "onnx/model.onnx")
+
+
+def _missing_key(folder, manifest, files):
+    del manifest["golden"]
+
+
+def _wrong_type(folder, manifest, files):
+    manifest["inputs"] = {"name": "x"}
+
+
+def _problems(folder, manifest, files):
+    manifest["formats"]["onnx"]["status"] = "problems"
+    manifest["formats"]["onnx"]["problems"] = ["the exporter warned"]
+
+
+# Vectors whose whole manifest.json is replaced: (bytes or None, and a symlink flag).
+def _raw(data: bytes) -> Callable[[Path], None]:
+    def write(folder: Path) -> None:
+        (folder / "manifest.json").write_bytes(data)
+    return write
+
+
+def _symlinked_manifest(folder: Path) -> None:
+    real = folder.parent / f"{folder.name}.real.json"
+    (folder / "manifest.json").rename(real)
+    os.symlink(real, folder / "manifest.json")
+
+
+MUTATIONS: dict[str, Mutation] = {
+    "valid": lambda folder, manifest, files: None,
+    "altered_file": _altered,
+    "duplicate_file_entry": _duplicate,
+    "path_absolute": _path("/etc/passwd"),
+    "path_dotdot": _path("onnx/../../outside.onnx"),
+    "path_symlink_out": _symlink_out,
+    "path_other_format_folder": _other_format,
+    "schema_missing_key": _missing_key,
+    "schema_wrong_type": _wrong_type,
+    "golden_wrong_dtype": _golden_input(np.zeros((2, 4), np.float64)),
+    "golden_big_endian": _golden_input(np.zeros((2, 4), ">f4")),
+    "golden_wrong_shape": _golden_input(np.zeros((2, 5), np.float32)),
+    "golden_batch_over_box": _golden_input(np.zeros((5, 4), np.float32)),
+    "status_problems": _problems,
+}
+AFTER: dict[str, Callable[[Path], None]] = {
+    "manifest_truncated": lambda folder: _raw((folder / "manifest.json").read_bytes()[:100])(folder),
+    "manifest_oversized": lambda folder: _raw(b" " * (16 << 20) + (folder / "manifest.json").read_bytes())(folder),
+    "manifest_symlinked": _symlinked_manifest,
+}
+
+
+FUZZ_SEED = 19
+FUZZ_COUNT = 150
+FUZZ_VALUES = [None, 7, "../../etc/passwd", [], {}, 10**30, -1, "", 1.5, True]
+
+
+def _places(node: Any, path: tuple = ()) -> list[tuple]:
+    """Every key and list index of the manifest tree, as a path from the root."""
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    places = []
+    for key, child in children:
+        places += [(*path, key), *_places(child, (*path, key))]
+    return places
+
+
+def fuzz_mutation(index: int) -> Mutation:
+    """The index-th random mutation of the base manifest: one key or item deleted or replaced by an odd value."""
+    rng = random.Random(FUZZ_SEED * 100003 + index)
+
+    def mutate(folder, manifest, files):
+        *parent, key = rng.choice(_places(manifest))
+        node = manifest
+        for step in parent:
+            node = node[step]
+        if rng.random() < 0.25:
+            del node[key]
+        else:
+            node[key] = rng.choice(FUZZ_VALUES)
+    return mutate
+
+
+def write_vector(out: Path, name: str, mutation: Mutation | None = None) -> Path:
+    folder = out / name / "vec"
+    folder.mkdir(parents=True)
+    files = base_files()
+    manifest = base_manifest(files)
+    (mutation or MUTATIONS.get(name, lambda *_: None))(folder, manifest, files)
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    AFTER.get(name, lambda _: None)(folder)
+    return folder
+
+
+def generate(out: Path) -> dict[str, Any]:
+    """Writes every contract vector of expected.json under out/NAME/vec, and the fuzz mutations under
+    out/fuzz/NNN/vec (each must end in a contract error or verdicts); returns expected.json."""
+    expected = json.loads(EXPECTED.read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    unknown = set(expected["contract"]) - set(MUTATIONS) - set(AFTER)
+    if unknown:
+        raise SystemExit(f"expected.json names vectors this script cannot write: {sorted(unknown)}")
+    for name in expected["contract"]:
+        write_vector(out, name)
+    for index in range(FUZZ_COUNT):
+        write_vector(out / "fuzz", f"{index:03d}", fuzz_mutation(index))
+    return expected
+
+
+if __name__ == "__main__":
+    generate(Path(sys.argv[1]))

@@ -1,0 +1,71 @@
+"""Runtime versions as a choice: the same artifact proven on several ONNX Runtime Java versions, results
+side by side in the manifest; a model newer than a runtime refused in one line."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import manifest_of, run_cli
+
+OLDEST, NEWEST = "1.20.0", "1.29.0"
+
+
+@pytest.fixture(scope="module")
+def mlp_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("compat")
+    exported = run_cli("exporters", "export", "mlp", "--format", "onnx", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    return out / "mlp"
+
+
+def test_versions_recorded_side_by_side(mlp_onnx: Path, tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(mlp_onnx, tmp_path / "mlp"))
+    for version in (OLDEST, NEWEST):
+        result = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={version}")
+        assert result.returncode == 0, result.stdout + result.stderr
+    entry = manifest_of(folder)["formats"]["onnx"]
+    assert entry["needs"] == {"onnx_ir_version": 10, "opset_imports": {"ai.onnx": 20}}
+    for version in (OLDEST, NEWEST):
+        record = entry["verification"][f"jvm/onnxruntime-java@{version}"]
+        assert record["version"] == version and record["engine_version"] == version
+        assert record["passed"] is True and record["cases"] >= 2 and record["max_abs_err"] < 1e-5
+
+
+def test_opset_beyond_the_runtime_is_refused_in_one_line(mlp_onnx: Path, tmp_path: Path) -> None:
+    import onnx
+
+    folder = Path(shutil.copytree(mlp_onnx, tmp_path / "mlp"))
+    path = folder / "onnx" / "model.onnx"
+    model = onnx.load(str(path), load_external_data=False)
+    model.opset_import[0].version = 22  # one past what ONNX Runtime 1.20 implements
+    path.write_bytes(model.SerializeToString())
+    manifest = manifest_of(folder)
+    for file in manifest["formats"]["onnx"]["files"]:
+        if file["path"] == "onnx/model.onnx":
+            file["sha256"], file["bytes"] = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    (folder / "manifest.json").write_text(__import__("json").dumps(manifest, indent=2))
+
+    old = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={OLDEST}")
+    assert old.returncode == 1, old.stdout + old.stderr
+    record = manifest_of(folder)["formats"]["onnx"]["verification"][f"jvm/onnxruntime-java@{OLDEST}"]
+    assert record["passed"] is False and record["cases"] == 0
+    assert record["error"] == ("UnsupportedOperationException: model.onnx needs IR 10 / opset 22; ONNX Runtime 1.20.0"
+                               " supports up to IR 10 / opset 21: export with a lower opset or upgrade ONNX Runtime")
+    new = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={NEWEST}")
+    assert new.returncode == 0, new.stdout + new.stderr
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("tensorrt=10.0", "unknown JVM engine 'tensorrt': choose one of onnxruntime, "),
+    ("onnxruntime=1.25.0", "onnxruntime 1.25.0 is not served here: choose one of 1.29.0, 1.20.0"),
+    ("onnxruntime", "JVM_RUNTIMES word 'onnxruntime' is not ENGINE=VERSION"),
+])
+def test_bad_runtime_choice_is_one_line_and_exit_2(mlp_onnx: Path, spec: str, message: str) -> None:
+    result = run_cli("jvm_harness", "verify", str(mlp_onnx), "--runtimes", spec)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0] and not result.stdout, result.stdout + result.stderr

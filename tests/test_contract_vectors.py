@@ -1,0 +1,74 @@
+"""The shared contract vectors (tests/contract_vectors) through the Python reader; ContractVectorsTest.java
+runs the same folders and the same expected.json through the Java reader."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exporters.contract import ContractError, check_formats, load_golden, read_manifest
+from exporters.parity import Parity
+
+sys.path.insert(0, str(Path(__file__).parent / "contract_vectors"))
+import generate  # noqa: E402
+
+EXPECTED = json.loads(generate.EXPECTED.read_text())
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("contract-vectors")
+    generate.generate(out)
+    return out
+
+
+def read(model_dir: Path) -> tuple[int, str | list[str]]:
+    """What a Python reader answers: (2, the one-line error) or (0, the formats a verdict is due for)."""
+    try:
+        manifest = read_manifest(model_dir)
+        load_golden(model_dir, manifest)
+        return 0, check_formats(model_dir, manifest)
+    except ContractError as exc:
+        return 2, str(exc)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED["contract"]))
+def test_contract_vector(vectors: Path, name: str) -> None:
+    want = EXPECTED["contract"][name]
+    code, answer = read(vectors / name / "vec")
+    assert code == want["exit"], answer
+    if code == 0:
+        assert answer == want["verdicts"]
+    else:
+        assert "\n" not in answer and want["error"] in answer, answer
+
+
+@pytest.mark.parametrize("vector", EXPECTED["parity"], ids=lambda v: v["name"])
+def test_parity_vector(vector: dict) -> None:
+    rule = {"rule": "eager_bound", "factor": vector["factor"], "floor_ulps": vector["floor_ulps"], "eps": vector["eps"],
+            "cases": {"c0": {"eager_err": vector["eager_err"], "scale": vector["scale"]}}}
+    parity = Parity({"outputs": {"y": rule}})
+    # The error sits where the reference is 0, so it is exactly err; the scale sits beside it.
+    parity.add("c0", {"y": np.array([vector["err"], vector["scale"]])}, {"y": np.array([0.0, vector["scale"]])})
+    result = parity.as_dict()
+    assert result["passed"] is vector["pass"]
+    assert result["worst_ratio"] == (math.inf if vector["ratio"] is None else vector["ratio"])
+
+
+@pytest.mark.parametrize("index", range(generate.FUZZ_COUNT))
+def test_fuzzed_manifest_gets_a_contract_error_or_verdicts(vectors: Path, index: int) -> None:
+    """A randomly mutated manifest (fixed seed) is refused in one line or read whole, parity section included."""
+    model_dir = vectors / "fuzz" / f"{index:03d}" / "vec"
+    code, answer = read(model_dir)
+    assert code == 2 and "\n" not in answer or code == 0, answer
+    if code == 0:
+        manifest = read_manifest(model_dir)
+        parity = Parity(manifest["parity"])
+        for case in load_golden(model_dir, manifest):
+            parity.add(case.name, case.reference, case.reference)
+        assert parity.passed
