@@ -18,6 +18,9 @@ FORMATS    ?=
 REQUIRE    ?=
 FORMAT_ARGS  = $(foreach f,$(FORMATS),--format $(f))
 REQUIRE_ARGS = $(foreach f,$(REQUIRE),--require $(f))
+# FORCE=1: export, verify and jvm-verify redo everything, even where a recorded result's key still matches.
+FORCE      ?=
+FORCE_ARG    = $(if $(FORCE),--force)
 # Formats of one model exported at once, each in its own process; empty: one per core as memory allows.
 EXPORT_JOBS ?=
 ifneq ($(MODEL_SRC),)
@@ -80,10 +83,10 @@ export: setup ## Export MODELS (default: the zoo) to FORMATS (default every form
 # One target per model word (':' travels as '@', which Make does not split on).
 export-models: $(addprefix export-model/,$(EXPORT_WORDS))
 export-model/%:
-	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
+	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
 
 verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
-	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS)
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG)
 
 jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
 
@@ -121,7 +124,7 @@ jvm-install: jvm ## Install the harness into the local Maven repository: org.exp
 # empty: every engine on its pinned version.
 JVM_RUNTIMES ?=
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine (JVM_RUNTIMES: chosen versions)
-	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS) $(if $(JVM_RUNTIMES),--runtimes "$(JVM_RUNTIMES)")
+	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(JVM_RUNTIMES),--runtimes "$(JVM_RUNTIMES)")
 
 # The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
 # On a fresh checkout it exports and verifies first (the recommendation needs parity records).

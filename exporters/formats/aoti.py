@@ -55,4 +55,5 @@ FORMAT = Format(
     long_export=True,
     threads=TORCH_THREADS,
     needs=needs,
+    host_bound=True,
 )

@@ -45,6 +45,8 @@ class Format:
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
+    packages: tuple[str, ...] = ("torch",)  # the libraries its exporter uses: a new version re-exports it
+    host_bound: bool = False  # compiled for this machine: the C++ compiler and the CPU are part of its fingerprint
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
     # Whether one loaded predict may be called from several threads at once (as its runtime documents it);
     # where not, a multi-threaded Python service loads one per thread, and the bench's caller scaling does so.

@@ -78,4 +78,5 @@ FORMAT = Format(
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
     needs=needs,
+    packages=("torch", "onnx", "onnxscript"),
 )
