@@ -195,7 +195,10 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
             entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
             entry["status"] = "problems" if outcome["problems"] else "ok"
             if fmt.needs:
-                entry["needs"] = fmt.needs(final)
+                try:
+                    entry["needs"] = fmt.needs(final)
+                except Exception as exc:  # a file torch wrote but we cannot read: the runtimes decide alone
+                    outcome.setdefault("warnings", []).append(f"what a runtime needs could not be read from the files: {first_line(exc)}")
             for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
                 if outcome.get(kind):
                     entry[kind] = outcome[kind]
