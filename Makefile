@@ -129,7 +129,7 @@ compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served
 # CI's slice: mlp on the oldest and newest version of each engine. Red when any runtime answers wrongly, or
 # when a cell a service relies on stops passing (those that pass today; libtorch 2.7.1's presets have no AOTI loader).
 COMPAT_CI_MUST_PASS := onnxruntime=1.20.0 onnxruntime=1.29.0 libtorch-javacpp=2.7.1/torchscript libtorch-javacpp=2.13.0 \
-  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1
+  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1 executorch=1.5.0 executorch=1.5.1
 compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runtime of each engine (exit 1 when a must-pass cell fails)
 	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json \
 	  $(foreach c,$(COMPAT_CI_MUST_PASS),--require-pass $(c))
