@@ -11,8 +11,9 @@ import java.util.Optional;
  * <p>The limit: caffe2/serialize/versions.h's kMaxSupportedFileFormatVersion is 0xA from torch 1.12
  * (version 10, aten::gelu's approximate kwarg, 2022-02) through 2.13 (the header of the pinned
  * torch); libtorch itself refuses a newer archive ("Attempted to read a PyTorch file with version
- * 11, but the maximum supported version for reading is 10", measured on JavaCPP 2.13.0 and DJL's
- * 2.7.1). Outside that range the limit is unknown and libtorch decides. Thread-safe (static, immutable).
+ * 11, but the maximum supported version for reading is 10", measured on JavaCPP's 2.13.0 and 2.10.0
+ * and DJL's 2.7.1 and 2.1.1). Outside that range the limit is unknown and libtorch decides.
+ * Thread-safe (static, immutable).
  */
 public final class TorchScriptLimits {
   static final Release FIRST = new Release(1, 12);

@@ -10,10 +10,10 @@ import org.exportpipeline.harness.Release;
  * What an OpenVINO IR needs (the xml root's version, the manifest's openvino_ir_version) against what
  * the runtime reads, checked before ov_core_read_model.
  *
- * <p>The limit: IR v11 is the newest IR (since 2022.1); measured on 2026.4.1, IR 10 and 11 read and
- * 12 fails with "Unable to read the model ... Available frontends: ..." after the multi-line source
- * trail. The served releases 2024 through 2026 read up to 11; outside them the runtime decides.
- * Thread-safe (static, immutable).
+ * <p>The limit: IR v11 is the newest IR (since 2022.1). Measured through this runner on 2024.6.0,
+ * 2025.4.1 and 2026.4.1: IR 11 reads, and the same file marked 12 fails with "Unable to read the
+ * model ... Available frontends: ..." after a source-location trail. The served releases 2024
+ * through 2026 read up to 11; outside them the runtime decides. Thread-safe (static, immutable).
  */
 final class IrLimits {
   static final Release FIRST = new Release(2024, 0);
