@@ -77,11 +77,16 @@ def fetch(engine: str, version: str) -> Path:
         raise JvmError(str(exc)) from exc
 
 
+# The setting naming the native folder a runner loads, for the engines whose natives come from wheels.
+NATIVE_PROPERTY = {"openvino": "harness.openvino.lib", "executorch": "harness.executorch.dir"}
+
+
 def native_options(engine: str, version: str | None) -> list[str]:
-    """-D settings naming the native folder a runner loads: the OpenVINO C library of the chosen wheel,
-    else of this Python's pinned wheel (HARNESS_OPENVINO_LIB, when set, wins)."""
-    if engine == "openvino" and version is not None and version != runtimes.pinned(engine):
-        return [f"-Dharness.openvino.lib={fetch(engine, version)}"]
+    """-D settings naming the native folder a runner loads: the chosen version's (an OpenVINO wheel's C library,
+    an ExecuTorch shim built against that wheel), else OpenVINO's of this Python's pinned wheel (HARNESS_OPENVINO_LIB,
+    when set, wins) and ExecuTorch's pinned build in target/native (the runner's default)."""
+    if engine in NATIVE_PROPERTY and version is not None and version != runtimes.pinned(engine):
+        return [f"-D{NATIVE_PROPERTY[engine]}={fetch(engine, version)}"]
     libs = openvino_libs()
     return [f"-Dharness.openvino.lib={libs}"] if libs and not os.environ.get("HARNESS_OPENVINO_LIB") else []
 

@@ -75,6 +75,10 @@ public final class ExecuTorchRunner implements Runner {
   public void open(Path formatDir, Manifest manifest) throws Exception {
     gate.open(() -> {
       load();
+      Optional<String> refusal = ProgramLimits.refusal(manifest, format(), MODEL_FILE, nativeVersion());
+      if (refusal.isPresent()) {
+        throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line
+      }
       if (threads > 0) {
         nativeSetThreads(threads);
       }

@@ -86,6 +86,10 @@ public final class AotiRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
+    Optional<String> refusal = AotiLimits.refusal(manifest, format(), MODEL_FILE, LibTorch.release(), AotiLimits.cpuFlags());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before its shared library loads: one line, no SIGILL
+    }
     Environment.setDefault("AOTI_RUNTIME_CHECK_INPUTS", "1");
     unpackDir = Files.createTempDirectory("aoti-package-");
     String pt2 = formatDir.resolve(MODEL_FILE).toString();

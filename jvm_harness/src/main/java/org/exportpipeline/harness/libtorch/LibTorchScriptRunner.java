@@ -17,6 +17,7 @@ import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.TorchScriptLimits;
 
 /**
  * TorchScript on libtorch 2.13, the exporter's own torch (JavaCPP presets), beside DJL's libtorch
@@ -73,6 +74,10 @@ public final class LibTorchScriptRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
+    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), MODEL_FILE, LibTorch.release());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
+    }
     module = torch.load(formatDir.resolve(MODEL_FILE).toString());
     module.eval();
     intraOp = new IntraOpThreads(threads);
