@@ -37,15 +37,13 @@ from .spec import ModelSpec
 EAGER = "eager"  # the baseline's format name in rows
 EAGER_RUNTIME = "torch"
 LARGE_BATCH = 32
-# The Python runtime each JVM runtime shares its engine with: the JVM/Python ratio pairs these.
-JVM_PAIRS = {
-    "onnxruntime-java": "onnxruntime",
-    "djl-pytorch": "torch.jit",
-    "libtorch-javacpp": "torch.jit",
-    "libtorch-aoti": "torch._inductor.aoti_load_package",
-    "openvino-c-jna": "openvino",
-    "executorch-jni": "executorch.runtime",
-}
+
+
+def python_pair(row: dict[str, Any]) -> str | None:
+    """The Python runtime a JVM row is compared with: the one that verifies its format (the format registry's)."""
+    return FORMATS[row["format"]].runtime if row["format"] in FORMATS else None
+
+
 METRICS = ("p50_ms", "p90_ms", "p99_ms", "throughput_per_s", "load_ms", "first_run_ms")
 CALLERS = (1, 2, 4)  # threads sharing one loaded model in the caller-scaling rows
 

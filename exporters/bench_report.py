@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .bench import EAGER, JVM_PAIRS, METRICS
+from .bench import EAGER, METRICS, python_pair
 from .contract import write_json_atomic
 from .formats import FORMATS
 from .gate import is_required
@@ -69,7 +69,7 @@ def derive(rows: list[dict[str, Any]], round_rows: list[dict[str, Any]]) -> dict
         if row["format"] != EAGER and base:
             vs_eager.append({**_key(row), "p50_ratio": _ratio(row["p50_ms"], base["p50_ms"]),
                              "throughput_ratio": _ratio(row["throughput_per_s"], base["throughput_per_s"])})
-        pair = python.get((row["model"], row["batch"], JVM_PAIRS.get(row["runtime"])))
+        pair = python.get((row["model"], row["batch"], python_pair(row)))
         if row["side"] == "jvm" and pair:
             paired = [(jvm, in_round.get((jvm["model"], jvm["batch"], pair["runtime"], jvm["round"])))
                       for jvm in round_rows if _case(jvm) == _case(row)]
@@ -168,7 +168,7 @@ def _build_differences(rows: list[dict[str, Any]]) -> list[str]:
     python = {r["runtime"]: r["version"] for r in rows if r["side"] == "python"}
     seen = {}
     for row in rows:
-        pair = JVM_PAIRS.get(row["runtime"])
+        pair = python_pair(row)
         if row["side"] == "jvm" and pair in python:
             seen[row["runtime"]] = f"- {row['runtime']} runs {row['version']}; its Python pair {pair} runs {python[pair]}"
     return list(seen.values())
@@ -217,9 +217,6 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {r['model']} | {r['batch']} | {r['format']} | {r['jvm_runtime']} | {r['python_runtime']} | "
                      f"{r['jvm_p50_ms']:.3f} | {r['python_p50_ms']:.3f} | {r['p50_ratio']:.2f}{flag} | "
                      f"{' '.join(f'{x:.2f}' for x in r['p50_ratio_per_round'])} | {r['p99_ratio']:.2f} |")
-    unpaired = sorted({r["runtime"] for r in result["rows"] if r["side"] == "jvm"} - set(JVM_PAIRS))
-    if unpaired:
-        lines.append(f"\nNo Python pair registered (exporters/bench.py JVM_PAIRS) for: {', '.join(unpaired)}.")
     lines += scaling_section(result)
     if result["plots"]:
         lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({p})" for p in result["plots"]]

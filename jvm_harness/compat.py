@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract import read_manifest, write_json_atomic
+from exporters.contract import VERIFIABLE, read_manifest, write_json_atomic
 
 from . import jvm, runtimes
 from .driver import EngineError, verify_models
@@ -92,9 +92,8 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
 
 def formats_of(engine: str, manifest: dict[str, Any]) -> list[str]:
     """The exported formats an engine's runners load (as SelfCheck --list-runners states them)."""
-    ours = {"onnxruntime": ["onnx"], "libtorch-javacpp": ["torchscript", "aoti"], "djl-pytorch": ["torchscript"],
-            "openvino": ["openvino"], "executorch": ["executorch"]}[engine]
-    return [fmt for fmt in ours if manifest["formats"].get(fmt, {}).get("status") in ("ok", "problems")]
+    ours = [runner.format for runner in jvm.runners() if runner.engine == engine]
+    return [fmt for fmt in ours if manifest["formats"].get(fmt, {}).get("status") in VERIFIABLE]
 
 
 def write(path: Path, matrix: dict[str, Any]) -> None:
