@@ -29,7 +29,6 @@ import org.exportpipeline.harness.Tensor;
  * Modules. close() waits for calls in flight.
  */
 public final class ExecuTorchRunner implements Runner {
-  private static final String MODEL_FILE = "model.pte";
   static final String LIBRARY = "libexecutorch_jni.so";
   /** Where the shim and the ExecuTorch libraries lie; default: native/ beside the harness jar. */
   public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
@@ -78,7 +77,7 @@ public final class ExecuTorchRunner implements Runner {
       if (threads > 0) {
         nativeSetThreads(threads);
       }
-      String program = formatDir.resolve(MODEL_FILE).toString();
+      String program = formatDir.resolve(manifest.main(format())).toString();
       int perCall = threads > 0 ? threads : Pool.defaultSize();
       modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
       modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call

@@ -27,7 +27,6 @@ import org.exportpipeline.harness.Tensor;
  * close() waits for calls in flight.
  */
 public final class LibTorchScriptRunner implements Runner {
-  private static final String MODEL_FILE = "model.pt";
 
   private JitModule module;
   private final CallGate gate = new CallGate(runtime());
@@ -73,7 +72,7 @@ public final class LibTorchScriptRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
-    module = torch.load(formatDir.resolve(MODEL_FILE).toString());
+    module = torch.load(formatDir.resolve(manifest.main(format())).toString());
     module.eval();
     intraOp = new IntraOpThreads(threads);
     inputCheck = new InputCheck(manifest);
