@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * What every runner's JUnit test checks on a real exported model from -Dartifacts (make test-java
@@ -30,6 +32,14 @@ public final class RunnerChecks {
     assertTrue(Files.isRegularFile(dir.resolve(Manifest.FILE)),
         "no exported " + name + " under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
     return Manifest.read(dir, null);
+  }
+
+  /** A copy of the model's folder under tmp with its manifest edited: what a runner reads from the manifest, changed. */
+  public static Manifest edited(String name, Path tmp, Consumer<JsonObject> edit) throws Exception {
+    Path copy = tmp.resolve(name);
+    Folders.copyTree(model(name).modelDir(), copy);
+    Folders.editManifest(copy, edit);
+    return Manifest.read(copy, null);
   }
 
   /** Opens the runner on the model's artifact, runs every golden case and returns the parity. */
