@@ -18,6 +18,9 @@ FORMATS    ?=
 REQUIRE    ?=
 FORMAT_ARGS  = $(foreach f,$(FORMATS),--format $(f))
 REQUIRE_ARGS = $(foreach f,$(REQUIRE),--require $(f))
+# FORCE=1: export, verify and jvm-verify redo everything, even where a recorded result's key still matches.
+FORCE      ?=
+FORCE_ARG    = $(if $(FORCE),--force)
 # Formats of one model exported at once, each in its own process; empty: one per core as memory allows.
 EXPORT_JOBS ?=
 ifneq ($(MODEL_SRC),)
@@ -27,19 +30,16 @@ endif
 MODEL_DIRS  = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS))
 MVN        := mvn -q -B -f jvm_harness/pom.xml
 HARNESS    := jvm_harness/target/jvm-harness.jar
-# The ExecuTorch JVM runner's JNI shim, built against the C++ runtime SDK (lib/ + include/) of the
-# executorch wheel below. Only unpacked, never installed: the exporter stays on executorch 1.4.1,
-# whose wheel has no linkable runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility).
+# The ExecuTorch JVM runner's JNI shim, built (jvm_harness/src/main/native/build-executorch-jni.sh, the
+# recipe every served ExecuTorch version uses) against the C++ runtime SDK of the executorch wheel below.
+# Only unpacked, never installed: the exporter stays on executorch 1.4.1, whose wheel has no linkable
+# runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility). Other versions: jvm_harness/runtimes.py.
 ET_RUNTIME_VERSION := 1.5.1
 ET_WHEEL   := .cache/wheels/executorch-$(ET_RUNTIME_VERSION)-cp311-cp311-manylinux_2_28_x86_64.whl
 ET_WHEEL_SHA256 := 274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300
-ET_SDK     := .cache/executorch-$(ET_RUNTIME_VERSION)/executorch
-# Backends and kernels register themselves when their library loads: all four are linked and shipped.
-ET_LIBS    := libexecutorch.so libexecutorch_backend_xnnpack.so libexecutorch_kernels_optimized.so libexecutorch_threadpool.so
+ET_BUILD   := jvm_harness/src/main/native/build-executorch-jni.sh
 NATIVE     := jvm_harness/target/native
 ET_JNI     := $(NATIVE)/libexecutorch_jni.so
-CXX        ?= g++
-JDK_HOME   ?= $(or $(JAVA_HOME),$(patsubst %/bin/javac,%,$(realpath $(shell command -v javac 2>/dev/null))))
 # Caches and side files stay inside the checkout (.cache is ignored by git).
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
 export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
@@ -80,10 +80,10 @@ export: setup ## Export MODELS (default: the zoo) to FORMATS (default every form
 # One target per model word (':' travels as '@', which Make does not split on).
 export-models: $(addprefix export-model/,$(EXPORT_WORDS))
 export-model/%:
-	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
+	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
 
 verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
-	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS)
+	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG)
 
 jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
 
@@ -98,21 +98,8 @@ $(ET_WHEEL):
 	echo "$(ET_WHEEL_SHA256)  $@" | sha256sum -c --quiet - \
 	  || { rm -f $@; echo "make jvm: $@ does not match its pinned sha256: delete .cache/wheels and retry" >&2; exit 1; }
 
-$(ET_SDK)/.unpacked: $(ET_WHEEL)
-	@command -v unzip >/dev/null || { echo "make jvm: unzip not found: install it (apt-get install unzip)" >&2; exit 1; }
-	rm -rf $(ET_SDK) && unzip -q -o $< 'executorch/lib/*' 'executorch/include/*' -d $(dir $(ET_SDK))
-	touch $@
-
-$(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_SDK)/.unpacked
-	@command -v $(CXX) >/dev/null || { echo "make jvm: C++ compiler '$(CXX)' not found: install g++ or set CXX" >&2; exit 1; }
-	@test -f "$(JDK_HOME)/include/jni.h" || { echo "make jvm: jni.h not found under '$(JDK_HOME)': set JAVA_HOME to a JDK 17+ (not a JRE)" >&2; exit 1; }
-	mkdir -p $(@D)
-	cp $(addprefix $(ET_SDK)/lib/,$(ET_LIBS)) $(@D)/
-	$(CXX) -std=c++17 -O2 -fPIC -shared -Wno-deprecated-declarations \
-	  -DC10_USING_CUSTOM_GENERATED_MACROS -DET_EVENT_TRACER_ENABLED -DET_RUNTIME_VERSION='"$(ET_RUNTIME_VERSION)"' \
-	  -I$(ET_SDK)/include -I$(ET_SDK)/include/executorch/runtime/core/portable_type/c10 \
-	  -I"$(JDK_HOME)/include" -I"$(JDK_HOME)/include/linux" $< -o $@ \
-	  -L$(@D) -Wl,--no-as-needed $(patsubst lib%.so,-l%,$(ET_LIBS)) -Wl,--as-needed -Wl,--no-undefined -Wl,-rpath,'$$ORIGIN'
+$(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_BUILD) $(ET_WHEEL)
+	$(ET_BUILD) $(ET_WHEEL) $(ET_RUNTIME_VERSION) .cache/executorch-$(ET_RUNTIME_VERSION) $(NATIVE)
 
 jvm-install: jvm ## Install the harness into the local Maven repository: org.exportpipeline:jvm-harness:0.1.0 (+ one classifier jar per engine)
 	mvn -q -B -ntp -f jvm_harness/pom.xml -DskipTests install
@@ -121,7 +108,7 @@ jvm-install: jvm ## Install the harness into the local Maven repository: org.exp
 # empty: every engine on its pinned version.
 JVM_RUNTIMES ?=
 jvm-verify: setup jvm ## Java check (integrity + parity) of every artifact a JVM engine runs, one JVM per engine (JVM_RUNTIMES: chosen versions)
-	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS) $(if $(JVM_RUNTIMES),--runtimes "$(JVM_RUNTIMES)")
+	dirs=$(MODEL_DIRS) && $(PY) -m jvm_harness verify $$dirs $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(JVM_RUNTIMES),--runtimes "$(JVM_RUNTIMES)")
 
 # The bench finds each model's folder from its word, as `folders` does; BENCH_ARGS e.g. --repeats 300 --threads 2.
 # On a fresh checkout it exports and verifies first (the recommendation needs parity records).
@@ -132,7 +119,7 @@ bench: setup jvm ## Latency and throughput of every artifact in Python and JVM r
 
 # The producer x consumer matrix: the zoo's JVM formats on every runtime version in jvm_harness/runtimes.py.
 COMPAT_MODELS  ?= mlp cnn
-COMPAT_FORMATS := onnx torchscript aoti openvino
+COMPAT_FORMATS := onnx torchscript aoti openvino executorch
 COMPAT_DIRS     = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(1))
 compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served runtime version: ARTIFACTS/compat.json and report.md's matrix
 	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$(COMPAT_FORMATS)"
@@ -142,7 +129,7 @@ compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served
 # CI's slice: mlp on the oldest and newest version of each engine. Red when any runtime answers wrongly, or
 # when a cell a service relies on stops passing (those that pass today; libtorch 2.7.1's presets have no AOTI loader).
 COMPAT_CI_MUST_PASS := onnxruntime=1.20.0 onnxruntime=1.29.0 libtorch-javacpp=2.7.1/torchscript libtorch-javacpp=2.13.0 \
-  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1
+  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1 executorch=1.5.0 executorch=1.5.1
 compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runtime of each engine (exit 1 when a must-pass cell fails)
 	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json \
 	  $(foreach c,$(COMPAT_CI_MUST_PASS),--require-pass $(c))

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+import platform
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ SCHEMA_VERSION = 3  # 3: each exported format records its main file and runtime 
 MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
 LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
-# What every reader relies on; anything else missing is a manifest of another tool or a damaged one.
 # The manifest's structure as JSON Schema: the one definition a reader validates against before use.
 SCHEMA = Path(__file__).with_name("manifest.schema.json")
 # A manifest of the zoo is a few KB; anything this large is not one (Manifest.java's limit too).
@@ -43,6 +43,28 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def verification_key(manifest: dict[str, Any], entry: dict[str, Any], runtime: str, version: str) -> str:
+    """Everything a verdict depends on: the artifact's and the golden files' recorded digests (checked
+    against the files on every run), the parity rule, the runtime and its version, and the CPU (its ISA
+    picks the kernels; AOTI's compiled code needs it)."""
+    digest = hashlib.sha256()
+    for part in ([f["sha256"] for f in entry["files"]], [f["sha256"] for f in manifest["golden"]["files"]],
+                 manifest["parity"], runtime, version, cpu_features()):
+        digest.update(json.dumps(part, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def cpu_features() -> str:
+    """The machine and its CPU's model and flags, as /proc/cpuinfo states them."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    wanted = [line.split(":", 1)[1].strip() for line in lines if line.startswith(("model name", "flags"))][:2]
+    return " | ".join([platform.machine(), *wanted])
 
 
 def file_entries(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:

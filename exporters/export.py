@@ -12,7 +12,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,7 +20,7 @@ from . import golden as goldens
 from .console import first_line
 from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
                        load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
-from .fingerprint import export_fingerprint
+from .fingerprint import format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
 from .hints import hint_for
 from .parity import Tolerance
@@ -33,13 +32,7 @@ LOG_DIR = "logs"
 
 
 def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in VERSIONED_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
+    return {"python": platform.python_version(), **versions(VERSIONED_PACKAGES)}
 
 
 def export_model(
@@ -58,23 +51,29 @@ def export_model(
         with writer_lock(model_dir):
             _sweep_staging(model_dir)
             weights = weights_digest(spec.module)
-            fingerprint = export_fingerprint(spec, weights, library_versions(), options.tolerance)
-            unchanged = _unchanged(model_dir, fingerprint, formats, options)
-            if unchanged is not None:
-                for fmt in formats:
-                    on_step(fmt.name, {**unchanged["formats"][fmt.name], "unchanged": True})
-                return unchanged
-            manifest = _fresh_manifest(spec, model_dir, options)
-            manifest["fingerprint"] = fingerprint
+            fingerprint = model_fingerprint(spec, weights, options.tolerance)
+            prints = {fmt.name: format_fingerprint(fingerprint, fmt, options.draft_export) for fmt in formats}
+            previous = _same_model(model_dir, fingerprint, options)
+            due = [fmt for fmt in formats if previous is None or not _unchanged(model_dir, previous, fmt, prints[fmt.name])]
+            for fmt in formats if previous is not None else []:
+                if fmt not in due:
+                    on_step(fmt.name, {**previous["formats"][fmt.name], "unchanged": True})
+            if not due:
+                return previous
+            if previous is None:  # new golden data: every format's old files are stale
+                manifest = _fresh_manifest(spec, model_dir, options)
+                manifest["fingerprint"] = fingerprint
+            else:  # the golden data stands: only the changed formats export again
+                manifest = {**previous, "versions": library_versions()}
             write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
             # Each format exports in its own process: threads only wait for them. The manifest is written by
             # this thread alone, after every format, so an interrupted run keeps what finished.
-            with ThreadPoolExecutor(export_jobs(options.jobs, len(formats))) as pool:
+            with ThreadPoolExecutor(export_jobs(options.jobs, len(due))) as pool:
                 running = {pool.submit(_export_one, spec, weights, fmt, model_dir, options): fmt
-                           for fmt in sorted(formats, key=lambda fmt: not fmt.long_export)}
+                           for fmt in sorted(due, key=lambda fmt: not fmt.long_export)}
                 for done in as_completed(running):
                     name = running[done].name
-                    manifest["formats"][name] = entry = done.result()
+                    manifest["formats"][name] = entry = {**done.result(), "fingerprint": prints[name]}
                     write_manifest(model_dir, manifest)
                     on_step(name, entry)
             order = list(FORMATS)
@@ -102,24 +101,30 @@ def export_jobs(asked: int, formats: int) -> int:
     return max(1, min(formats, os.cpu_count() or 1, available // EXPORT_PEAK_BYTES))
 
 
-def _unchanged(model_dir: Path, fingerprint: str, formats: list[Format], options: ExportOptions) -> dict[str, Any] | None:
-    """The existing manifest when every requested format was exported ok from identical inputs, intact."""
+def _same_model(model_dir: Path, fingerprint: str, options: ExportOptions) -> dict[str, Any] | None:
+    """The existing manifest when it was written for identical model inputs and its golden data is intact."""
     if options.force:
         return None
     try:
         manifest = read_manifest(model_dir)
         if manifest.get("fingerprint") != fingerprint:
             return None
-        for fmt in formats:
-            entry = manifest["formats"].get(fmt.name, {})
-            if entry.get("status") != "ok" or entry.get("draft_export", False) != (
-                    options.draft_export and fmt.name == "exported_program"):
-                return None
-            check_format(model_dir, fmt.name, entry)
         load_golden(model_dir, manifest)
-    except (ContractError, KeyError, TypeError):
+    except ContractError:
         return None
     return manifest
+
+
+def _unchanged(model_dir: Path, manifest: dict[str, Any], fmt: Format, fingerprint: str) -> bool:
+    """Whether a format was exported ok from identical inputs and its files are intact."""
+    entry = manifest["formats"].get(fmt.name, {})
+    if entry.get("status") != "ok" or entry.get("fingerprint") != fingerprint:
+        return False
+    try:
+        check_format(model_dir, fmt.name, entry)
+    except ContractError:
+        return False
+    return True
 
 
 def _sweep_staging(model_dir: Path) -> None:
@@ -191,7 +196,10 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
             entry["status"] = "problems" if outcome["problems"] else "ok"
             entry["main"], entry["settings"] = fmt.main, dict(fmt.settings)  # what every reader opens and applies
             if fmt.needs:
-                entry["needs"] = fmt.needs(final)
+                try:
+                    entry["needs"] = fmt.needs(final)
+                except Exception as exc:  # a file torch wrote but we cannot read: the runtimes decide alone
+                    outcome.setdefault("warnings", []).append(f"what a runtime needs could not be read from the files: {first_line(exc)}")
             for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
                 if outcome.get(kind):
                     entry[kind] = outcome[kind]

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
-import platform
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract import ContractError, checked_model, write_manifest
+from .contract import ContractError, checked_model, verification_key, write_manifest
 from .parity import Parity
 from .console import first_line
 from .formats import FORMATS
 
 SIDE = "python"
-
-
-def verification_key(manifest: dict[str, Any], entry: dict[str, Any], runtime: str, version: str) -> str:
-    """Everything a verdict depends on: the artifact's and the golden files' recorded digests (checked
-    against the files on every run), the parity rule, the runtime and its version, and the CPU (its ISA
-    picks the kernels; AOTI's compiled code needs it)."""
-    digest = hashlib.sha256()
-    for part in ([f["sha256"] for f in entry["files"]], [f["sha256"] for f in manifest["golden"]["files"]],
-                 manifest["parity"], runtime, version, cpu_features()):
-        digest.update(json.dumps(part, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-@functools.cache
-def cpu_features() -> str:
-    """The machine and its CPU's model and flags, as /proc/cpuinfo states them."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        lines = []
-    wanted = [line.split(":", 1)[1].strip() for line in lines if line.startswith(("model name", "flags"))][:2]
-    return " | ".join([platform.machine(), *wanted])
 
 
 def verify_model(

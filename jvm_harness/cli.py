@@ -37,6 +37,7 @@ def verify(
     callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = 4,
     runtimes: Annotated[str, typer.Option(help="Prove on these runtime versions only, e.g. 'onnxruntime=1.22.0 openvino=2025.4.1' "
                                                "(fetched on first use; results recorded as jvm/RUNTIME@VERSION).")] = "",
+    force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
     from exporters.gate import judge, mark_required, summarize
@@ -47,7 +48,9 @@ def verify(
 
     def step(folder: Path, fmt: str, result: dict[str, Any]) -> None:
         chosen.add(record_key(result))
-        show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result))
+        reused = ("  (reused: files, golden data, rule, runtime version, harness and CPU unchanged; --force reruns)"
+                  if result.get("reused") else "")
+        show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result) + reused)
 
     try:
         versions = runtime_versions.parse(runtimes)
@@ -58,7 +61,7 @@ def verify(
     try:
         for folder in model_dir if require else []:
             mark_required(folder, None, require)
-        checked = verify_models(model_dir, step, engine, callers, versions)
+        checked = verify_models(model_dir, step, engine, callers, versions, force)
         verdicts = [verdict for folder in model_dir for verdict in judge(folder, None, require, frozenset(chosen))]
     except (ContractError, jvm.JvmError) as exc:
         fail(str(exc))

@@ -20,7 +20,8 @@ from .driver import EngineError, verify_models
 
 PASSED, FAILED, REFUSED = "passed", "failed parity", "refused to load"
 # The producer's version each engine's runtime version is compared with (a key of the manifest's versions).
-PRODUCER = {"onnxruntime": "onnxruntime", "libtorch-javacpp": "torch", "djl-pytorch": "torch", "openvino": "openvino"}
+PRODUCER = {"onnxruntime": "onnxruntime", "libtorch-javacpp": "torch", "djl-pytorch": "torch", "openvino": "openvino",
+            "executorch": "executorch"}
 
 
 def key(version: str) -> tuple[int, ...]:
@@ -92,7 +93,7 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
 def formats_of(engine: str, manifest: dict[str, Any]) -> list[str]:
     """The exported formats an engine's runners load (as SelfCheck --list-runners states them)."""
     ours = {"onnxruntime": ["onnx"], "libtorch-javacpp": ["torchscript", "aoti"], "djl-pytorch": ["torchscript"],
-            "openvino": ["openvino"]}[engine]
+            "openvino": ["openvino"], "executorch": ["executorch"]}[engine]
     return [fmt for fmt in ours if manifest["formats"].get(fmt, {}).get("status") in ("ok", "problems")]
 
 

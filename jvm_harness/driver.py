@@ -10,15 +10,20 @@ imported here for the same reason.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract import MANIFEST, ContractError, read_manifest, sha256, write_manifest
+from exporters.contract import (MANIFEST, VERIFIABLE, ContractError, check_format, read_manifest, sha256, verification_key,
+                                write_manifest)
 
-from . import jvm
+from . import jvm, runtimes
 
 SIDE = "jvm"
 CALLERS = 4  # threads sharing one opened runner in SelfCheck's concurrency check (ConcurrencyCheck.DEFAULT_CALLERS)
@@ -55,26 +60,88 @@ def record_key(result: dict[str, Any]) -> str:
     return f"{SIDE}/{result['runtime']}" + (f"@{chosen}" if chosen else "")
 
 
+@functools.cache
+def harness_digest(engine: str, version: str | None) -> str:
+    """The Java side of a verdict: the harness and engine jars' bytes, and the name and size of every library
+    on that engine's classpath and native path (names carry versions; the large runtime jars are not read)."""
+    digest = hashlib.sha256()
+    for jar in (jvm.JAR, jvm.TARGET / f"jvm-harness-{engine}.jar"):
+        digest.update(jar.name.encode() + sha256(jar).encode())
+    folders = [Path(p.removesuffix("*")) for p in jvm.classpath(engine, version) if p.endswith("*")]
+    folders += [Path(o.partition("=")[2]) for o in jvm.native_options(engine, version)]
+    folders += [jvm.TARGET / "native"] if engine == "executorch" else []
+    for folder in folders:
+        for lib in sorted(folder.glob("*")) if folder.is_dir() else []:
+            digest.update(f"{lib.name}:{lib.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def result_key(manifest: dict[str, Any], fmt: str, runtime: str, engine: str, version: str | None, callers: int) -> str:
+    """What a JVM verdict depends on: the Python verdict's key (files, golden data, rule, CPU) with the engine's
+    runtime version, the harness that judged it and the concurrency check's callers."""
+    chosen = version or (runtimes.pinned(engine) if engine in runtimes.RUNTIMES else "pinned")
+    return verification_key(manifest, manifest["formats"][fmt], runtime,
+                            f"{engine}={chosen} harness {harness_digest(engine, version)} callers {callers}")
+
+
+def reusable(folder: Path, engine: str, version: str | None, callers: int) -> list[tuple[str, dict[str, Any]]] | None:
+    """The folder's recorded results for this engine when each one's key still matches and its files still
+    hash-check; None when any format of the engine must be checked again."""
+    manifest = read_manifest(folder)
+    reused = []
+    for runner in jvm.runners():
+        entry = manifest["formats"].get(runner.format)
+        if runner.engine != engine or entry is None or entry.get("status") not in VERIFIABLE:
+            continue
+        recorded = entry["verification"].get(f"{SIDE}/{runner.runtime}" + (f"@{version}" if version else ""), {})
+        if recorded.get("key") != result_key(manifest, runner.format, runner.runtime, engine, version, callers):
+            return None
+        try:
+            check_format(folder, runner.format, entry)
+        except ContractError:
+            return None  # the Java check refuses it and records why
+        reused.append((runner.format, recorded))
+    return reused
+
+
 def verify_models(
     model_dirs: list[Path],
     on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
     engines: list[str] | None = None,
     callers: int = CALLERS,
     versions: dict[str, str] | None = None,
+    force: bool = False,
 ) -> int:
     """Check every folder with every engine (or those given; with versions, exactly those engines on those
-    runtime versions), then record the results; returns how many runners ran."""
+    runtime versions), then record the results; returns how many runners ran or were reused.
+
+    An engine's recorded results are reused where every key matches (see result_key) and the files still
+    hash-check; force runs every check again. One JVM per engine, given only the folders that need it."""
     jvm.classpath()  # a harness that is not built says what to run, before any child starts
     versions = versions or {}
     engines = list(versions) if versions and not engines else engines
     for engine in engines or []:
         jvm.classpath(engine, versions.get(engine))  # an engine that was not built says so; a version is fetched
-    results = []
+    due: dict[str, list[Path]] = {}
+    counted = 0
     for engine in engines or jvm.engines():
-        for result in check(engine, model_dirs, callers, versions.get(engine)):
+        due[engine] = []
+        for folder in model_dirs:
+            reused = None if force else reusable(folder, engine, versions.get(engine), callers)
+            if reused is None:
+                due[engine].append(folder)
+            for fmt, recorded in reused or []:
+                on_result(folder, fmt, {**recorded, "reused": True})
+                counted += 1
+    # Engines check at once, one JVM each, as many as there are cores: a JVM starting up uses one.
+    with ThreadPoolExecutor(max(1, min(len(due), os.cpu_count() or 1))) as pool:
+        checks = {engine: pool.submit(check, engine, folders, callers, versions.get(engine)) for engine, folders in due.items() if folders}
+    results = []
+    for engine, running in checks.items():
+        for result in running.result():
             if engine in versions:
                 result["verification"]["engine_version"] = versions[engine]
-            results.append(result)
+            results.append({**result, "engine": engine})
     for folder in model_dirs:
         mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
         if not mine:
@@ -83,12 +150,14 @@ def verify_models(
             raise ContractError(f"{folder / MANIFEST} changed while the JVM checked it: run verify again")
         manifest = read_manifest(folder)
         for result in mine:
-            verification = {**result["verification"], "box": manifest["golden"].get("box", {})}  # SelfCheck runs every case
+            verification = {**result["verification"], "box": manifest["golden"].get("box", {}),  # SelfCheck runs every case
+                            "key": result_key(manifest, result["format"], result["verification"]["runtime"],
+                                              result["engine"], result["verification"].get("engine_version"), callers)}
             manifest["formats"][result["format"]]["verification"][record_key(verification)] = verification
         write_manifest(folder, manifest)
         for result in mine:
-            on_result(folder, result["format"], result["verification"])
-    return len(results)
+            on_result(folder, result["format"], manifest["formats"][result["format"]]["verification"][record_key(result["verification"])])
+    return counted + len(results)
 
 
 def main(word: str, callers: int, model_dirs: list[str]) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import jpype
@@ -15,6 +17,7 @@ from . import runtimes
 TARGET = Path(os.environ.get("HARNESS_TARGET", Path(__file__).resolve().parent / "target"))
 JAR = TARGET / "jvm-harness.jar"
 LIB = TARGET / "lib"
+RUNNERS = TARGET / "runners.txt"  # SelfCheck --list-runners of this build: the one list of JVM runners
 
 
 class JvmError(RuntimeError):
@@ -24,6 +27,27 @@ class JvmError(RuntimeError):
 def engines() -> list[str]:
     """The engines built beside the core jar: target/jvm-harness-ENGINE.jar with target/lib/ENGINE/."""
     return sorted(jar.name[len("jvm-harness-"):-len(".jar")] for jar in TARGET.glob("jvm-harness-*.jar"))
+
+
+@dataclass(frozen=True)
+class RunnerInfo:
+    format: str  # the exported format it loads
+    runtime: str  # its name in verification records (jvm/RUNTIME)
+    engine: str  # the jars and JVM process it needs
+
+
+def runners() -> list[RunnerInfo]:
+    """Every runner this build has, as the harness lists them (read once per build, kept in target/runners.txt)."""
+    if not RUNNERS.is_file() or RUNNERS.stat().st_mtime < JAR.stat().st_mtime:
+        listed = subprocess.run(java_command("org.exportpipeline.harness.SelfCheck", None) + ["--list-runners"],
+                                capture_output=True, text=True)
+        if listed.returncode != 0:
+            raise JvmError(f"SelfCheck --list-runners failed ({(listed.stderr.strip().splitlines() or ['no message'])[-1]}): run `make jvm`")
+        try:
+            RUNNERS.write_text(listed.stdout)
+        except OSError:  # a read-only target (an image): list on every call
+            return [RunnerInfo(*line.split()) for line in listed.stdout.splitlines() if line.strip()]
+    return [RunnerInfo(*line.split()) for line in RUNNERS.read_text().splitlines() if line.strip()]
 
 
 def classpath(engine: str | None = None, version: str | None = None) -> list[str]:
@@ -53,11 +77,16 @@ def fetch(engine: str, version: str) -> Path:
         raise JvmError(str(exc)) from exc
 
 
+# The setting naming the native folder a runner loads, for the engines whose natives come from wheels.
+NATIVE_PROPERTY = {"openvino": "harness.openvino.lib", "executorch": "harness.executorch.dir"}
+
+
 def native_options(engine: str, version: str | None) -> list[str]:
-    """-D settings naming the native folder a runner loads: the OpenVINO C library of the chosen wheel,
-    else of this Python's pinned wheel (HARNESS_OPENVINO_LIB, when set, wins)."""
-    if engine == "openvino" and version is not None and version != runtimes.pinned(engine):
-        return [f"-Dharness.openvino.lib={fetch(engine, version)}"]
+    """-D settings naming the native folder a runner loads: the chosen version's (an OpenVINO wheel's C library,
+    an ExecuTorch shim built against that wheel), else OpenVINO's of this Python's pinned wheel (HARNESS_OPENVINO_LIB,
+    when set, wins) and ExecuTorch's pinned build in target/native (the runner's default)."""
+    if engine in NATIVE_PROPERTY and version is not None and version != runtimes.pinned(engine):
+        return [f"-D{NATIVE_PROPERTY[engine]}={fetch(engine, version)}"]
     libs = openvino_libs()
     return [f"-Dharness.openvino.lib={libs}"] if libs and not os.environ.get("HARNESS_OPENVINO_LIB") else []
 

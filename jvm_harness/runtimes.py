@@ -35,11 +35,21 @@ def djl(version: str, libtorch: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Wheel:
-    """A pip wheel whose native folder replaces the pinned one (its sha256 pinned here)."""
+    """A pip wheel whose native folder replaces the pinned one (its sha256 pinned here): the shared libraries
+    under `libs` copied out, or with `build`, the script that makes the runner's native folder from the wheel."""
     package: str
     file: str
     sha256: str
-    libs: str  # folder inside the wheel with the shared libraries the runner loads
+    libs: str = ""  # folder inside the wheel with the shared libraries the runner loads
+    build: Path | None = None  # run as: build WHEEL VERSION SDK_DIR OUT_DIR
+
+    @property
+    def platform(self) -> str:
+        return self.file.removesuffix(".whl").rsplit("-", 1)[-1]  # the file name's platform tag
+
+
+# The ExecuTorch shim's one build recipe (the Makefile's for the pinned version, fetch's for the others).
+ET_BUILD = Path(__file__).resolve().parent / "src" / "main" / "native" / "build-executorch-jni.sh"
 
 
 # engine -> version -> Maven coordinates (group:artifact:version[:jar:classifier]) or a Wheel.
@@ -65,6 +75,12 @@ RUNTIMES: dict[str, dict[str, tuple[str, ...] | Wheel]] = {
                          "444a6d3a746dd728654877993c30582faefcad2868c80ec261839a144b8925bc", "openvino/libs"),
         "2025.4.1": Wheel("openvino", "openvino-2025.4.1-20426-cp311-cp311-manylinux2014_x86_64.whl",
                          "c552a68c094b0d75f48b7c19cbd3482c44e4e267821897dcb7c9f7c36ba5f88b", "openvino/libs"),
+    },
+    # Only the 1.5.x wheels carry the C++ runtime SDK a JNI shim links against (1.0-1.4 have none).
+    "executorch": {
+        "1.5.1": Wheel("executorch", "", ""),  # built by `make jvm` (Makefile ET_RUNTIME_VERSION, ET_WHEEL_SHA256)
+        "1.5.0": Wheel("executorch", "executorch-1.5.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+                       "970d9ec9fc7fb7e30ece5b942b16ddc84372353af94ebf69d94687153ac8ab67", build=ET_BUILD),
     },
 }
 
@@ -136,11 +152,27 @@ def copy_from_maven(coordinates: tuple[str, ...], where: Path) -> None:
 
 
 def unpack_wheel(wheel: Wheel, version: str, where: Path, cache: Path) -> None:
+    path = download(wheel, version, cache)
+    if wheel.build:
+        done = subprocess.run([str(wheel.build), str(path), version, str(cache.parent / f"{wheel.package}-{version}"), str(where)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise VersionError(f"building the {wheel.package} {version} runner failed: "
+                               f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+        return
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith(wheel.libs + "/") and re.search(r"\.so(\.\d+)*$", name):
+                (where / Path(name).name).write_bytes(archive.read(name))
+
+
+def download(wheel: Wheel, version: str, cache: Path) -> Path:
+    """The wheel in the cache, downloaded once with pip and checked against its pinned sha256."""
     path = cache / wheel.file
     if not path.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
-                               "--only-binary=:all:", "--python-version", "3.11", "--platform", "manylinux2014_x86_64",
+                               "--only-binary=:all:", "--python-version", "3.11", "--platform", wheel.platform,
                                "-d", str(cache), f"{wheel.package}=={version}"], capture_output=True, text=True)
         if done.returncode != 0 or not path.is_file():
             raise VersionError(f"pip could not download {wheel.file}: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
@@ -148,10 +180,7 @@ def unpack_wheel(wheel: Wheel, version: str, where: Path, cache: Path) -> None:
     if digest != wheel.sha256:
         path.unlink()
         raise VersionError(f"{path} has sha256 {digest}, pinned {wheel.sha256}: deleted it; retry, or check the pin")
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name.startswith(wheel.libs + "/") and re.search(r"\.so(\.\d+)*$", name):
-                (where / Path(name).name).write_bytes(archive.read(name))
+    return path
 
 
 def replaced(lib: Path, fetched: Path) -> list[Path]:

@@ -4,6 +4,7 @@ side by side in the manifest; a model newer than a runtime refused in one line."
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -14,12 +15,21 @@ from conftest import manifest_of, run_cli
 OLDEST, NEWEST = "1.20.0", "1.29.0"
 
 
-@pytest.fixture(scope="module")
-def mlp_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("compat")
-    exported = run_cli("exporters", "export", "mlp", "--format", "onnx", "--out", str(out))
+def export_mlp(tmp_path_factory: pytest.TempPathFactory, fmt: str) -> Path:
+    out = tmp_path_factory.mktemp(f"compat-{fmt}")
+    exported = run_cli("exporters", "export", "mlp", "--format", fmt, "--out", str(out))
     assert exported.returncode == 0, exported.stderr
     return out / "mlp"
+
+
+@pytest.fixture(scope="module")
+def mlp_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_mlp(tmp_path_factory, "onnx")
+
+
+@pytest.fixture(scope="module")
+def mlp_pte(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_mlp(tmp_path_factory, "executorch")
 
 
 def test_versions_recorded_side_by_side(mlp_onnx: Path, tmp_path: Path) -> None:
@@ -47,7 +57,7 @@ def test_opset_beyond_the_runtime_is_refused_in_one_line(mlp_onnx: Path, tmp_pat
     for file in manifest["formats"]["onnx"]["files"]:
         if file["path"] == "onnx/model.onnx":
             file["sha256"], file["bytes"] = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
-    (folder / "manifest.json").write_text(__import__("json").dumps(manifest, indent=2))
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
     old = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={OLDEST}")
     assert old.returncode == 1, old.stdout + old.stderr
@@ -57,6 +67,21 @@ def test_opset_beyond_the_runtime_is_refused_in_one_line(mlp_onnx: Path, tmp_pat
                                " supports up to IR 10 / opset 21: export with a lower opset or upgrade ONNX Runtime")
     new = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={NEWEST}")
     assert new.returncode == 0, new.stdout + new.stderr
+
+
+def test_executorch_programs_are_proven_on_each_runtime_version(mlp_pte: Path, tmp_path: Path) -> None:
+    """The 1.5.0 shim is built from its own wheel (runtimes.py) and reports that version; both read 1.4.1's program."""
+    folder = Path(shutil.copytree(mlp_pte, tmp_path / "mlp"))
+    out = tmp_path / "compat.json"
+    result = run_cli("jvm_harness", "compat", str(folder), "--engine", "executorch", "--out", str(out),
+                     "--require-pass", "executorch=1.5.0", "--require-pass", "executorch=1.5.1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    cells = {cell["version"]: cell for cell in json.loads(out.read_text())["cells"]}
+    assert sorted(cells) == ["1.5.0", "1.5.1"]
+    for version, cell in cells.items():
+        assert (cell["status"], cell["producer"], cell["direction"]) == ("passed", "executorch 1.4.1", "artifact older than runtime")
+        record = manifest_of(folder)["formats"]["executorch"]["verification"][f"jvm/executorch-jni@{version}"]
+        assert record["version"] == f"executorch {version}" and record["cases"] >= 2 and record["max_abs_err"] < 1e-5
 
 
 @pytest.mark.parametrize("spec, message", [

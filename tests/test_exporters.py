@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,18 @@ def test_each_format_records_its_main_file_and_runtime_settings_from_the_registr
     assert formats["openvino"]["settings"] == {"INFERENCE_PRECISION_HINT": "f32"}
     assert formats["aoti"]["settings"] == {"AOTI_RUNTIME_CHECK_INPUTS": "1"}
     assert formats["onnx"]["main"] == "model.onnx" and formats["onnx"]["settings"] == {}
+
+
+@pytest.mark.parametrize("records", [{"model/version": "10\n"}, {"model/.data/version": "10\n", "model/data.pkl": ""}])
+def test_a_torchscript_file_version_is_read_where_torch_reads_it(records: dict[str, str], tmp_path: Path) -> None:
+    """A large TorchScript archive keeps `version` under .data/ (the encoder's does); torch's reader looks there first."""
+    from exporters.formats.torchscript import FORMAT
+
+    (tmp_path / "torchscript").mkdir()
+    with zipfile.ZipFile(tmp_path / "torchscript" / "model.pt", "w") as archive:
+        for name, text in records.items():
+            archive.writestr(name, text)
+    assert FORMAT.needs(tmp_path / "torchscript") == {"torchscript_file_version": 10}
 
 
 def test_onnx_keeps_the_batch_axis_dynamic(mlp_dir: Path) -> None:

@@ -53,6 +53,33 @@ def test_jvm_runtimes_match_golden_outputs(mlp_copy: Path) -> None:
     assert formats["openvino"]["verification"]["jvm/openvino-c-jna"]["version"].startswith("openvino 2026.4.1")
 
 
+def test_unchanged_results_are_reused_and_a_changed_key_or_force_reruns(mlp_copy: Path) -> None:
+    assert run_cli("jvm_harness", "verify", str(mlp_copy)).returncode == 0
+    first = manifest_of(mlp_copy)["formats"]
+    again = run_cli("jvm_harness", "verify", str(mlp_copy))
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("(reused: ") == len(JVM_RUNTIMES), again.stderr
+    assert manifest_of(mlp_copy)["formats"] == first  # nothing ran, nothing rewritten
+    # One key that no longer matches (as a new harness jar or runtime version makes it): only that engine runs again.
+    manifest = manifest_of(mlp_copy)
+    manifest["formats"]["onnx"]["verification"]["jvm/onnxruntime-java"]["key"] = "another harness"
+    (mlp_copy / "manifest.json").write_text(json.dumps(manifest))
+    partly = run_cli("jvm_harness", "verify", str(mlp_copy))
+    assert partly.returncode == 0, partly.stderr
+    assert partly.stderr.count("(reused: ") == len(JVM_RUNTIMES) - 1, partly.stderr
+    rerun = manifest_of(mlp_copy)["formats"]["onnx"]["verification"]["jvm/onnxruntime-java"]
+    assert rerun["key"] == first["onnx"]["verification"]["jvm/onnxruntime-java"]["key"] and rerun["passed"]
+    forced = run_cli("jvm_harness", "verify", "--force", "--engine", "onnxruntime", str(mlp_copy))
+    assert forced.returncode == 0 and "(reused: " not in forced.stderr, forced.stderr
+
+
+def test_a_reused_result_still_hash_checks_the_files(mlp_copy: Path) -> None:
+    assert run_cli("jvm_harness", "verify", "--engine", "onnxruntime", str(mlp_copy)).returncode == 0
+    with open(mlp_copy / "onnx" / "model.onnx", "ab") as model:
+        model.write(b"\0")
+    _refused(mlp_copy, "onnx/model.onnx is altered")
+
+
 @pytest.mark.parametrize("engine", sorted({engine for _, _, engine in JVM_RUNTIMES}))
 def test_one_engine_runs_only_its_own_runners(mlp_copy: Path, engine: str) -> None:
     result = run_cli("jvm_harness", "verify", "--engine", engine, str(mlp_copy))

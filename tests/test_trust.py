@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import manifest_of, run_cli
+from conftest import ROOT, manifest_of, run_cli
 from exporters.contract import sha256
 
 
@@ -212,6 +215,50 @@ def test_an_unchanged_model_is_not_exported_again(tmp_path: Path) -> None:
     assert manifest_of(tmp_path / "user_model") == before
     forced = run_cli(*args, "--force")
     assert forced.returncode == 0 and "unchanged since the last export" not in forced.stderr
+
+
+def test_a_format_whose_fingerprint_changed_exports_alone_on_the_same_golden_data(tmp_path: Path) -> None:
+    args = ("exporters", "export", "tests.user_model:build", "-f", "onnx", "-f", "torchscript", "--out", str(tmp_path))
+    assert run_cli(*args).returncode == 0
+    model_dir = tmp_path / "user_model"
+    golden = {p: p.stat().st_mtime_ns for p in (model_dir / "golden").iterdir()}
+    manifest = manifest_of(model_dir)
+    manifest["formats"]["onnx"]["fingerprint"] = "exported by another onnx"  # as a new onnx pin leaves it
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    lines = {line.split()[0]: line for line in again.stderr.splitlines() if line.startswith("  ")}
+    assert "unchanged since the last export" in lines["torchscript"] and "unchanged" not in lines["onnx"], again.stderr
+    after = manifest_of(model_dir)
+    assert after["formats"]["onnx"]["fingerprint"] == manifest_of(model_dir)["formats"]["onnx"]["fingerprint"] != "exported by another onnx"
+    assert after["formats"]["torchscript"] == manifest["formats"]["torchscript"]
+    assert {p: p.stat().st_mtime_ns for p in (model_dir / "golden").iterdir()} == golden  # not regenerated
+
+
+def test_a_checkout_at_another_path_finds_the_export_unchanged(tmp_path: Path) -> None:
+    """The image runs the code from /src, the host from its checkout: the fingerprint must not name the disk."""
+    out = tmp_path / "artifacts"
+    assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(out)).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "exporters", elsewhere / "exporters", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", elsewhere / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    there = {"cwd": elsewhere, "env": {**os.environ, "PYTHONPATH": str(elsewhere)}, "capture_output": True, "text": True}
+    imported = subprocess.run([sys.executable, "-c", "import exporters; print(exporters.__file__)"], **there)
+    assert imported.stdout.startswith(str(elsewhere)), imported.stdout + imported.stderr
+    again = subprocess.run([sys.executable, "-m", "exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(out)], **there)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged since the last export" in again.stderr, again.stderr
+
+
+def test_only_a_format_compiled_for_this_machine_depends_on_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
+    from exporters import fingerprint
+    from exporters.formats import FORMATS
+
+    before = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
+    monkeypatch.setattr(fingerprint, "compiler", lambda: "g++ (another) 99.1")
+    after = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
+    assert {name for name in FORMATS if before[name] != after[name]} == {"aoti"}
+    assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], False) != after["onnx"]
 
 
 def test_reproduce_records_byte_identical_formats(tmp_path: Path) -> None:

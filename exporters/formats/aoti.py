@@ -59,4 +59,5 @@ FORMAT = Format(
     long_export=True,
     threads=TORCH_THREADS,
     needs=needs,
+    host_bound=True,
 )

@@ -46,6 +46,8 @@ class Format:
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
+    packages: tuple[str, ...] = ("torch",)  # the libraries its exporter uses: a new version re-exports it
+    host_bound: bool = False  # compiled for this machine: the C++ compiler and the CPU are part of its fingerprint
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
     # Whether one loaded predict may be called from several threads at once (as its runtime documents it);
     # where not, a multi-threaded Python service loads one per thread, and the bench's caller scaling does so.
@@ -65,10 +67,17 @@ def zip_names(archive: Path) -> list[str]:
 
 
 def zip_record(archive: Path, name: str, suffix: bool = False) -> str:
-    """A text record of a torch zip archive, e.g. 'version' under its one top folder (or the exact name)."""
+    """A text record of a torch zip archive under its one top folder, as torch's reader looks it up: `.data/NAME`
+    first, then `NAME` (a large TorchScript file keeps its `version` under .data/); suffix: the exact name."""
     with zipfile.ZipFile(archive) as z:
-        names = [name] if suffix else [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/" + name)]
-        return z.read(names[0]).decode()
+        if suffix:
+            return z.read(name).decode()
+        tops = {n.split("/", 1)[0] for n in z.namelist() if "/" in n}
+        for top in sorted(tops):
+            for candidate in (f"{top}/.data/{name}", f"{top}/{name}"):
+                if candidate in z.namelist():
+                    return z.read(candidate).decode()
+    raise ValueError(f"{archive.name} has no {name} record")
 
 
 def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:

@@ -73,4 +73,5 @@ FORMAT = Format(
     # a Method's execute is not thread-safe (inputs are set on the Method itself)
     shared_calls=False,
     needs=needs,
+    packages=("torch", "executorch"),
 )

@@ -79,4 +79,5 @@ FORMAT = Format(
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
     needs=needs,
+    packages=("torch", "onnx", "onnxscript"),
 )

@@ -87,4 +87,5 @@ FORMAT = Format(
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
     needs=needs,
+    packages=("torch", "openvino"),
 )

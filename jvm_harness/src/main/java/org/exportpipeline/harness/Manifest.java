@@ -149,6 +149,25 @@ public final class Manifest {
     return field("formats", () -> new ArrayList<>(json.getAsJsonObject("formats").keySet()));
   }
 
+  /**
+   * What the format's files need from a runtime under key (formats.FORMAT.needs, read from the files at
+   * export): one value for a scalar, each element of a list, none when the manifest records none (an
+   * older manifest, or a format without needs). Runners check it before their runtime opens a file.
+   */
+  public List<String> need(String format, String key) throws ContractException {
+    return field("formats." + format + ".needs." + key, () -> {
+      JsonObject needs = json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonObject("needs");
+      JsonElement value = needs == null ? null : needs.get(key);
+      List<String> values = new ArrayList<>();
+      if (value != null && value.isJsonArray()) {
+        value.getAsJsonArray().forEach(element -> values.add(element.getAsString()));
+      } else if (value != null && !value.isJsonNull()) {
+        values.add(value.getAsString());
+      }
+      return values;
+    });
+  }
+
   /** Statuses whose files exist, as exporters/contract.py reads them. */
   private static final Set<String> VERIFIABLE = Set.of("ok", "problems");
 

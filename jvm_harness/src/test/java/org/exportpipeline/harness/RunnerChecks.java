@@ -5,16 +5,30 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 /**
  * What every runner's JUnit test checks on a real exported model from -Dartifacts (make test-java
@@ -100,6 +114,88 @@ public final class RunnerChecks {
     assertNull(outcome.firstError());
     assertTrue(outcome.passed());
     return outcome;
+  }
+
+  /**
+   * mlp copied under tmp with the format's needs[key] set to value (a file the runtime cannot load, as the
+   * manifest tells it): open must refuse before the runtime reads a file, with one line, returned.
+   */
+  public static String refusedForNeeds(Runner runner, Path tmp, String key, JsonElement value) throws Exception {
+    Path copy = tmp.resolve("mlp");
+    Folders.copyTree(model("mlp").modelDir(), copy);
+    Folders.editManifest(copy, json -> json.getAsJsonObject("formats").getAsJsonObject(runner.format())
+        .getAsJsonObject("needs").add(key, value));
+    Manifest manifest = Manifest.read(copy, null);
+    manifest.verifyFormat(runner.format());
+    String message = assertThrows(UnsupportedOperationException.class,
+        () -> runner.open(manifest.formatDir(runner.format()), manifest)).getMessage();
+    assertEquals(1, message.lines().count(), message);
+    return message;
+  }
+
+  /**
+   * mlp copied under tmp with one of the format's files rewritten by edit (its manifest entry rehashed,
+   * needs left as exported, so no pre-load check stops it): what the runtime itself throws opening it.
+   */
+  public static Exception runtimeOpening(Runner runner, Path tmp, String file, UnaryOperator<byte[]> edit) throws Exception {
+    Path copy = tmp.resolve("mlp");
+    Folders.copyTree(model("mlp").modelDir(), copy);
+    String relative = runner.format() + "/" + file;
+    Files.write(copy.resolve(relative), edit.apply(Files.readAllBytes(copy.resolve(relative))));
+    JsonObject entry = Folders.fileEntry(copy, relative);
+    Folders.editManifest(copy, json -> {
+      JsonArray files = json.getAsJsonObject("formats").getAsJsonObject(runner.format()).getAsJsonArray("files");
+      for (int i = 0; i < files.size(); i++) {
+        if (files.get(i).getAsJsonObject().get("path").getAsString().equals(relative)) {
+          files.set(i, entry);
+        }
+      }
+    });
+    Manifest manifest = Manifest.read(copy, null);
+    manifest.verifyFormat(runner.format());
+    return assertThrows(Exception.class, () -> runner.open(manifest.formatDir(runner.format()), manifest));
+  }
+
+  /** A zip archive with the entry whose name ends with suffix holding data instead, every entry stored (as PyTorch writes them). */
+  public static byte[] withZipEntry(byte[] zip, String suffix, byte[] data) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      Path copy = Files.createTempFile("archive-", ".zip"); // ZipFile reads the central directory: PyTorch's entries have data descriptors
+      Files.write(copy, zip);
+      try (ZipFile in = new ZipFile(copy.toFile()); ZipOutputStream out = new ZipOutputStream(bytes)) {
+        for (ZipEntry entry : Collections.list(in.entries())) {
+          byte[] content = entry.getName().endsWith(suffix) ? data : in.getInputStream(entry).readAllBytes();
+          CRC32 crc = new CRC32();
+          crc.update(content);
+          ZipEntry stored = new ZipEntry(entry.getName());
+          stored.setMethod(ZipEntry.STORED);
+          stored.setSize(content.length);
+          stored.setCompressedSize(content.length);
+          stored.setCrc(crc.getValue());
+          out.putNextEntry(stored);
+          out.write(content);
+          out.closeEntry();
+        }
+      }
+      Files.delete(copy);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * A TorchScript runner on libtorch (e.g. "2.13.0") refuses file version 11 in one line before
+   * libtorch opens the file, and libtorch itself refuses such a file: the limit is libtorch's own.
+   */
+  public static void refusesTorchScriptBeyondItsLibtorch(Supplier<Runner> runner, Path tmp, String libtorch) throws Exception {
+    assertEquals("model.pt needs TorchScript file version 11; libtorch " + libtorch + " reads up to 10: export with a torch"
+            + " no newer than the service's libtorch, or upgrade libtorch",
+        refusedForNeeds(runner.get(), tmp.resolve("needs"), "torchscript_file_version", new JsonPrimitive(11)));
+    Exception error = runtimeOpening(runner.get(), tmp.resolve("file"), "model.pt",
+        bytes -> withZipEntry(bytes, "/version", "11\n".getBytes(StandardCharsets.US_ASCII)));
+    String message = error.getMessage() + (error.getCause() == null ? "" : " " + error.getCause().getMessage());
+    assertTrue(message.contains("version 11, but the maximum supported version for reading is 10"), message);
   }
 
   /** A fresh runner refuses run before open, a second open and run after close, each with one clear line. */

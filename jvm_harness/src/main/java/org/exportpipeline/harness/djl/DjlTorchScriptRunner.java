@@ -21,6 +21,7 @@ import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.TorchScriptLimits;
 
 /**
  * TorchScript artifacts through DJL's PyTorch engine. libtorch comes from the pytorch-native-cpu
@@ -81,6 +82,10 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
+    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), MODEL_NAME + ".pt", Engine.getEngine(ENGINE).getVersion());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
+    }
     model = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optEngine(ENGINE)

@@ -74,10 +74,15 @@ public final class ExecuTorchRunner implements Runner {
   public void open(Path formatDir, Manifest manifest) throws Exception {
     gate.open(() -> {
       load();
+      String main = manifest.main(format());
+      Optional<String> refusal = ProgramLimits.refusal(manifest, format(), main, nativeVersion());
+      if (refusal.isPresent()) {
+        throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line
+      }
       if (threads > 0) {
         nativeSetThreads(threads);
       }
-      String program = formatDir.resolve(manifest.main(format())).toString();
+      String program = formatDir.resolve(main).toString();
       int perCall = threads > 0 ? threads : Pool.defaultSize();
       modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
       modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call

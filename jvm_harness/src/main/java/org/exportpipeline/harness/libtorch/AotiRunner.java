@@ -86,9 +86,14 @@ public final class AotiRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
+    String main = manifest.main(format());
+    Optional<String> refusal = AotiLimits.refusal(manifest, format(), main, LibTorch.release(), AotiLimits.cpuFlags());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before its shared library loads: one line, no SIGILL
+    }
     manifest.settings(format()).forEach(Environment::setDefault);
     unpackDir = Files.createTempDirectory("aoti-package-");
-    String pt2 = formatDir.resolve(manifest.main(format())).toString();
+    String pt2 = formatDir.resolve(main).toString();
     loader = Environment.with("TMPDIR", unpackDir.toString(),
         () -> new AOTIModelPackageLoader(pt2, MODEL_NAME, false, runners(), CPU));
     intraOp = new IntraOpThreads(threads);

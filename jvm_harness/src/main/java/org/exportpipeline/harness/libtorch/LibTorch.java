@@ -48,6 +48,12 @@ final class LibTorch {
     return "libtorch " + presets.substring(0, dash) + " (JavaCPP presets " + presets.substring(dash + 1) + ")";
   }
 
+  /** The libtorch release the presets carry, e.g. "2.13.0" (null when the jar does not say): what needs-checks compare. */
+  static String release() {
+    String presets = torch.class.getPackage().getImplementationVersion();
+    return presets == null ? null : presets.split("-")[0];
+  }
+
   /** A libtorch tensor over the input's own direct buffer (no copy); the buffer must outlive the call. */
   static org.bytedeco.pytorch.Tensor wrap(Tensor input) {
     return torch.from_blob(new Pointer(input.data()), input.shape(), new TensorOptions(scalarType(input.dtype())));

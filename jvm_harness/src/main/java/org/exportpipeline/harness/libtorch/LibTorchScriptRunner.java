@@ -17,6 +17,7 @@ import org.exportpipeline.harness.InputCheck;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.TorchScriptLimits;
 
 /**
  * TorchScript on libtorch 2.13, the exporter's own torch (JavaCPP presets), beside DJL's libtorch
@@ -72,7 +73,12 @@ public final class LibTorchScriptRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
-    module = torch.load(formatDir.resolve(manifest.main(format())).toString());
+    String main = manifest.main(format());
+    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
+    }
+    module = torch.load(formatDir.resolve(main).toString());
     module.eval();
     intraOp = new IntraOpThreads(threads);
     inputCheck = new InputCheck(manifest);

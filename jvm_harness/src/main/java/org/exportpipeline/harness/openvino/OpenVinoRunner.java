@@ -64,11 +64,16 @@ public final class OpenVinoRunner implements Runner {
 
   @Override
   public String version() {
+    return "openvino " + build();
+  }
+
+  /** The runtime's build number, e.g. 2026.4.1-20426-... */
+  private String build() {
     OpenVinoC.Version version = new OpenVinoC.Version();
     check(api().ov_get_openvino_version(version), "reading the version");
     String build = version.buildNumber;
     api().ov_version_free(version);
-    return "openvino " + build;
+    return build;
   }
 
   /** ov_core_compile_model_props where the runtime has it; older runtimes (a service's own) have only the variadic form. */
@@ -100,10 +105,15 @@ public final class OpenVinoRunner implements Runner {
   }
 
   private void openNow(Path formatDir, Manifest manifest) throws ContractException {
+    String main = manifest.main(format()); // weights beside it in model.bin
+    Optional<String> refusal = IrLimits.refusal(manifest, format(), main, build());
+    if (refusal.isPresent()) {
+      throw new UnsupportedOperationException(refusal.get()); // before OpenVINO reads it: one line, no source trail
+    }
     PointerByReference out = new PointerByReference();
     check(api().ov_core_create(out), "creating a Core");
     core = out.getValue();
-    Path xml = formatDir.resolve(manifest.main(format())); // weights beside it in model.bin
+    Path xml = formatDir.resolve(main);
     check(api().ov_core_read_model(core, xml.toString(), null, out), "reading " + xml);
     Pointer model = out.getValue();
     try {

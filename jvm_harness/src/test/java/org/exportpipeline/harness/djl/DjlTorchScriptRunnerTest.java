@@ -2,9 +2,11 @@ package org.exportpipeline.harness.djl;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DjlTorchScriptRunnerTest {
 
@@ -19,5 +21,11 @@ class DjlTorchScriptRunnerTest {
       RunnerChecks.stillRuns(runner, mlp);
     }
     RunnerChecks.lifeCycleIsGuarded(new DjlTorchScriptRunner(), mlp);
+  }
+
+
+  @Test
+  void refusesAFileVersionItsLibtorchDoesNotRead(@TempDir Path tmp) throws Exception {
+    RunnerChecks.refusesTorchScriptBeyondItsLibtorch(DjlTorchScriptRunner::new, tmp, "2.7.1");
   }
 }

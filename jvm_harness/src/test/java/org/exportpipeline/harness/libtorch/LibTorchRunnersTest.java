@@ -2,14 +2,19 @@ package org.exportpipeline.harness.libtorch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonPrimitive;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** AOTI and TorchScript on JavaCPP's libtorch 2.13 (one engine, one JVM). */
 class LibTorchRunnersTest {
@@ -78,5 +83,40 @@ class LibTorchRunnersTest {
       assertEquals(1, org.bytedeco.pytorch.global.torch.get_num_threads()); // set on this thread by its last call
     }
     RunnerChecks.lifeCycleIsGuarded(new LibTorchScriptRunner(), mlp);
+  }
+
+
+  @Test
+  void torchScriptRefusesAFileVersionItsLibtorchDoesNotRead(@TempDir Path tmp) throws Exception {
+    RunnerChecks.refusesTorchScriptBeyondItsLibtorch(LibTorchScriptRunner::new, tmp, "2.13.0");
+  }
+
+  @Test
+  void aotiRefusesAPackageNewerThanItsLibtorch(@TempDir Path tmp) throws Exception {
+    assertEquals("model.pt2 was compiled by torch 2.14.0; libtorch 2.13.0 loads AOTI packages of torch 2.13 and older (AOTI"
+            + " promises old packages on newer libtorch only): export with torch 2.13 or upgrade libtorch",
+        RunnerChecks.refusedForNeeds(new AotiRunner(), tmp, "compiled_by_torch", new JsonPrimitive("2.14.0")));
+  }
+
+  @Test
+  void aotiRefusesAnIsaTheCpuLacks(@TempDir Path tmp) throws Exception {
+    JsonArray avx512 = new JsonArray();
+    avx512.add("AVX512");
+    Set<String> cpu = AotiLimits.cpuFlags();
+    assertTrue(cpu.contains("fma") || cpu.isEmpty(), "an x86-64 Linux CPU Inductor compiles for lists fma: " + cpu);
+    assumeFalse(cpu.contains("avx512f"), "this CPU has AVX512: the package would load");
+    String message = RunnerChecks.refusedForNeeds(new AotiRunner(), tmp, "cpu_isa", avx512);
+    assertTrue(message.startsWith("model.pt2 needs CPU ISA AVX512; this CPU lacks avx512bw, avx512dq, avx512f, avx512vl: "), message);
+  }
+
+  @Test
+  void aotiIsaWordsNameTheirCpuFlags() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    Set<String> avx2 = Set.of("avx2", "fma", "f16c", "sse4_2");
+    assertTrue(AotiLimits.refusal(mlp, "aoti", "model.pt2", "2.13.0", avx2).isEmpty(), "mlp's package is AVX2 here");
+    assertTrue(AotiLimits.refusal(mlp, "aoti", "model.pt2", "2.13.0", Set.of("sse4_2")).orElseThrow()
+        .contains("needs CPU ISA AVX2; this CPU lacks avx2, f16c, fma"));
+    assertTrue(AotiLimits.refusal(mlp, "aoti", "model.pt2", "2.13.0", Set.of()).isEmpty(), "unreadable flags: libtorch decides");
+    assertTrue(AotiLimits.refusal(mlp, "aoti", "model.pt2", "2.14.0", avx2).isEmpty(), "an older package on a newer libtorch loads");
   }
 }

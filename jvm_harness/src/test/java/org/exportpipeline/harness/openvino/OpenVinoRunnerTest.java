@@ -1,9 +1,12 @@
 package org.exportpipeline.harness.openvino;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.exportpipeline.harness.Manifest;
 import org.exportpipeline.harness.Pool;
@@ -65,5 +68,20 @@ class OpenVinoRunnerTest {
       assertTrue(runner.requestCount() >= 1 && runner.requestCount() <= Pool.defaultSize(), "requests: " + runner.requestCount());
     }
     RunnerChecks.lifeCycleIsGuarded(new OpenVinoRunner(), mlp);
+  }
+
+
+  /** The one-line refusal of an IR version the runtime does not read, and the runtime's own refusal of such a file. */
+  @Test
+  void refusesAnIrVersionItsRuntimeDoesNotRead(@TempDir Path tmp) throws Exception {
+    OpenVinoRunner runner = new OpenVinoRunner();
+    String build = runner.version().substring("openvino ".length());
+    String refusal = RunnerChecks.refusedForNeeds(runner, tmp.resolve("needs"), "openvino_ir_version", new JsonPrimitive(12));
+    assertEquals("model.xml needs OpenVINO IR version 12; OpenVINO " + build + " reads up to IR 11: convert with an OpenVINO"
+        + " no newer than the service's, or upgrade OpenVINO", refusal);
+    Exception error = RunnerChecks.runtimeOpening(new OpenVinoRunner(), tmp.resolve("file"), "model.xml",
+        bytes -> new String(bytes, StandardCharsets.UTF_8).replaceFirst("(<net [^>]*version=\")11\"", "$112\"")
+            .getBytes(StandardCharsets.UTF_8));
+    assertTrue(error.getMessage().contains("Unable to read the model"), error.getMessage());
   }
 }
