@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import jsonschema
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: each exported format records its main file and runtime settings
 MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
 LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
@@ -226,7 +226,8 @@ def unique_entries(entries: Any, where: str) -> dict[str, dict[str, Any]]:
 
 
 def check_format(model_dir: Path, name: str, entry: dict[str, Any]) -> None:
-    """Every file of one format's manifest entry, checked before any runtime opens one of them."""
+    """Every file of one format's manifest entry, checked before any runtime opens one of them; its main file
+    must be one of them, so what a runtime opens is always a checked file."""
     where = f"formats.{name}.files"
     files = unique_entries(entry.get("files"), where)
     if not files:
@@ -235,14 +236,22 @@ def check_format(model_dir: Path, name: str, entry: dict[str, Any]) -> None:
         if not path.startswith(f"{name}/"):
             raise ContractError(f"{MANIFEST}: {where} lists {path}, outside the {name}/ folder: re-export the model")
         checked_file(model_dir, file)
+    if f"{name}/{entry.get('main')}" not in files:
+        raise ContractError(f"{MANIFEST}: formats.{name}.main {entry.get('main')!r} is not one of {where}: "
+                            "re-export the model")
 
 
-def check_formats(model_dir: Path, manifest: dict[str, Any]) -> list[str]:
-    """The formats whose files were written (VERIFIABLE), each one's files checked; the ones a verdict is due for."""
-    due = [name for name, entry in manifest["formats"].items() if entry.get("status") in VERIFIABLE]
+def checked_model(model_dir: Path, formats: Iterable[str] | None = None) -> tuple[dict[str, Any], list["GoldenCase"], list[str]]:
+    """Everything a check does before a runtime opens a file, in SelfCheck's order: the manifest read and validated,
+    every file of each format due a verdict (those of `formats`, default all, whose files were written) checked,
+    then the golden cases. Returns the manifest, the cases and the formats due, in the order asked."""
+    manifest = read_manifest(model_dir)
+    entries = manifest["formats"]
+    due = [name for name in (entries if formats is None else formats)
+           if name in entries and entries[name].get("status") in VERIFIABLE]
     for name in due:
-        check_format(model_dir, name, manifest["formats"][name])
-    return due
+        check_format(model_dir, name, entries[name])
+    return manifest, load_golden(model_dir, manifest), due
 
 
 @dataclass

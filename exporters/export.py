@@ -194,6 +194,7 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
             staging.rename(final)
             entry["files"] = file_entries(model_dir, (p for p in final.rglob("*") if p.is_file()))
             entry["status"] = "problems" if outcome["problems"] else "ok"
+            entry["main"], entry["settings"] = fmt.main, dict(fmt.settings)  # what every reader opens and applies
             if fmt.needs:
                 try:
                     entry["needs"] = fmt.needs(final)

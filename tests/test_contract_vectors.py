@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.contract import ContractError, check_formats, load_golden, read_manifest
+from exporters.contract import ContractError, checked_model, load_golden, read_manifest
 from exporters.parity import Parity
+from exporters.verify import verify_model
 
 sys.path.insert(0, str(Path(__file__).parent / "contract_vectors"))
 import generate  # noqa: E402
@@ -30,9 +31,7 @@ def vectors(tmp_path_factory) -> Path:
 def read(model_dir: Path) -> tuple[int, str | list[str]]:
     """What a Python reader answers: (2, the one-line error) or (0, the formats a verdict is due for)."""
     try:
-        manifest = read_manifest(model_dir)
-        load_golden(model_dir, manifest)
-        return 0, check_formats(model_dir, manifest)
+        return 0, checked_model(model_dir)[2]
     except ContractError as exc:
         return 2, str(exc)
 
@@ -46,6 +45,11 @@ def test_contract_vector(vectors: Path, name: str) -> None:
         assert answer == want["verdicts"]
     else:
         assert "\n" not in answer and want["error"] in answer, answer
+        # verify (exit 2 on a ContractError) refuses it with the same line before any runtime opens a file,
+        # as SelfCheck does: never a failed verdict recorded in the manifest.
+        with pytest.raises(ContractError) as refused:
+            verify_model(vectors / name / "vec")
+        assert str(refused.value) == answer
 
 
 @pytest.mark.parametrize("vector", EXPECTED["parity"], ids=lambda v: v["name"])

@@ -53,7 +53,7 @@ def test_artifacts_are_readable_by_others_like_plainly_created_files(mlp_dir: Pa
 
 def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
     manifest = manifest_of(mlp_dir)
-    assert manifest["schema_version"] == 2 and manifest["model"] == "mlp"
+    assert manifest["schema_version"] == 3 and manifest["model"] == "mlp"
     for package in ("torch", "onnxruntime", "openvino", "executorch", "onnx"):
         assert manifest["versions"][package][0].isdigit(), package
     assert manifest["inputs"] == [{"name": "x", "dtype": "float32", "shape": ["batch", 10]}]
@@ -64,6 +64,17 @@ def test_manifest_records_versions_io_and_golden_cases(mlp_dir: Path) -> None:
     assert [(case["at"], case["dims"]) for case in manifest["golden"]["cases"]] == [
         ("example", {"batch": 2}), ("min", {"batch": 1}), ("max", {"batch": 64}), ("interior", {"batch": 33})]
     assert manifest["golden"]["box"] == {"batch": [1, 64]}
+
+
+def test_each_format_records_its_main_file_and_runtime_settings_from_the_registry(mlp_dir: Path) -> None:
+    """The Java runners open `main` and apply `settings` as the manifest says: no copy of either lives in Java."""
+    formats = manifest_of(mlp_dir)["formats"]
+    for name, fmt in FORMATS.items():
+        assert (formats[name]["main"], formats[name]["settings"]) == (fmt.main, fmt.settings), name
+        assert f"{name}/{fmt.main}" in {file["path"] for file in formats[name]["files"]}, name
+    assert formats["openvino"]["settings"] == {"INFERENCE_PRECISION_HINT": "f32"}
+    assert formats["aoti"]["settings"] == {"AOTI_RUNTIME_CHECK_INPUTS": "1"}
+    assert formats["onnx"]["main"] == "model.onnx" and formats["onnx"]["settings"] == {}
 
 
 @pytest.mark.parametrize("records", [{"model/version": "10\n"}, {"model/.data/version": "10\n", "model/data.pkl": ""}])

@@ -90,11 +90,25 @@ def test_a_golden_symlink_out_of_the_folder_is_refused(mlp_copy: Path, tmp_path:
     assert result.returncode == 2 and "links outside the model folder" in result.stderr, result.stderr
 
 
-def test_a_byte_appended_to_an_artifact_fails_before_the_runtime_opens_it(mlp_copy: Path) -> None:
+def test_a_byte_appended_to_an_artifact_is_refused_before_the_runtime_opens_it(mlp_copy: Path) -> None:
+    """A broken contract (exit 2, one line), as SelfCheck answers it, for every format asked: no verdict recorded."""
     with open(mlp_copy / "torchscript" / "model.pt", "ab") as artifact:
         artifact.write(b"\0")
-    result = run_cli("exporters", "verify", str(mlp_copy), "-f", "torchscript")
-    assert result.returncode == 1 and "altered after export" in result.stderr, result.stderr
+    before = (mlp_copy / "manifest.json").read_bytes()
+    for formats in (["-f", "torchscript"], ["-f", "onnx", "-f", "torchscript"]):
+        result = run_cli("exporters", "verify", str(mlp_copy), *formats)
+        assert result.returncode == 2 and "altered after export" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert (mlp_copy / "manifest.json").read_bytes() == before
+
+
+def test_verify_refuses_a_main_file_or_settings_other_than_its_registry_s(mlp_copy: Path) -> None:
+    """Python opens what its registry says; a manifest telling the Java side otherwise is refused, not half-verified."""
+    manifest = manifest_of(mlp_copy)
+    manifest["formats"]["openvino"]["settings"] = {"INFERENCE_PRECISION_HINT": "bf16"}
+    (mlp_copy / "manifest.json").write_text(json.dumps(manifest))
+    result = run_cli("exporters", "verify", str(mlp_copy), "-f", "openvino")
+    assert result.returncode == 2 and "this version opens 'model.xml' with {'INFERENCE_PRECISION_HINT': 'f32'}" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

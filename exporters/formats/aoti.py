@@ -18,6 +18,9 @@ INDUCTOR_CONFIGS = {
     # Dims are exported with min=1 but traced at >=2; without this, checked packages reject batch 1.
     "aot_inductor.check_lowerbound": False,
 }
+# Environment its runtime reads: without input checks a package runs any shape and silently returns a
+# wrongly shaped output.
+SETTINGS = {"AOTI_RUNTIME_CHECK_INPUTS": "1"}
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
@@ -28,8 +31,7 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
     set_torch_threads(threads)
-    # Without input checks a package runs any shape and silently returns a wrongly shaped output.
-    os.environ["AOTI_RUNTIME_CHECK_INPUTS"] = "1"
+    os.environ.update(SETTINGS)
     return torch_predict(torch._inductor.aoti_load_package(str(folder / FILE)), manifest)
 
 
@@ -47,6 +49,8 @@ def needs(folder: Path) -> dict[str, Any]:
 FORMAT = Format(
     name="aoti",
     description="AOTInductor package for CPU, freezing on, input checks on at load (.pt2)",
+    main=FILE,
+    settings=SETTINGS,
     export=export,
     load=load,
     runtime="torch._inductor.aoti_load_package",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -37,6 +37,7 @@ class ExportOptions:
 class Format:
     name: str
     description: str
+    main: str  # the file in the format folder a runtime opens; the manifest records it for every reader
     export: Callable[[ModelSpec, Path, ExportOptions], list[str] | None]  # problems the exporter reported
     load: Load
     runtime: str  # the Python runtime `verify` runs it with
@@ -51,6 +52,10 @@ class Format:
     # Whether one loaded predict may be called from several threads at once (as its runtime documents it);
     # where not, a multi-threaded Python service loads one per thread, and the bench's caller scaling does so.
     shared_calls: bool = True
+    # What a runtime must be told when it opens main, for the answers verify checked: OpenVINO's CPU compile
+    # properties, the environment variables AOTI's runtime reads. The manifest records them, so the Java
+    # runners apply these values rather than a copy of them (the schema bounds which names a manifest may carry).
+    settings: dict[str, str] = field(default_factory=dict)
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)

@@ -62,6 +62,7 @@ def needs(folder: Path) -> dict[str, Any]:
 FORMAT = Format(
     name="executorch",
     description="ExecuTorch program with XNNPACK delegation (.pte)",
+    main=FILE,
     export=export,
     load=load,
     runtime="executorch.runtime",

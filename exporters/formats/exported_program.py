@@ -66,6 +66,7 @@ class UnsafeArtifactError(RuntimeError):
 FORMAT = Format(
     name="exported_program",
     description="torch.export ExportedProgram (.pt2), optionally via draft_export",
+    main=FILE,
     export=export,
     load=load,
     runtime="torch.export",

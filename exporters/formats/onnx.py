@@ -70,6 +70,7 @@ def needs(folder: Path) -> dict[str, Any]:
 FORMAT = Format(
     name="onnx",
     description="ONNX from the dynamo exporter, dynamic axes kept (.onnx + .onnx.data)",
+    main=FILE,
     export=export,
     load=load,
     runtime="onnxruntime",

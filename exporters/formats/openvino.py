@@ -11,8 +11,8 @@ from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, Signature, export_program
 
 FILE = "model.xml"  # weights in model.bin beside it
-# Parity runs need f32 arithmetic: CPUs with bf16 support would otherwise lower precision.
-CPU_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
+# CPU compile properties. Parity needs f32 arithmetic: CPUs with bf16 support would otherwise lower precision.
+SETTINGS = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
@@ -53,7 +53,7 @@ def signature(folder: Path) -> Signature:
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
     import openvino as ov
 
-    config = {**CPU_CONFIG, "INFERENCE_NUM_THREADS": threads} if threads else CPU_CONFIG
+    config = {**SETTINGS, "INFERENCE_NUM_THREADS": threads} if threads else SETTINGS
     compiled = ov.Core().compile_model(str(folder / FILE), "CPU", config)
     input_names = [io["name"] for io in manifest["inputs"]]
     output_names = [io["name"] for io in manifest["outputs"]]
@@ -75,6 +75,8 @@ def needs(folder: Path) -> dict[str, Any]:
 FORMAT = Format(
     name="openvino",
     description="OpenVINO IR converted from torch.export, saved with fp32 weights (.xml + .bin)",
+    main=FILE,
+    settings=SETTINGS,
     export=export,
     load=load,
     runtime="openvino",

@@ -39,6 +39,7 @@ def needs(folder: Path) -> dict[str, Any]:
 FORMAT = Format(
     name="torchscript",
     description="TorchScript module traced with torch.jit.trace (.pt)",
+    main=FILE,
     export=export,
     load=load,
     runtime="torch.jit",

@@ -44,7 +44,7 @@ def base_files() -> dict[str, bytes]:
 def base_manifest(files: dict[str, bytes]) -> dict[str, Any]:
     """An mlp-shaped manifest: one input with a dynamic batch, one output, one golden case, two formats."""
     return {
-        "schema_version": 2, "model": "vec", "source": "zoo:vec",
+        "schema_version": 3, "model": "vec", "source": "zoo:vec",
         "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
         "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}],
         "dims": {"batch": {"min": 1, "max": 4}},
@@ -52,7 +52,8 @@ def base_manifest(files: dict[str, bytes]) -> dict[str, Any]:
                    "cases": [{"name": "c0", "inputs": {"x": "golden/c0_x.npy"}, "outputs": {"y": "golden/c0_y.npy"}}]},
         "parity": {"reference": "eager", "reason": "vector",
                    "outputs": {"y": {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5, "set_by": "default"}}},
-        "formats": {name: {"status": "ok", "files": [_entry(rel, files[rel])], "verification": {}}
+        "formats": {name: {"status": "ok", "files": [_entry(rel, files[rel])], "main": rel.split("/", 1)[1],
+                           "settings": {}, "verification": {}}
                     for name, rel in FORMATS.items()},
     }
 
@@ -102,6 +103,21 @@ def _wrong_type(folder, manifest, files):
     manifest["inputs"] = {"name": "x"}
 
 
+def _set(*path_and_value: Any) -> Mutation:
+    """Sets (or, with value None, deletes) one field of the manifest, named by its path from the root."""
+    *path, key, value = path_and_value
+
+    def mutate(folder, manifest, files):
+        node = manifest
+        for step in path:
+            node = node[step]
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+    return mutate
+
+
 def _problems(folder, manifest, files):
     manifest["formats"]["onnx"]["status"] = "problems"
     manifest["formats"]["onnx"]["problems"] = ["the exporter warned"]
@@ -135,6 +151,11 @@ MUTATIONS: dict[str, Mutation] = {
     "golden_wrong_shape": _golden_input(np.zeros((2, 5), np.float32)),
     "golden_batch_over_box": _golden_input(np.zeros((5, 4), np.float32)),
     "status_problems": _problems,
+    "schema_old_version": _set("schema_version", 2),
+    "schema_bad_digest": _set("golden", "files", 0, "sha256", "not a digest"),
+    "schema_missing_main": _set("formats", "onnx", "main", None),
+    "schema_unlisted_setting": _set("formats", "onnx", "settings", {"CACHE_DIR": "cache"}),
+    "main_not_listed": _set("formats", "onnx", "main", "../torchscript/model.pt"),
 }
 AFTER: dict[str, Callable[[Path], None]] = {
     "manifest_truncated": lambda folder: _raw((folder / "manifest.json").read_bytes()[:100])(folder),

@@ -19,12 +19,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The Java reading of artifacts/MODEL/manifest.json (schema in docs/manifest.md). Every file it
- * hands out (golden tensors, format folders) has been checked by {@link ArtifactFiles} first.
+ * The Java reading of artifacts/MODEL/manifest.json (docs/manifest.md), validated against the schema the
+ * Python reader loads ({@link ManifestSchema}) before any field is used. Every file it hands out (golden
+ * tensors, format folders, a format's main file) has been checked by {@link ArtifactFiles} first.
  * Thread-safe: nothing changes after read().
  */
 public final class Manifest {
-  public static final int SCHEMA_VERSION = 2;
+  public static final int SCHEMA_VERSION = 3;
   public static final String FILE = "manifest.json";
   // A manifest of the zoo is a few KB; anything this large is not one.
   private static final long MAX_BYTES = 16L << 20;
@@ -61,9 +62,10 @@ public final class Manifest {
       throw new ContractException(file + " has sha256 " + digest + ", not the pinned " + pinnedSha256
           + ": the manifest was replaced; re-export or pin the new digest");
     }
+    String text = new String(bytes, StandardCharsets.UTF_8);
     JsonObject json;
     try {
-      json = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8)).getAsJsonObject();
+      json = JsonParser.parseString(text).getAsJsonObject();
     } catch (JsonParseException | IllegalStateException e) {
       throw new ContractException(file + " is not valid JSON (" + SelfCheck.firstLine(e.getMessage()) + "): re-export the model");
     }
@@ -72,6 +74,7 @@ public final class Manifest {
     if (schema != SCHEMA_VERSION) {
       throw new ContractException(file + " has schema " + schema + ", expected " + SCHEMA_VERSION + ": re-export with this version of the exporters");
     }
+    ManifestSchema.validate(file, text);
     return manifest;
   }
 
@@ -172,20 +175,54 @@ public final class Manifest {
     return modelDir.resolve(format);
   }
 
-  /** Checks every file of the format against the manifest: call before a runtime opens the folder. */
+  /**
+   * Checks every file of the format against the manifest, and that its main file is one of them: call
+   * before a runtime opens the folder.
+   */
   public void verifyFormat(String format) throws ContractException {
-    String where = "formats." + format + ".files";
-    Iterable<JsonElement> listed = field(where, () -> json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonArray("files"));
-    Map<String, ArtifactFiles.Entry> entries = ArtifactFiles.entries(listed, where);
+    Map<String, ArtifactFiles.Entry> entries = formatFiles(format);
     if (entries.isEmpty()) {
-      throw new ContractException("manifest.json: " + where + " is empty, so nothing can be checked: re-export the model");
+      throw new ContractException("manifest.json: formats." + format + ".files is empty, so nothing can be checked: re-export the model");
     }
     for (ArtifactFiles.Entry entry : entries.values()) {
       if (!entry.path().startsWith(format + "/")) {
-        throw new ContractException("manifest.json: " + where + " lists " + entry.path() + ", outside the " + format + "/ folder: re-export the model");
+        throw new ContractException("manifest.json: formats." + format + ".files lists " + entry.path() + ", outside the " + format
+            + "/ folder: re-export the model");
       }
       files.verify(entry);
     }
+    main(format);
+  }
+
+  private Map<String, ArtifactFiles.Entry> formatFiles(String format) throws ContractException {
+    String where = "formats." + format + ".files";
+    return ArtifactFiles.entries(field(where, () -> json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonArray("files")), where);
+  }
+
+  /**
+   * The file a runtime opens, relative to the format's folder (formats.FORMAT.main, from the exporter's
+   * format registry); refused unless it is one of the format's files, which {@link #verifyFormat} checks.
+   */
+  public String main(String format) throws ContractException {
+    String main = field("formats." + format + ".main", () -> json.getAsJsonObject("formats").getAsJsonObject(format).get("main").getAsString());
+    if (!formatFiles(format).containsKey(format + "/" + main)) {
+      throw new ContractException("manifest.json: formats." + format + ".main '" + main + "' is not one of formats." + format + ".files: re-export the model");
+    }
+    return main;
+  }
+
+  /**
+   * What the runtime must be told when it opens the main file (formats.FORMAT.settings, from the exporter's
+   * format registry: OpenVINO's CPU compile properties, AOTI's environment), in the manifest's order.
+   * The schema admits only the names it lists.
+   */
+  public Map<String, String> settings(String format) throws ContractException {
+    return field("formats." + format + ".settings", () -> {
+      Map<String, String> settings = new LinkedHashMap<>();
+      json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonObject("settings").entrySet()
+          .forEach(e -> settings.put(e.getKey(), e.getValue().getAsString()));
+      return settings;
+    });
   }
 
   /** A golden case: named inputs, the eager outputs, and the tensors parity is judged against. */
@@ -217,7 +254,27 @@ public final class Manifest {
         }
       }
     }
+    // A golden input of another dtype or shape than declared is a broken contract (exit 2), as in Python: not a runner's failed verdict.
+    InputCheck declared = new InputCheck(this);
+    for (GoldenCase goldenCase : cases) {
+      try {
+        declared.require(goldenCase.inputs());
+      } catch (IllegalArgumentException e) {
+        throw new ContractException("manifest.json: golden " + goldenCase.name() + " " + e.getMessage() + ": re-export the model");
+      }
+    }
     return cases;
+  }
+
+  /**
+   * What a check does before a runtime opens a file, in the order SelfCheck and exporters.contract.checked_model
+   * share: every file of each format checked ({@link #verifyFormat}), then the golden cases read and checked.
+   */
+  public List<GoldenCase> checked(List<String> formats) throws ContractException {
+    for (String format : formats) {
+      verifyFormat(format);
+    }
+    return goldenCases();
   }
 
   private Map<String, Tensor> tensors(JsonObject goldenCase, String role, String caseName, Map<String, ArtifactFiles.Entry> entries)

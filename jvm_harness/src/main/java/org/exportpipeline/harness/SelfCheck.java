@@ -116,10 +116,7 @@ public final class SelfCheck {
     if (runners.isEmpty()) {
       return List.of();
     }
-    for (Runner runner : runners) {
-      manifest.verifyFormat(runner.format());
-    }
-    List<Manifest.GoldenCase> cases = manifest.goldenCases();
+    List<Manifest.GoldenCase> cases = manifest.checked(runners.stream().map(Runner::format).distinct().toList());
     List<Result> results = new ArrayList<>();
     for (Runner runner : runners) {
       results.add(run(runner, manifest, cases, callers));

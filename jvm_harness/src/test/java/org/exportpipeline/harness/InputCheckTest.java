@@ -19,8 +19,9 @@ class InputCheckTest {
   @BeforeEach
   void manifest(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(Manifest.FILE), """
-        {"schema_version": 2, "model": "m", "source": "zoo:m", "golden": {"cases": [], "files": []},
-         "parity": {"reference": "float64", "outputs": {}}, "formats": {},
+        {"schema_version": 3, "model": "m", "source": "zoo:m",
+         "golden": {"cases": [{"name": "c0", "inputs": {"x": "golden/x.npy"}, "outputs": {"y": "golden/y.npy"}}], "files": []},
+         "parity": {"reference": "float64", "outputs": {"y": {"rule": "exact"}}}, "formats": {},
          "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
          "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 1]}],
          "dims": {"batch": {"min": 1, "max": 8}}}

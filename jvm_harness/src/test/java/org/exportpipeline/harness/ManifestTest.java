@@ -33,7 +33,7 @@ class ManifestTest {
     Files.write(model.resolve("golden/case0/y64.npy"), Folders.npyDoubles(0.5000001));
     Files.writeString(model.resolve("onnx/model.onnx"), "not read by this test");
     JsonObject manifest = JsonParser.parseString("""
-        {"schema_version": 2, "model": "tiny",
+        {"schema_version": 3, "model": "tiny", "source": "zoo:tiny",
          "inputs": [{"name": "x", "dtype": "float32", "shape": [1, 2]}],
          "outputs": [{"name": "y", "dtype": "float32", "shape": [1, 1]}],
          "golden": {"cases": [{"name": "case0", "inputs": {"x": "golden/case0/x.npy"},
@@ -41,7 +41,7 @@ class ManifestTest {
                                "shapes": {"x": [1, 2], "y": [1, 1]}}], "files": []},
          "parity": {"reference": "float64", "outputs": {"y": {"rule": "eager_bound", "factor": 2, "floor_ulps": 8,
                     "eps": 1.1920928955078125e-07, "cases": {"case0": {"eager_err": 1e-7, "scale": 0.5}}}}},
-         "formats": {"onnx": {"status": "ok", "files": [], "verification": {}}}}
+         "formats": {"onnx": {"status": "ok", "files": [], "main": "model.onnx", "settings": {}, "verification": {}}}}
         """).getAsJsonObject();
     Files.writeString(model.resolve(Manifest.FILE), manifest.toString());
     Folders.editManifest(model, json -> {
@@ -170,15 +170,15 @@ class ManifestTest {
 
     Files.write(model.resolve(Manifest.FILE), bytes);
     Folders.editManifest(model, json -> json.remove("golden"));
-    assertTrue(refusal(null).contains("field golden.files is missing or malformed"), refusal(null));
+    assertTrue(refusal(null).contains("manifest.json lacks golden: the file is damaged or not ours"), refusal(null));
 
     Files.write(model.resolve(Manifest.FILE), bytes);
     Folders.editManifest(model, json -> json.getAsJsonObject("parity").getAsJsonObject("outputs").getAsJsonObject("y").addProperty("rule", "close_enough"));
-    assertTrue(refusal(null).contains("not a known rule"), refusal(null));
+    assertTrue(refusal(null).contains("field parity.outputs.y is malformed"), refusal(null));
 
     Files.write(model.resolve(Manifest.FILE), bytes);
-    Folders.editManifest(model, json -> json.addProperty("schema_version", 3));
-    assertTrue(refusal(null).contains("has schema 3, expected 2"), refusal(null));
+    Folders.editManifest(model, json -> json.addProperty("schema_version", 2));
+    assertTrue(refusal(null).contains("has schema 2, expected 3: re-export"), refusal(null));
   }
 
   @Test

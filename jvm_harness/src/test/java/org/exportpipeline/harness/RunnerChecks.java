@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32;
@@ -45,6 +46,14 @@ public final class RunnerChecks {
     assertTrue(Files.isRegularFile(dir.resolve(Manifest.FILE)),
         "no exported " + name + " under " + ARTIFACTS.toAbsolutePath() + ": run `make test-java`, or pass -Dartifacts=DIR");
     return Manifest.read(dir, null);
+  }
+
+  /** A copy of the model's folder under tmp with its manifest edited: what a runner reads from the manifest, changed. */
+  public static Manifest edited(String name, Path tmp, Consumer<JsonObject> edit) throws Exception {
+    Path copy = tmp.resolve(name);
+    Folders.copyTree(model(name).modelDir(), copy);
+    Folders.editManifest(copy, edit);
+    return Manifest.read(copy, null);
   }
 
   /** Opens the runner on the model's artifact, runs every golden case and returns the parity. */

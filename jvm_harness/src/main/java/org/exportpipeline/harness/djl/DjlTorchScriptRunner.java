@@ -33,7 +33,6 @@ import org.exportpipeline.harness.TorchScriptLimits;
  */
 public final class DjlTorchScriptRunner implements Runner {
   private static final String ENGINE = "PyTorch";
-  private static final String MODEL_NAME = "model"; // model.pt
 
   static {
     System.setProperty("ai.djl.offline", "true");
@@ -91,7 +90,7 @@ public final class DjlTorchScriptRunner implements Runner {
         .setTypes(NDList.class, NDList.class)
         .optEngine(ENGINE)
         .optModelPath(formatDir)
-        .optModelName(MODEL_NAME)
+        .optModelName(manifest.main(format())) // DJL opens formatDir/NAME when it is a file
         .build()
         .loadModel();
     if (threads > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts

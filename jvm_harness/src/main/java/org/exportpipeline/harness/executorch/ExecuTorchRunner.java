@@ -29,7 +29,6 @@ import org.exportpipeline.harness.Tensor;
  * Modules. close() waits for calls in flight.
  */
 public final class ExecuTorchRunner implements Runner {
-  private static final String MODEL_FILE = "model.pte";
   static final String LIBRARY = "libexecutorch_jni.so";
   /** Where the shim and the ExecuTorch libraries lie; default: native/ beside the harness jar. */
   public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
@@ -75,14 +74,15 @@ public final class ExecuTorchRunner implements Runner {
   public void open(Path formatDir, Manifest manifest) throws Exception {
     gate.open(() -> {
       load();
-      Optional<String> refusal = ProgramLimits.refusal(manifest, format(), MODEL_FILE, nativeVersion());
+      String main = manifest.main(format());
+      Optional<String> refusal = ProgramLimits.refusal(manifest, format(), main, nativeVersion());
       if (refusal.isPresent()) {
         throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line
       }
       if (threads > 0) {
         nativeSetThreads(threads);
       }
-      String program = formatDir.resolve(MODEL_FILE).toString();
+      String program = formatDir.resolve(main).toString();
       int perCall = threads > 0 ? threads : Pool.defaultSize();
       modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
       modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call

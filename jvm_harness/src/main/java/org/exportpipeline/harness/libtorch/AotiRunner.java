@@ -26,8 +26,9 @@ import org.exportpipeline.harness.Tensor;
  * <p>The loader unpacks the package (its .so included) under $TMPDIR: open() points TMPDIR at a
  * private folder for the loader's constructor and close() deletes the loader and that folder.
  * Compiled models check input shapes only with AOTI_RUNTIME_CHECK_INPUTS=1 in the process
- * environment (set here, as the Python side does); run() also checks them against the manifest
- * first, so a wrong shape fails with the same message in every runner.
+ * environment: open() sets the manifest's settings (the exporter's, AOTI_RUNTIME_CHECK_INPUTS=1 among
+ * them) as environment defaults, as the Python side sets them; run() also checks inputs against the
+ * manifest first, so a wrong shape fails with the same message in every runner.
  *
  * <p>Thread-safe: the loader holds num_runners compiled-model runners; a call takes a free one and
  * waits while all are busy. Kernels compiled by Inductor parallelize over the export host's cores
@@ -37,7 +38,6 @@ import org.exportpipeline.harness.Tensor;
  * in flight.
  */
 public final class AotiRunner implements Runner {
-  private static final String MODEL_FILE = "model.pt2";
   private static final String MODEL_NAME = "model"; // the loader's default
   private static final byte CPU = -1; // device index
 
@@ -86,13 +86,14 @@ public final class AotiRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
-    Optional<String> refusal = AotiLimits.refusal(manifest, format(), MODEL_FILE, LibTorch.release(), AotiLimits.cpuFlags());
+    String main = manifest.main(format());
+    Optional<String> refusal = AotiLimits.refusal(manifest, format(), main, LibTorch.release(), AotiLimits.cpuFlags());
     if (refusal.isPresent()) {
       throw new UnsupportedOperationException(refusal.get()); // before its shared library loads: one line, no SIGILL
     }
-    Environment.setDefault("AOTI_RUNTIME_CHECK_INPUTS", "1");
+    manifest.settings(format()).forEach(Environment::setDefault);
     unpackDir = Files.createTempDirectory("aoti-package-");
-    String pt2 = formatDir.resolve(MODEL_FILE).toString();
+    String pt2 = formatDir.resolve(main).toString();
     loader = Environment.with("TMPDIR", unpackDir.toString(),
         () -> new AOTIModelPackageLoader(pt2, MODEL_NAME, false, runners(), CPU));
     intraOp = new IntraOpThreads(threads);

@@ -28,7 +28,6 @@ import org.exportpipeline.harness.TorchScriptLimits;
  * close() waits for calls in flight.
  */
 public final class LibTorchScriptRunner implements Runner {
-  private static final String MODEL_FILE = "model.pt";
 
   private JitModule module;
   private final CallGate gate = new CallGate(runtime());
@@ -74,11 +73,12 @@ public final class LibTorchScriptRunner implements Runner {
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
     LibTorch.load();
-    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), MODEL_FILE, LibTorch.release());
+    String main = manifest.main(format());
+    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
     if (refusal.isPresent()) {
       throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
     }
-    module = torch.load(formatDir.resolve(MODEL_FILE).toString());
+    module = torch.load(formatDir.resolve(main).toString());
     module.eval();
     intraOp = new IntraOpThreads(threads);
     inputCheck = new InputCheck(manifest);

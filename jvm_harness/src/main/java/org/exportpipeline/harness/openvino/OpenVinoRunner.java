@@ -21,9 +21,9 @@ import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.Tensor;
 
 /**
- * OpenVINO IR through the C API of the pinned openvino wheel (JNA). Compiled for CPU with
- * INFERENCE_PRECISION_HINT=f32, exactly as exporters/formats/openvino.py does: on CPUs with bf16
- * support the default precision alone costs ~1e-2 of parity. Each call sets tensors of the call's
+ * OpenVINO IR through the C API of the pinned openvino wheel (JNA). Compiled for CPU with the
+ * manifest's settings as compile properties, the ones exporters/formats/openvino.py compiles with
+ * (INFERENCE_PRECISION_HINT=f32: on CPUs with bf16 support the default precision alone costs ~1e-2 of parity). Each call sets tensors of the call's
  * own shapes, which is how dynamic dims get their sizes.
  *
  * <p>Thread-safe: one compiled model is shared and each call borrows an infer request from a bounded
@@ -32,10 +32,7 @@ import org.exportpipeline.harness.Tensor;
  * pool wait for a request to come back. close() waits for calls in flight.
  */
 public final class OpenVinoRunner implements Runner {
-  private static final String MODEL_FILE = "model.xml"; // weights beside it in model.bin
   private static final String DEVICE = "CPU";
-  private static final String PRECISION_KEY = "INFERENCE_PRECISION_HINT";
-  private static final String PRECISION = "f32";
 
   private static final String THREADS_KEY = "INFERENCE_NUM_THREADS";
 
@@ -82,10 +79,10 @@ public final class OpenVinoRunner implements Runner {
   /** ov_core_compile_model_props where the runtime has it; older runtimes (a service's own) have only the variadic form. */
   private int compile(Pointer model, OpenVinoC.Property[] properties, PointerByReference out) {
     try {
-      return api().ov_core_compile_model_props(core, model, DEVICE, properties.length, properties, out);
+      return api().ov_core_compile_model_props(core, model, DEVICE, properties == null ? 0 : properties.length, properties, out);
     } catch (UnsatisfiedLinkError older) {
       List<Object> args = new ArrayList<>();
-      for (OpenVinoC.Property property : properties) {
+      for (OpenVinoC.Property property : properties == null ? new OpenVinoC.Property[0] : properties) {
         args.add(property.key);
         args.add(property.value);
       }
@@ -108,23 +105,28 @@ public final class OpenVinoRunner implements Runner {
   }
 
   private void openNow(Path formatDir, Manifest manifest) throws ContractException {
-    Optional<String> refusal = IrLimits.refusal(manifest, format(), MODEL_FILE, build());
+    String main = manifest.main(format()); // weights beside it in model.bin
+    Optional<String> refusal = IrLimits.refusal(manifest, format(), main, build());
     if (refusal.isPresent()) {
       throw new UnsupportedOperationException(refusal.get()); // before OpenVINO reads it: one line, no source trail
     }
     PointerByReference out = new PointerByReference();
     check(api().ov_core_create(out), "creating a Core");
     core = out.getValue();
-    Path xml = formatDir.resolve(MODEL_FILE);
+    Path xml = formatDir.resolve(main);
     check(api().ov_core_read_model(core, xml.toString(), null, out), "reading " + xml);
     Pointer model = out.getValue();
     try {
-      OpenVinoC.Property[] properties = (OpenVinoC.Property[]) new OpenVinoC.Property().toArray(threads > 0 ? 2 : 1);
-      properties[0].key = PRECISION_KEY;
-      properties[0].value = PRECISION;
+      Map<String, String> settings = new LinkedHashMap<>(manifest.settings(format()));
       if (threads > 0) {
-        properties[1].key = THREADS_KEY;
-        properties[1].value = Integer.toString(threads);
+        settings.put(THREADS_KEY, Integer.toString(threads));
+      }
+      // An empty list goes as NULL: JNA cannot lay out an array of no structures.
+      OpenVinoC.Property[] properties = settings.isEmpty() ? null : (OpenVinoC.Property[]) new OpenVinoC.Property().toArray(settings.size());
+      int i = 0;
+      for (Map.Entry<String, String> setting : settings.entrySet()) {
+        properties[i].key = setting.getKey();
+        properties[i++].value = setting.getValue();
       }
       check(compile(model, properties, out), "compiling " + xml + " for " + DEVICE);
       compiled = out.getValue();

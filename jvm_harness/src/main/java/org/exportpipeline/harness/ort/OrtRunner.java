@@ -34,8 +34,6 @@ import org.exportpipeline.harness.Tensor;
  * safe); close() waits for calls in flight, since closing a session under a run crashes.
  */
 public final class OrtRunner implements Runner {
-  private static final String MODEL_FILE = "model.onnx"; // weights beside it in model.onnx.data
-
   private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
   private final CallGate gate = new CallGate(runtime());
   private OrtSession session;
@@ -91,7 +89,8 @@ public final class OrtRunner implements Runner {
   }
 
   private void openNow(Path formatDir, Manifest manifest) throws OrtException, ContractException, java.io.IOException {
-    Optional<String> refusal = OnnxLimits.refusal(formatDir.resolve(MODEL_FILE), version());
+    Path model = formatDir.resolve(manifest.main(format())); // weights beside it in model.onnx.data
+    Optional<String> refusal = OnnxLimits.refusal(model, version());
     if (refusal.isPresent()) {
       throw new UnsupportedOperationException(refusal.get()); // before ORT parses it: one line, no native error text
     }
@@ -99,7 +98,7 @@ public final class OrtRunner implements Runner {
       if (threads > 0) {
         options.setIntraOpNumThreads(threads);
       }
-      session = environment().createSession(formatDir.resolve(MODEL_FILE).toString(), options);
+      session = environment().createSession(model.toString(), options);
     }
     outputNames = manifest.outputNames();
     inputCheck = new InputCheck(manifest);

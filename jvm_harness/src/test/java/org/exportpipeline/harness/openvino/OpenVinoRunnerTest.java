@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -23,6 +24,19 @@ class OpenVinoRunnerTest {
       assertTrue(RunnerChecks.goldenParity(runner, mlp).maxAbsErr() <= 1e-5);
       RunnerChecks.wrongShapeRaises(runner, mlp);
       RunnerChecks.stillRuns(runner, mlp);
+    }
+  }
+
+  @Test
+  void compilesWithTheManifestsSettings(@TempDir Path tmp) throws Exception {
+    Manifest odd = RunnerChecks.edited("mlp", tmp, json -> {
+      JsonObject settings = new JsonObject();
+      settings.addProperty("INFERENCE_PRECISION_HINT", "i3"); // a value OpenVINO refuses: proof it reached the compile
+      json.getAsJsonObject("formats").getAsJsonObject("openvino").add("settings", settings);
+    });
+    try (OpenVinoRunner runner = new OpenVinoRunner()) {
+      Exception refused = assertThrows(Exception.class, () -> runner.open(odd.formatDir("openvino"), odd));
+      assertTrue(refused.getMessage().contains("INFERENCE_PRECISION_HINT") || refused.getMessage().contains("i3"), refused.getMessage());
     }
   }
 
