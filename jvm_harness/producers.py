@@ -90,7 +90,9 @@ def export(name: str, models: list[str], artifacts: Path, formats: list[str] | N
     """Export the models with the producer's torch into its own tree; a format that fails to export is
     recorded in the manifest by the exporter (a result, not an error), so the exit code is not ours to judge."""
     python, out = ensure(name), tree(artifacts, name)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    # As if activated: executorch 1.3.1 runs `flatc` from PATH, the one its wheel puts in the environment's bin.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]), "VIRTUAL_ENV": str(python.parent.parent)}
     words = [word for fmt in formats or [] for word in ("--format", fmt)]
     subprocess.run([str(python), "-m", "exporters", "export", *models, *words, "--out", str(out)], env=env)
     folders = [out / model for model in models if (out / model / "manifest.json").is_file()]
