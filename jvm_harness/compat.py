@@ -109,7 +109,8 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
         runs += [(engine, None) for engine in jvm.engines() if engine not in runtimes.RUNTIMES and engine in (engines or [engine])]
     for engine, version in runs:
         def step(folder: Path, fmt: str, result: dict[str, Any], engine=engine, version=version) -> None:
-            add(folder, fmt, engine, version or result["version"], *verdict(result), result["runtime"])
+            # A pinned-only runner may name itself in its version ("executorch 1.5.1"): the number is the version.
+            add(folder, fmt, engine, version or result["version"].split()[-1], *verdict(result), result["runtime"])
         try:
             verify_models(model_dirs, step, engines=[engine], versions={engine: version} if version else None)
         except (EngineError, jvm.JvmError) as exc:  # the whole JVM for this version would not start or died
