@@ -48,7 +48,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify compat compat-ci bench report gate all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -124,6 +124,14 @@ COMPAT_DIRS     = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(1))
 compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served runtime version: ARTIFACTS/compat.json and report.md's matrix
 	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$(COMPAT_FORMATS)"
 	dirs=$(call COMPAT_DIRS,$(COMPAT_MODELS)) && $(PY) -m jvm_harness compat $$dirs --out $(ARTIFACTS)/compat.json
+	$(PY) -m exporters report $(ARTIFACTS)
+
+# Other producers (jvm_harness/producers.py): each torch in its own environment under .cache/producers/ (built
+# once, gigabytes each: not part of CI), its zoo in ARTIFACTS/producers/NAME/. PRODUCERS empty: every one.
+PRODUCERS ?=
+compat-producers: setup jvm ## COMPAT_MODELS exported by other torch versions (PRODUCERS), consumed by today's runtimes and the oldest JVM ones: ARTIFACTS/compat-producers.json
+	$(PY) -m jvm_harness compat-producers $(COMPAT_MODELS) --artifacts $(ARTIFACTS) --out $(ARTIFACTS)/compat-producers.json \
+	  $(foreach p,$(PRODUCERS),--producer $(p))
 	$(PY) -m exporters report $(ARTIFACTS)
 
 # CI's slice: mlp on the oldest and newest version of each engine. Red when any runtime answers wrongly, or

@@ -139,21 +139,34 @@ def bench_links(artifacts: Path) -> str:
 
 
 def compat_section(artifacts: Path) -> str:
-    """The producer x consumer matrix `make compat` wrote to compat.json, one row per model x format x runtime version."""
-    try:
-        matrix = json.loads((artifacts / "compat.json").read_text())
-        cells = matrix["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""  # no sweep yet, or a damaged one: `make compat` rewrites it
+    """The producer x consumer matrix `make compat` wrote to compat.json (and `make compat-producers` to
+    compat-producers.json), one row per model x format x producer x runtime version."""
+    cells, producers = [], {}
+    for name in ("compat.json", "compat-producers.json"):
+        try:
+            matrix = json.loads((artifacts / name).read_text())
+            cells += matrix["cells"]
+            producers.update(matrix.get("producers", {}) if name != "compat.json" else {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # no sweep yet, or a damaged one: its make target rewrites it
+    if not cells:
+        return ""
     lines = ["", "## Compatibility matrix", "",
              "Each artifact on each JVM runtime version served here (`make compat`; CI runs the oldest and newest).",
              "Direction compares the runtime with the producer's version: artifact newer than runtime is a service that",
-             "lags the exporter. Refused to load: the runtime, its binding or the pre-load IR/opset check said no.", "",
-             "| model | format | engine | version | runtime build | direction | result | message |", "|---|---|---|---|---|---|---|---|"]
+             "lags the exporter. Refused to load: the runtime, its binding or the pre-load IR/opset check said no.",
+             "Made by: the torch (and executorch) that exported the artifact, as its manifest records it.", ""]
+    if producers:
+        lines += ["Other producers (`make compat-producers`): the zoo exported by another torch in its own environment,",
+                  "consumed by today's Python runtimes and by the pinned and oldest runtime of each JVM engine.", ""]
+        lines += [f"- {name}: torch {p['torch']}, executorch {p['executorch'] or 'none'} ({p['why']})" for name, p in producers.items()]
+        lines.append("")
+    lines += ["| model | format | made by | engine | version | runtime build | direction | result | message |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for c in cells:
         status = c["status"] if c["status"] == "passed" else f"**{c['status']}**"
-        lines.append(f"| {c['model']} | {c['format']} | {c['engine']} | {c['version']} | {c['native']} | {c['direction']}"
-                     f" | {status} | {c['message'].replace('|', '/')} |")
+        lines.append(f"| {c['model']} | {c['format']} | {c.get('made_by', '-')} | {c['engine']} | {c['version']} | {c['native']}"
+                     f" | {c['direction']} | {status} | {c['message'].replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
 

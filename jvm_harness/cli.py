@@ -81,6 +81,8 @@ def compat(
     require_pass: Annotated[Optional[list[str]], typer.Option(
         help="ENGINE=VERSION[/FORMAT] whose cells must pass for exit 0 (repeatable): what a service on that runtime relies on.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on any failed-parity cell (a runtime that loads the artifact and answers wrongly).")] = False,
+    producer_slice: Annotated[bool, typer.Option(help="The folders are another producer's (make compat-producers): the pinned and oldest "
+                                                      "version of each engine, plus a cell per failed export and per Python verification.")] = False,
 ) -> None:
     """Prove every artifact on every served runtime version of each JVM engine: passed / failed parity / refused to load."""
     from .compat import FAILED, PASSED, sweep, write
@@ -96,7 +98,7 @@ def compat(
     try:
         wanted = [(*runtime_versions.parse(word.split("/")[0]).popitem(), word.partition("/")[2] or None) for word in require_pass or []]
         jvm.classpath()
-        matrix = sweep(model_dir, engine, ci, step)
+        matrix = sweep(model_dir, engine, ci, step, producer_slice)
     except runtime_versions.VersionError as exc:
         fail(str(exc))
     except (ContractError, jvm.JvmError) as exc:
@@ -112,6 +114,42 @@ def compat(
     if bad:
         fail(f"{len(bad)} cell(s) that must pass did not: " + "; ".join(f"{c['model']}/{c['format']} on {c['engine']} {c['version']}: {c['status']}"
                                                                         for c in bad), code=1)
+
+
+@app.command("compat-producers")
+def compat_producers(
+    model: Annotated[Optional[list[str]], typer.Argument(help="Zoo models to export with each producer.")] = None,
+    producer: Annotated[Optional[list[str]], typer.Option(help="Only this producer (repeatable; default: every one in producers.PRODUCERS).")] = None,
+    artifacts: Annotated[Path, typer.Option(help="Artifacts root: each producer's tree is ARTIFACTS/producers/NAME/.")] = Path("artifacts"),
+    out: Annotated[Path, typer.Option(help="Where the matrix goes (report.md's matrix section reads it beside compat.json).")] = Path("artifacts/compat-producers.json"),
+) -> None:
+    """Export the zoo with other torch versions (each in its own environment), then consume it with today's
+    Python runtimes and the pinned and oldest runtime of each JVM engine."""
+    from . import producers as registry
+    from .compat import PASSED, sweep, write
+
+    def step(cell: dict[str, Any]) -> None:
+        show(f"{cell['model']}/{cell['format']}", cell["status"] == PASSED,
+             f"{cell['made_by']}: {cell['engine']} {cell['version']} ({cell['direction']}) {cell['status']}"
+             + (f": {cell['message']}" if cell["message"] else ""), mark=cell["status"])
+
+    names = producer or list(registry.PRODUCERS)
+    matrix: dict[str, Any] = {"producers": {}, "cells": []}
+    try:
+        for name in names:
+            registry.check(name)
+        jvm.classpath()
+        for name in names:
+            console.print(f"[bold]{name}[/]: {' '.join(registry.pins(name))}")
+            folders = registry.export(name, model or ["mlp", "cnn"], artifacts)
+            registry.verify_python(folders)
+            swept = sweep(folders, on_cell=step, producer=True)
+            matrix["producers"][name] = {**vars(registry.PRODUCERS[name]), "versions": swept["producer"]}
+            matrix["cells"] += swept["cells"]
+    except (registry.ProducerError, runtime_versions.VersionError, ContractError, jvm.JvmError) as exc:
+        fail(str(exc))
+    write(out, matrix)
+    console.print(f"compat-producers: {sum(c['status'] == PASSED for c in matrix['cells'])} of {len(matrix['cells'])} cells passed; wrote {out}")
 
 
 @app.command()

@@ -18,10 +18,12 @@ from exporters.contract import VERIFIABLE, read_manifest, write_json_atomic
 from . import jvm, runtimes
 from .driver import EngineError, verify_models
 
-PASSED, FAILED, REFUSED = "passed", "failed parity", "refused to load"
+PASSED, FAILED, REFUSED, NOT_EXPORTED = "passed", "failed parity", "refused to load", "failed to export"
 # The producer's version each engine's runtime version is compared with (a key of the manifest's versions).
 PRODUCER = {"onnxruntime": "onnxruntime", "libtorch-javacpp": "torch", "djl-pytorch": "torch", "openvino": "openvino",
             "executorch": "executorch"}
+# The same for a Python runtime (a verification record's runtime): what is not listed runs on torch.
+PYTHON_PRODUCER = {"onnxruntime": "onnxruntime", "openvino": "openvino", "executorch.runtime": "executorch"}
 
 
 def key(version: str) -> tuple[int, ...]:
@@ -36,10 +38,20 @@ def native_version(engine: str, version: str) -> str:
     return version
 
 
-def versions(engine: str, ci: bool) -> list[str]:
-    """Every served version, oldest first; the CI slice keeps the oldest and the newest."""
+def versions(engine: str, ci: bool, producer: bool = False) -> list[str]:
+    """Every served version, oldest first; the CI slice keeps the oldest and the newest, the producer slice
+    (another torch's artifacts) the pinned one and the oldest."""
     ordered = sorted(runtimes.RUNTIMES[engine], key=lambda v: key(native_version(engine, v) + "." + v))
+    if producer:
+        return list(dict.fromkeys([runtimes.pinned(engine), ordered[0]]))
     return [ordered[0], ordered[-1]] if ci and len(ordered) > 1 else ordered
+
+
+def made_by(versions: dict[str, str]) -> str:
+    """The producer as its manifest records it: the torch that exported and the executorch that lowered."""
+    executorch = versions.get("executorch", "not installed")
+    paired = f" + executorch {executorch}" if executorch != "not installed" else " (no executorch)"
+    return f"torch {versions.get('torch')}{paired}"
 
 
 def direction(runtime: str, producer: str | None) -> str:
@@ -62,31 +74,46 @@ def verdict(result: dict[str, Any]) -> tuple[str, str]:
 
 
 def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = False,
-          on_cell: Callable[[dict[str, Any]], None] = lambda cell: None) -> dict[str, Any]:
-    """Run every (engine, version) on every folder; a version that cannot start is a refused cell per format it runs."""
+          on_cell: Callable[[dict[str, Any]], None] = lambda cell: None, producer: bool = False) -> dict[str, Any]:
+    """Run every (engine, version) on every folder; a version that cannot start is a refused cell per format it runs.
+    producer: the folders are another torch's (producers.py): the producer slice of versions, and cells for
+    each format that failed to export and for each Python runtime's recorded verification."""
     manifests = {folder.resolve(): read_manifest(folder) for folder in model_dirs}
     cells: list[dict[str, Any]] = []
 
-    def add(folder: Path, fmt: str, engine: str, version: str, status: str, message: str, runtime: str) -> None:
-        produced = manifests[folder.resolve()]["versions"].get(PRODUCER[engine])
-        cell = {"model": manifests[folder.resolve()]["model"], "format": fmt, "engine": engine, "version": version,
-                "runtime": runtime, "native": native_version(engine, version), "producer": f"{PRODUCER[engine]} {produced}",
-                "direction": direction(native_version(engine, version), produced), "status": status, "message": message}
+    def add(folder: Path, fmt: str, engine: str, version: str, status: str, message: str, runtime: str,
+            native: str | None = None, package: str | None = None) -> None:
+        manifest = manifests[folder.resolve()]
+        package = package or PRODUCER[engine]
+        native = native or native_version(engine, version)
+        produced = manifest["versions"].get(package)
+        cell = {"model": manifest["model"], "format": fmt, "engine": engine, "version": version, "runtime": runtime,
+                "native": native, "made_by": made_by(manifest["versions"]), "producer": f"{package} {produced}",
+                "direction": direction(native, produced) if native != "-" else "-", "status": status, "message": message}
         cells.append(cell)
         on_cell(cell)
 
-    for engine in engines or list(runtimes.RUNTIMES):
-        if engine not in jvm.engines():
-            continue
-        for version in versions(engine, ci):
-            def step(folder: Path, fmt: str, result: dict[str, Any], engine=engine, version=version) -> None:
-                add(folder, fmt, engine, version, *verdict(result), result["runtime"])
-            try:
-                verify_models(model_dirs, step, versions={engine: version})
-            except (EngineError, jvm.JvmError) as exc:  # the whole JVM for this version would not start or died
-                for folder in model_dirs:
-                    for fmt in formats_of(engine, manifests[folder.resolve()]):
-                        add(folder, fmt, engine, version, REFUSED, str(exc), engine)
+    if producer:
+        for folder in model_dirs:
+            for fmt, entry in manifests[folder.resolve()]["formats"].items():
+                if entry["status"] not in ("ok", "problems"):  # failed, or skipped: the exporter's words
+                    status = NOT_EXPORTED if entry["status"] == "failed" else f"export {entry['status']}"
+                    add(folder, fmt, "export", "-", status, entry.get("error") or "", "export", native="-", package="torch")
+                for name, result in entry.get("verification", {}).items():
+                    if name.startswith("python/"):
+                        add(folder, fmt, name, result["version"], *verdict(result), result["runtime"],
+                            native=result["version"], package=PYTHON_PRODUCER.get(result["runtime"], "torch"))
+    runs: list[tuple[str, str]] = [(engine, version) for engine in engines or list(runtimes.RUNTIMES)
+                                          if engine in jvm.engines() for version in versions(engine, ci, producer)]
+    for engine, version in runs:
+        def step(folder: Path, fmt: str, result: dict[str, Any], engine=engine, version=version) -> None:
+            add(folder, fmt, engine, version, *verdict(result), result["runtime"])
+        try:
+            verify_models(model_dirs, step, engines=[engine], versions={engine: version})
+        except (EngineError, jvm.JvmError) as exc:  # the whole JVM for this version would not start or died
+            for folder in model_dirs:
+                for fmt in formats_of(engine, manifests[folder.resolve()]):
+                    add(folder, fmt, engine, version, REFUSED, str(exc), engine)
     return {"producer": {m["model"]: m["versions"] for m in manifests.values()}, "cells": cells}
 
 

@@ -94,3 +94,59 @@ def test_bad_runtime_choice_is_one_line_and_exit_2(mlp_onnx: Path, spec: str, me
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0] and not result.stdout, result.stdout + result.stderr
+
+
+def test_producer_registry_swaps_torch_and_executorch_only() -> None:
+    import tomllib
+
+    from conftest import ROOT
+    from jvm_harness import compat, producers
+
+    ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = producers.pins("torch-2.12.1")
+    assert "torch==2.12.1" in pins and "executorch==1.3.1" in pins and len(pins) == len(ours)
+    assert [p for p in pins if not p.startswith(("torch==", "executorch=="))] == [
+        p for p in ours if not p.startswith(("torch==", "executorch=="))]
+    assert producers.interpreter("torch-2.15.0") == ROOT / ".cache" / "producers" / "torch-2.15.0" / "bin" / "python"
+    with pytest.raises(producers.ProducerError, match="unknown producer 'torch-9.0': choose one of torch-2.12.1, torch-2.15.0"):
+        producers.pins("torch-9.0")
+    # Another producer's artifacts meet the pinned runtime and the oldest of each engine.
+    assert compat.versions("onnxruntime", ci=False, producer=True) == ["1.29.0", "1.20.0"]
+    assert compat.versions("djl-pytorch", ci=False, producer=True) == ["0.35.1", "0.27.0"]
+    assert compat.versions("libtorch-javacpp", ci=True) == ["2.7.1", "2.13.0"]  # the CI slice is unchanged
+    assert compat.made_by({"torch": "2.15.0", "executorch": "not installed"}) == "torch 2.15.0 (no executorch)"
+
+
+def test_another_producers_tree_is_labelled_from_its_manifest(mlp_onnx: Path, tmp_path: Path) -> None:
+    """A tree as another torch leaves it (its versions in the manifest, one format failed to export) on the
+    producer slice: a cell per failed export, per Python verification and per JVM runtime, each saying who made it."""
+    import json
+
+    from exporters.report import compat_section
+
+    folder = Path(shutil.copytree(mlp_onnx, tmp_path / "mlp"))
+    assert run_cli("exporters", "verify", str(folder)).returncode == 0
+    manifest = manifest_of(folder)
+    manifest["versions"].update(torch="2.12.1", executorch="1.3.1")
+    manifest["formats"]["executorch"] = {"status": "failed", "error": "RuntimeError: no lowering", "files": [], "verification": {}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+    out = tmp_path / "compat-producers.json"
+    result = run_cli("jvm_harness", "compat", str(folder), "--engine", "onnxruntime", "--producer-slice", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    cells = json.loads(out.read_text())["cells"]
+    assert {c["made_by"] for c in cells} == {"torch 2.12.1 + executorch 1.3.1"}
+    assert [(c["format"], c["engine"], c["version"], c["status"], c["direction"]) for c in cells] == [
+        ("onnx", "python/onnxruntime", "1.29.0", "passed", "same release"),
+        ("executorch", "export", "-", "failed to export", "-"),
+        ("onnx", "onnxruntime", "1.29.0", "passed", "same release"),
+        ("onnx", "onnxruntime", "1.20.0", "passed", "artifact newer than runtime"),
+    ]
+    assert cells[1]["message"] == "RuntimeError: no lowering"
+
+    matrix = json.loads(out.read_text())
+    out.write_text(json.dumps({**matrix, "producers": {"torch-2.12.1": {"torch": "2.12.1", "executorch": "1.3.1", "why": "previous minor"}}}))
+    section = compat_section(tmp_path)
+    assert "- torch-2.12.1: torch 2.12.1, executorch 1.3.1 (previous minor)" in section
+    assert ("| mlp | executorch | torch 2.12.1 + executorch 1.3.1 | export | - | - | - | **failed to export**"
+            " | RuntimeError: no lowering |") in section

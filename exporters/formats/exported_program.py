@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.export.pt2_archive._package import CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX
+from torch.export.pt2_archive import constants as pt2
 
 from ..spec import ModelSpec
 from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, recurrent_loops_kept, set_torch_threads,
                    torch_dynamic_shapes, torch_predict)
 
 FILE = "model.pt2"
+# Names of pickled members torch.export.load would unpickle; torch before 2.13 has no opaque objects (its
+# constants lack the name), yet a .pt2 it reads could still carry them, so their prefix is refused by value.
+PICKLED_PREFIXES = (pt2.CUSTOM_OBJ_FILENAME_PREFIX, getattr(pt2, "OPAQUE_OBJ_FILENAME_PREFIX", "opaque_obj_"))
 DRAFT_REPORT = "draft_export_report.txt"
 WEIGHTS_ONLY = "TORCH_FORCE_WEIGHTS_ONLY_LOAD"
 
@@ -45,7 +48,7 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     path = folder / FILE
     with zipfile.ZipFile(path) as archive:
         pickled = [name for name in archive.namelist()
-                   if Path(name).name.startswith((CUSTOM_OBJ_FILENAME_PREFIX, OPAQUE_OBJ_FILENAME_PREFIX))]
+                   if Path(name).name.startswith(PICKLED_PREFIXES)]
     if pickled:
         raise UnsafeArtifactError(f"{path} holds pickled objects ({pickled[0]}) that would run code on load; "
                                   "this pipeline never writes them: re-export the model")
