@@ -58,7 +58,7 @@ def export_model(
             for fmt in formats if previous is not None else []:
                 if fmt not in due:
                     on_step(fmt.name, {**previous["formats"][fmt.name], "unchanged": True})
-            if not due:
+            if previous is not None and not due:
                 return previous
             if previous is None:  # new golden data: every format's old files are stale
                 manifest = _fresh_manifest(spec, model_dir, options)

@@ -1,4 +1,4 @@
-"""`make jvm` builds the ExecuTorch JNI shim from pinned pieces only and says in one line what is missing.
+"""`make jvm` builds the ExecuTorch JNI shim from pinned pieces only (build-executorch-jni.sh) and says in one line what is missing.
 
 make's what-if (-W) treats the shim's source as changed without touching it, so only the shim's
 recipe runs, and its checks stop it before anything is written.
@@ -26,14 +26,14 @@ def make_shim(*overrides: str) -> subprocess.CompletedProcess[str]:
 def test_missing_compiler_fails_with_one_line() -> None:
     result = make_shim("CXX=no-such-compiler")
     assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if line.startswith("make jvm:")]
-    assert lines == ["make jvm: C++ compiler 'no-such-compiler' not found: install g++ or set CXX"], result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("executorch JNI:")]
+    assert lines == ["executorch JNI: C++ compiler 'no-such-compiler' not found: install g++ or set CXX"], result.stderr
 
 
 def test_missing_jdk_headers_fail_with_one_line(tmp_path: Path) -> None:
     result = make_shim(f"JDK_HOME={tmp_path}")
     assert result.returncode != 0
-    assert f"make jvm: jni.h not found under '{tmp_path}': set JAVA_HOME to a JDK 17+ (not a JRE)" in result.stderr
+    assert f"executorch JNI: jni.h not found under '{tmp_path}': set JAVA_HOME to a JDK 17+ (not a JRE)" in result.stderr
 
 
 def test_the_shim_links_the_runtime_libraries_beside_it() -> None:

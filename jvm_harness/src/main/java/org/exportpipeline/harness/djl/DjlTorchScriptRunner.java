@@ -82,7 +82,7 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   private void openNow(Path formatDir, Manifest manifest) throws Exception {
-    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), MODEL_NAME + ".pt", Engine.getEngine(ENGINE).getVersion());
+    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), manifest.main(format()), Engine.getEngine(ENGINE).getVersion());
     if (refusal.isPresent()) {
       throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
     }
