@@ -183,7 +183,7 @@ $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.ins
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
 test-java: setup jvm
-	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
+	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
 	  && $(PY) -m exporters export mlp $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors

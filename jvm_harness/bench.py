@@ -1,4 +1,4 @@
-"""Run the pure-Java benchmark (org.exportpipeline.harness.Bench) in a child JVM per runtime and case.
+"""Run the pure-Java benchmark (org.exportpipeline.harness.tools.Bench) in a child JVM per runtime and case.
 
 Timing happens inside Java, so neither JPype nor this process is in the JVM figures. A child per
 runtime keeps runtimes on different libtorch builds out of one JVM, and keeps every JVM out of the
@@ -14,7 +14,7 @@ from typing import Any
 
 from . import jvm
 
-MAIN = "org.exportpipeline.harness.Bench"
+MAIN = "org.exportpipeline.harness.tools.Bench"
 TIMEOUT_S = 1800  # one runtime on one model and batch; a hang must not stall the whole bench
 
 

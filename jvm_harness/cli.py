@@ -156,7 +156,7 @@ def compat_producers(
 def classpath(
     engine: Annotated[str | None, typer.Option(help="Only this engine's jars (default: every engine).")] = None,
 ) -> None:
-    """Print the harness classpath (for `java -cp ... org.exportpipeline.harness.SelfCheck`)."""
+    """Print the harness classpath (for `java -cp ... org.exportpipeline.harness.tools.SelfCheck`)."""
     try:
         typer.echo(":".join(jvm.classpath(engine)))
     except jvm.JvmError as exc:

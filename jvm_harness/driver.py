@@ -167,7 +167,7 @@ def main(word: str, callers: int, model_dirs: list[str]) -> int:
     engine, _, version = word.partition("=")
     try:
         jvm.start(engine, version or None)
-        self_check = jpype.JClass("org.exportpipeline.harness.SelfCheck")
+        self_check = jpype.JClass(jvm.SELF_CHECK)
         folders = jpype.java.util.ArrayList()
         for folder in model_dirs:
             folders.add(folder)

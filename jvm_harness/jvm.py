@@ -18,6 +18,7 @@ TARGET = Path(os.environ.get("HARNESS_TARGET", Path(__file__).resolve().parent /
 JAR = TARGET / "jvm-harness.jar"
 LIB = TARGET / "lib"
 RUNNERS = TARGET / "runners.txt"  # SelfCheck --list-runners of this build: the one list of JVM runners
+SELF_CHECK = "org.exportpipeline.harness.tools.SelfCheck"  # the check's main class, also what the driver calls in-process
 
 
 class JvmError(RuntimeError):
@@ -39,7 +40,7 @@ class RunnerInfo:
 def runners() -> list[RunnerInfo]:
     """Every runner this build has, as the harness lists them (read once per build, kept in target/runners.txt)."""
     if not RUNNERS.is_file() or RUNNERS.stat().st_mtime < JAR.stat().st_mtime:
-        listed = subprocess.run(java_command("org.exportpipeline.harness.SelfCheck", None) + ["--list-runners"],
+        listed = subprocess.run(java_command(SELF_CHECK, None) + ["--list-runners"],
                                 capture_output=True, text=True)
         if listed.returncode != 0:
             raise JvmError(f"SelfCheck --list-runners failed ({(listed.stderr.strip().splitlines() or ['no message'])[-1]}): run `make jvm`")

@@ -93,7 +93,7 @@ def test_pure_java_self_check_runs_each_engine_in_its_own_jvm(mlp_copy: Path) ->
     classpath = run_cli("jvm_harness", "classpath").stdout.strip()
     java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
     result = subprocess.run(
-        [java, "-cp", classpath, "org.exportpipeline.harness.SelfCheck", str(mlp_copy)], capture_output=True, text=True
+        [java, "-cp", classpath, "org.exportpipeline.harness.tools.SelfCheck", str(mlp_copy)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for _, key, _ in JVM_RUNTIMES:
@@ -195,7 +195,7 @@ def test_onnx_deploy_bundle_carries_one_engine_and_a_jlink_runtime_that_self_che
     digest = hashlib.sha256((artifacts / "mlp" / "manifest.json").read_bytes()).hexdigest()
     assert f"--manifest-sha256 {digest} /opt/harness/artifacts/mlp" in (bundle / "self-check").read_text()
     classpath = f"{bundle}/harness/*:{bundle}/harness/lib/core/*:{bundle}/harness/lib/onnxruntime/*"
-    check = subprocess.run([bundle / "jre" / "bin" / "java", "-cp", classpath, "org.exportpipeline.harness.SelfCheck",
+    check = subprocess.run([bundle / "jre" / "bin" / "java", "-cp", classpath, "org.exportpipeline.harness.tools.SelfCheck",
                             "--manifest-sha256", digest, artifacts / "mlp"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "onnxruntime-java" in check.stdout and "djl-pytorch" not in check.stdout

@@ -6,7 +6,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.exportpipeline.harness.Model;
-import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * What a service does with the harness: open one exported model once, call it from many request

@@ -4,6 +4,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * What a service embeds: one exported format of a model folder, opened once and called from any

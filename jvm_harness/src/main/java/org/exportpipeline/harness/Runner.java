@@ -3,6 +3,8 @@ package org.exportpipeline.harness;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * One JVM runtime binding: open a format's artifact, run named tensors, close. Implementations are

@@ -2,6 +2,8 @@ package org.exportpipeline.harness;
 
 import java.util.List;
 import java.util.Optional;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
 
 /**
  * What a TorchScript archive needs (its file-format version, the manifest's

@@ -12,6 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Folders;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

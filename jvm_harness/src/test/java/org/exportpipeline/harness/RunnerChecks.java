@@ -12,9 +12,9 @@ import com.google.gson.JsonPrimitive;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +29,11 @@ import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
+import org.exportpipeline.harness.contract.Folders;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Parity;
+import org.exportpipeline.harness.contract.Tensor;
+import org.exportpipeline.harness.tools.ConcurrencyCheck;
 
 /**
  * What every runner's JUnit test checks on a real exported model from -Dartifacts (make test-java

@@ -3,8 +3,8 @@ package org.exportpipeline.harness.executorch;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.ContractException;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Release;
 
 /**

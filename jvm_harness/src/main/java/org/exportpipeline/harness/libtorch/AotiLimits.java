@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.exportpipeline.harness.ContractException;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Release;
 
 /**

@@ -13,11 +13,11 @@ import org.bytedeco.pytorch.AOTIModelPackageLoader;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TensorVector;
 import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.InputCheck;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
-import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * AOTInductor packages through libtorch 2.13's AOTIModelPackageLoader (JavaCPP presets). Loading a

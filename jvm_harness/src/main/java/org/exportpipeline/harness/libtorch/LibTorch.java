@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.contract.Tensor;
 
 /** What both libtorch 2.13 runners share: the engine name, its version, and tensor conversions. */
 final class LibTorch {

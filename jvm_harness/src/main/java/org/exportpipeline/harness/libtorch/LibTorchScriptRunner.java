@@ -13,10 +13,10 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.global.torch;
 import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.InputCheck;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Runner;
-import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.contract.Tensor;
 import org.exportpipeline.harness.TorchScriptLimits;
 
 /**

@@ -18,11 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.InputCheck;
-import org.exportpipeline.harness.ContractException;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Runner;
-import org.exportpipeline.harness.Tensor;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * ONNX artifacts through ONNX Runtime Java; inputs wrap the caller's direct buffers without a copy,

@@ -3,7 +3,7 @@ package org.exportpipeline.harness.djl;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

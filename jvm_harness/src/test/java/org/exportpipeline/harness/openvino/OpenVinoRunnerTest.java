@@ -8,7 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;

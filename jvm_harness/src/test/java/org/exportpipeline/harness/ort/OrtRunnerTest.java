@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.exportpipeline.harness.Manifest;
+import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.RunnerChecks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

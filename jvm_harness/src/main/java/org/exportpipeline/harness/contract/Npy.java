@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -15,10 +17,12 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /** Real files for the tests: .npy writing, tree copies, manifest edits that keep hashes honest. */
-final class Folders {
+public final class Folders {
+  private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+
   private Folders() {}
 
-  static byte[] npy(String descr, long[] shape, ByteBuffer data) {
+  public static byte[] npy(String descr, long[] shape, ByteBuffer data) {
     StringBuilder dims = new StringBuilder();
     for (long dim : shape) {
       dims.append(dim).append(", ");
@@ -36,7 +40,7 @@ final class Folders {
     return out.toByteArray();
   }
 
-  static byte[] npyFloats(float... values) {
+  public static byte[] npyFloats(float... values) {
     ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float value : values) {
       data.putFloat(value);
@@ -44,7 +48,7 @@ final class Folders {
     return npy("<f4", new long[] {1, values.length}, data.flip());
   }
 
-  static byte[] npyDoubles(double... values) {
+  public static byte[] npyDoubles(double... values) {
     ByteBuffer data = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (double value : values) {
       data.putDouble(value);
@@ -52,11 +56,11 @@ final class Folders {
     return npy("<f8", new long[] {1, values.length}, data.flip());
   }
 
-  static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     return ArtifactFiles.hex(ArtifactFiles.sha256().digest(bytes));
   }
 
-  static JsonObject fileEntry(Path modelDir, String relative) throws IOException {
+  public static JsonObject fileEntry(Path modelDir, String relative) throws IOException {
     byte[] bytes = Files.readAllBytes(modelDir.resolve(relative));
     JsonObject entry = new JsonObject();
     entry.addProperty("path", relative);
@@ -65,21 +69,21 @@ final class Folders {
     return entry;
   }
 
-  static JsonObject manifest(Path modelDir) throws IOException {
+  public static JsonObject manifest(Path modelDir) throws IOException {
     return JsonParser.parseString(Files.readString(modelDir.resolve(Manifest.FILE))).getAsJsonObject();
   }
 
   /** Applies an edit to the manifest and rewrites it; returns the new manifest's sha256. */
-  static String editManifest(Path modelDir, Consumer<JsonObject> edit) throws IOException {
+  public static String editManifest(Path modelDir, Consumer<JsonObject> edit) throws IOException {
     JsonObject json = manifest(modelDir);
     edit.accept(json);
-    byte[] bytes = SelfCheck.GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
     Files.write(modelDir.resolve(Manifest.FILE), bytes);
     return sha256(bytes);
   }
 
   /** Re-records every golden file's hash and size, as an exporter would after writing them. */
-  static void rehashGolden(Path modelDir, JsonObject manifest) {
+  public static void rehashGolden(Path modelDir, JsonObject manifest) {
     JsonArray files = new JsonArray();
     for (JsonElement element : manifest.getAsJsonObject("golden").getAsJsonArray("files")) {
       try {
@@ -91,7 +95,7 @@ final class Folders {
     manifest.getAsJsonObject("golden").add("files", files);
   }
 
-  static void copyTree(Path from, Path to) throws IOException {
+  public static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> paths = Files.walk(from)) {
       for (Path path : (Iterable<Path>) paths::iterator) {
         Path target = to.resolve(from.relativize(path).toString());

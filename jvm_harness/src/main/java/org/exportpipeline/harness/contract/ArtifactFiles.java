@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

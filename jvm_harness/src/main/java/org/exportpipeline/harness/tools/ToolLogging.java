@@ -1,4 +1,6 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.tools;
+
+import org.exportpipeline.harness.Model;
 
 /**
  * Logging for the command-line tools (SelfCheck, Bench) only: DJL logs through SLF4J at INFO, which

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.tools;
 
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
@@ -9,6 +9,11 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Messages;
+import org.exportpipeline.harness.contract.Parity;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * Proof that one opened runner serves several threads: N callers share it, each cycles through the
@@ -92,7 +97,7 @@ public final class ConcurrencyCheck {
             }
           } catch (Exception | LinkageError e) {
             failures.incrementAndGet();
-            firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + SelfCheck.firstLine(e.getMessage()));
+            firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
           }
         }
       }, "caller-" + caller);

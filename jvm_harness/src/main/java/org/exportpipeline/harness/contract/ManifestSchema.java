@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
@@ -21,7 +21,8 @@ import java.util.List;
  * schema is immutable and a validation keeps its state to itself.
  */
 final class ManifestSchema {
-  private static final String RESOURCE = "manifest.schema.json";
+  // Absolute: pom.xml places the schema in the root package's folder of the core jar.
+  private static final String RESOURCE = "/org/exportpipeline/harness/manifest.schema.json";
   private static final Schema SCHEMA = load();
 
   private ManifestSchema() {}
@@ -50,7 +51,7 @@ final class ManifestSchema {
       String missing = field.isEmpty() ? error.getProperty() : field + "." + error.getProperty();
       throw new ContractException(file + " lacks " + missing + ": the file is damaged or not ours; re-export the model");
     }
-    String why = SelfCheck.firstLine(error.getMessage());
+    String why = Messages.firstLine(error.getMessage());
     throw new ContractException(file + ": field " + (field.isEmpty() ? "(top level)" : field) + " is malformed ("
         + (why.length() > 160 ? why.substring(0, 160) : why) + "): the file is damaged or not ours; re-export the model");
   }

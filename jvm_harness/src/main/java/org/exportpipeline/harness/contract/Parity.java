@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -187,29 +187,6 @@ public final class Parity {
   /** The first structural problem (missing output, shape, NaN, runtime error), or null. */
   public String error() {
     return error;
-  }
-
-  /** The result keys the Python side writes too: passed, cases, max_abs_err, eager_abs_err, worst_ratio, outputs, error. */
-  JsonObject toJson() {
-    JsonObject json = new JsonObject();
-    json.addProperty("passed", passed);
-    json.addProperty("cases", cases);
-    json.addProperty("max_abs_err", maxAbsErr());
-    json.addProperty("eager_abs_err", eagerAbsErr());
-    json.addProperty("worst_ratio", worstRatio());
-    JsonObject perOutput = new JsonObject();
-    outputs.forEach((name, stats) -> {
-      JsonObject one = new JsonObject();
-      one.addProperty("max_abs_err", stats.maxAbsErr);
-      one.addProperty("eager_abs_err", stats.eagerAbsErr);
-      one.addProperty("worst_ratio", stats.worstRatio);
-      perOutput.add(name, one);
-    });
-    json.add("outputs", perOutput);
-    if (error != null) {
-      json.addProperty("error", error);
-    }
-    return json;
   }
 
   @Override

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -67,7 +67,7 @@ public final class Manifest {
     try {
       json = JsonParser.parseString(text).getAsJsonObject();
     } catch (JsonParseException | IllegalStateException e) {
-      throw new ContractException(file + " is not valid JSON (" + SelfCheck.firstLine(e.getMessage()) + "): re-export the model");
+      throw new ContractException(file + " is not valid JSON (" + Messages.firstLine(e.getMessage()) + "): re-export the model");
     }
     Manifest manifest = new Manifest(modelDir, json, digest);
     int schema = manifest.field("schema_version", () -> json.get("schema_version").getAsInt());

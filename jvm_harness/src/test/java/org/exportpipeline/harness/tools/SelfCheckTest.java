@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.exportpipeline.harness.Runners;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Folders;
+import org.exportpipeline.harness.contract.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,10 +53,10 @@ class SelfCheckTest {
   private static final Set<String> ALL_RUNTIMES =
       Set.of("onnxruntime-java", "djl-pytorch", "libtorch-javacpp", "libtorch-aoti", "openvino-c-jna", "executorch-jni");
 
-  private static List<SelfCheck.Result> check(Path dir) throws ContractException {
-    List<SelfCheck.Result> results = new ArrayList<>();
+  private static List<CheckResult> check(Path dir) throws ContractException {
+    List<CheckResult> results = new ArrayList<>();
     for (String engine : ENGINES) {
-      results.addAll(SelfCheck.check(new SelfCheck.Target(dir, null), engine, ConcurrencyCheck.DEFAULT_CALLERS));
+      results.addAll(ModelCheck.check(new ModelCheck.Target(dir, null), engine, ConcurrencyCheck.DEFAULT_CALLERS));
     }
     return results;
   }
@@ -67,9 +71,9 @@ class SelfCheckTest {
 
   @Test
   void onnxAndTorchScriptMatchTheReference() throws Exception {
-    List<SelfCheck.Result> results = check(exported("mlp"));
-    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), results.stream().map(SelfCheck.Result::runtime).collect(Collectors.toSet()));
-    for (SelfCheck.Result result : results) {
+    List<CheckResult> results = check(exported("mlp"));
+    assertEquals(Set.of("onnxruntime-java", "djl-pytorch"), results.stream().map(CheckResult::runtime).collect(Collectors.toSet()));
+    for (CheckResult result : results) {
       JsonObject v = result.verification();
       assertTrue(result.passed(), result.toString());
       assertTrue(v.get("cases").getAsInt() >= 2, result.toString());
@@ -99,7 +103,7 @@ class SelfCheckTest {
       file.write(role.equals("reference") ? new byte[] {0, 0, 0, 0, 0, 0, (byte) 0xf0, (byte) 0xbf} : new byte[] {0, 0, (byte) 0x80, (byte) 0xbf});
     }
     Folders.editManifest(copy, json -> Folders.rehashGolden(copy, json));
-    for (SelfCheck.Result result : check(copy)) {
+    for (CheckResult result : check(copy)) {
       assertFalse(result.passed(), "altered reference still passed: " + result);
       assertTrue(result.verification().get("max_abs_err").getAsDouble() > 1, result.toString());
     }
@@ -136,7 +140,7 @@ class SelfCheckTest {
     String mlpDigest = Folders.sha256(Files.readAllBytes(exported("mlp").resolve(Manifest.FILE)));
     Path swapped = copy("cnn"); // another model's consistent folder where mlp's should be
     String message = assertThrows(ContractException.class,
-        () -> SelfCheck.check(new SelfCheck.Target(swapped, mlpDigest), "onnxruntime", ConcurrencyCheck.DEFAULT_CALLERS)).getMessage();
+        () -> ModelCheck.check(new ModelCheck.Target(swapped, mlpDigest), "onnxruntime", ConcurrencyCheck.DEFAULT_CALLERS)).getMessage();
     assertTrue(message.contains("not the pinned " + mlpDigest), message);
   }
 

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.tools;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +12,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.RunnerChecks;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** The bench's pure parts; timings themselves are never asserted. */
@@ -42,14 +46,14 @@ class BenchTest {
   }
 
   @Test
-  void badCommandLinesAreRefusedWithWhatToChange() throws Bench.Usage {
-    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "onnxruntime-java"}));
-    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--repeats", "0", "dir"}));
-    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--warmup-s", "nan", "dir"}));
+  void badCommandLinesAreRefusedWithWhatToChange() throws Usage {
+    assertThrows(Usage.class, () -> Bench.parse(new String[] {"--runtime", "onnxruntime-java"}));
+    assertThrows(Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--repeats", "0", "dir"}));
+    assertThrows(Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--warmup-s", "nan", "dir"}));
     assertEquals(1, Bench.parse(new String[] {"--runtime", "x", "dir"}).threads());
     assertEquals(List.of(1), Bench.parse(new String[] {"--runtime", "x", "dir"}).callers());
     assertEquals(List.of(1, 3), Bench.parse(new String[] {"--runtime", "x", "--callers", "1", "--callers", "3", "dir"}).callers());
-    assertThrows(Bench.Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--callers", "0", "dir"}));
+    assertThrows(Usage.class, () -> Bench.parse(new String[] {"--runtime", "x", "--callers", "0", "dir"}));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.exportpipeline.harness.tools.ModelCheck;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -70,8 +71,8 @@ class ContractVectorsTest {
         assertTrue(answer.error().contains(want.get("error").getAsString()), answer.error());
         // SelfCheck itself (every runner on the classpath) refuses it with the same line, exit 2, before any
         // runtime opens a file: never a failed verdict.
-        SelfCheck.Target target = new SelfCheck.Target(VECTORS.resolve(vector.getKey()).resolve("vec"), null);
-        assertEquals(answer.error(), assertThrows(ContractException.class, () -> SelfCheck.check(target, null, 1)).getMessage());
+        ModelCheck.Target target = new ModelCheck.Target(VECTORS.resolve(vector.getKey()).resolve("vec"), null);
+        assertEquals(answer.error(), assertThrows(ContractException.class, () -> ModelCheck.check(target, null, 1)).getMessage());
       }
     }));
   }

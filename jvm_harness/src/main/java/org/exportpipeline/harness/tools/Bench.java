@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.tools;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -16,6 +16,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Runners;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Messages;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * Latency of one JVM runtime on one model folder, timed inside Java: model load, first run, then
@@ -46,13 +52,6 @@ public final class Bench {
   /** What one invocation measures. */
   record Options(String runtime, int threads, int warmup, double warmupSeconds, int repeats, List<Integer> batches,
       List<Integer> callers, String caseName, Path modelDir) {}
-
-  /** A command line that cannot be run as given; the message says what to change. */
-  static final class Usage extends Exception {
-    Usage(String message) {
-      super(message);
-    }
-  }
 
   /** The runtime failed on the model (as opposed to a bad command line). */
   static final class RuntimeFailure extends Exception {
@@ -168,7 +167,7 @@ public final class Bench {
       manifest.verifyFormat(format); // every file checked before the runtime opens any
       goldenCase = chooseCase(manifest.goldenCases(), options.caseName());
     } catch (ContractException | RuntimeException e) {
-      throw new Usage(options.modelDir() + ": " + SelfCheck.firstLine(e.getMessage()));
+      throw new Usage(options.modelDir() + ": " + Messages.firstLine(e.getMessage()));
     }
     List<JsonObject> rows = new ArrayList<>();
     for (int batch : options.batches()) {
@@ -177,7 +176,7 @@ public final class Bench {
         rows.addAll(measure(runner, manifest, inputs, batch, goldenCase.name(), options));
       } catch (Exception e) {
         throw new RuntimeFailure(options.runtime() + " on " + options.modelDir() + " at batch " + batch + ": "
-            + e.getClass().getSimpleName() + ": " + SelfCheck.firstLine(e.getMessage()), e);
+            + e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()), e);
       }
     }
     return rows;

@@ -1,4 +1,4 @@
-package org.exportpipeline.harness;
+package org.exportpipeline.harness.contract;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

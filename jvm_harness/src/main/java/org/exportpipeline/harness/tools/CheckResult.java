@@ -1,0 +1,69 @@
+package org.exportpipeline.harness.tools;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One runner's verdict on one model: verification is what the manifest records under
+ * formats.FORMAT.verification["jvm/RUNTIME"] (parity figures, runtime, version, java, timings).
+ * Crosses a relaunch as JSON: a child JVM prints its results, the parent reads them back.
+ * Thread-safe once built (nothing changes its verification).
+ */
+record CheckResult(String modelDir, String model, String manifestSha256, String format, String runtime, JsonObject verification) {
+  static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+
+  boolean passed() {
+    return verification.get("passed").getAsBoolean();
+  }
+
+  JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    json.addProperty("model_dir", modelDir);
+    json.addProperty("model", model);
+    json.addProperty("manifest_sha256", manifestSha256);
+    json.addProperty("format", format);
+    json.addProperty("runtime", runtime);
+    json.add("verification", verification);
+    return json;
+  }
+
+  static CheckResult fromJson(JsonObject json) {
+    return new CheckResult(json.get("model_dir").getAsString(), json.get("model").getAsString(), json.get("manifest_sha256").getAsString(),
+        json.get("format").getAsString(), json.get("runtime").getAsString(), json.getAsJsonObject("verification"));
+  }
+
+  /** Results as the JSON array that --json prints and the JPype driver reads. */
+  static String toJson(List<CheckResult> results) {
+    JsonArray array = new JsonArray();
+    results.forEach(result -> array.add(result.toJson()));
+    return GSON.toJson(array);
+  }
+
+  /** The results a --json run printed; a text that is no such array throws (JsonParseException, IllegalStateException, NullPointerException). */
+  static List<CheckResult> fromJson(String text) {
+    List<CheckResult> results = new ArrayList<>();
+    for (JsonElement element : JsonParser.parseString(text).getAsJsonArray()) {
+      results.add(fromJson(element.getAsJsonObject()));
+    }
+    return results;
+  }
+
+  @Override
+  public String toString() {
+    JsonObject v = verification;
+    JsonObject c = v.getAsJsonObject("concurrency");
+    return String.format("%-12s %-12s %-17s %s max abs %.1e (eager %.1e) worst ratio %.2g over %d case(s)%s (load %.0f ms, first run %.1f ms);"
+            + " %d callers: %d calls, %d failed, %d mismatched (%.0f ms)%s",
+        model, format, runtime, passed() ? "pass" : "FAIL", v.get("max_abs_err").getAsDouble(), v.get("eager_abs_err").getAsDouble(),
+        v.get("worst_ratio").getAsDouble(), v.get("cases").getAsInt(), v.has("error") ? ": " + v.get("error").getAsString() : "",
+        v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble(), c.get("callers").getAsInt(), c.get("calls").getAsInt(),
+        c.get("failures").getAsInt(), c.get("mismatches").getAsInt(), c.get("wall_ms").getAsDouble(),
+        c.has("first_error") ? ": " + c.get("first_error").getAsString() : "");
+  }
+}
