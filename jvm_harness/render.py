@@ -1,4 +1,4 @@
-"""pom.xml's engine sections and docker/Dockerfile's runtime-image engines, rendered from the engine registry.
+"""pom.xml's engine sections and docker/Dockerfile's runtime image, rendered from the engine registry.
 
 Maven and Dockerfiles cannot loop, so each per-engine section is written from runtimes.ENGINES between
 two marker lines (`>>> engines: NAME` and `<<< engines`); `python -m jvm_harness render` rewrites them
@@ -16,7 +16,7 @@ from .runtimes import ENGINES
 ROOT = Path(__file__).resolve().parents[1]
 POM = ROOT / "jvm_harness" / "pom.xml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-# The engines the jvm-runtime image carries: those serving its formats (onnx, torchscript).
+# The engines the jvm-runtime image carries; its artifacts are the formats their runners serve (onnx, torchscript).
 IMAGE_ENGINES = ("onnxruntime", "djl-pytorch")
 PACKAGES = "org/exportpipeline/harness"
 BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:<!--|#) >>> engines: (?P<name>[\w-]+)\b[^\n]*\n(?P<body>.*?)"
@@ -99,10 +99,20 @@ def runtime_image() -> list[str]:
     return "\n".join(lines).split("\n")
 
 
+def runtime_image_formats() -> list[str]:
+    """The artifacts the jvm-runtime image carries: the formats IMAGE_ENGINES' runners serve, as this build lists them."""
+    engines = " || ".join(f'$3 == "{name}"' for name in IMAGE_ENGINES)
+    return ["# What the deployment image carries: the formats its engines' runners serve (SelfCheck --list-runners),",
+            "# with manifests that list only those.",
+            'RUN formats=$(java -cp "$(python -m jvm_harness classpath)" org.exportpipeline.harness.SelfCheck --list-runners \\',
+            f"      | awk '{engines} {{printf \"--format %s \", $1}}') \\",
+            ' && [ -n "$formats" ] && python -m exporters merge /artifacts $formats --out /deploy/artifacts']
+
+
 BLOCKS: dict[Path, dict[str, Callable[[], list[str]]]] = {
     POM: {"dependencies": dependencies, "staged": staged, "core-excludes": core_excludes, "jars": jars,
           "test-services": test_services, "libs": libs},
-    DOCKERFILE: {"runtime-image": runtime_image},
+    DOCKERFILE: {"runtime-image-formats": runtime_image_formats, "runtime-image": runtime_image},
 }
 
 
