@@ -4,17 +4,14 @@
 #   OUT/jre/       a jlink runtime with only the modules jdeps finds in those jars
 #   OUT/self-check the image's default command: SelfCheck with each manifest's sha256 pinned now
 # Usage: deploy-bundle.sh HARNESS_TARGET ARTIFACTS OUT FORMAT...   (ARTIFACTS: merged for FORMATS;
-# the image copies it to /opt/harness/artifacts, the bundle to /opt/harness and /opt/jre)
+# the image copies it to /opt/harness/artifacts, the bundle to /opt/harness and /opt/jre; PYTHON: a Python
+# that imports jvm_harness, default python3)
 set -euo pipefail
-target=$1 artifacts=$2 out=$3
+target=$1 artifacts=$2 out=$3 python=${PYTHON:-python3}
 shift 3
 [ $# -gt 0 ] || { echo "deploy-bundle: name at least one format" >&2; exit 2; }
-all_cp="$target/jvm-harness.jar:$target/lib/core/*"
-for jar in "$target"/jvm-harness-*.jar; do
-  engine=${jar##*/jvm-harness-}; engine=${engine%.jar}
-  all_cp="$all_cp:$jar:$target/lib/$engine/*"
-done
-runners=$(java -cp "$all_cp" org.exportpipeline.harness.tools.SelfCheck --list-runners)
+export HARNESS_TARGET=$target  # the build python -m jvm_harness reads
+runners=$(java -cp "$("$python" -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners)
 engines=()
 for format in "$@"; do
   found=$(awk -v f="$format" '$1 == f {print $3}' <<<"$runners")
@@ -33,20 +30,19 @@ for engine in "${engines[@]}"; do
     cp -r "$target/lib/$engine" "$out/harness/lib/"
     classpath="$classpath:/opt/harness/lib/$engine/*"
   fi
-  # Native pieces that come from wheels, not jars: the ExecuTorch shim and runtime (found beside the
-  # jar) and OpenVINO's C library from the pinned wheel this Python has.
-  case $engine in
-    executorch) cp -r "$target/native" "$out/harness/native" ;;
-    openvino)
-      libs=$(python3 -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("openvino").origin).parent / "libs")')
-      cp -r "$libs" "$out/harness/openvino-libs"
-      java_options="$java_options -Dharness.openvino.lib=/opt/harness/openvino-libs" ;;
-  esac
 done
+# Native folders that come from wheels, not jars (the registry's Engine.native: the ExecuTorch shim and
+# runtime, OpenVINO's C library from the pinned wheel this Python has), each named by its runner's setting.
+natives=$("$python" -m jvm_harness natives "${engines[@]}")
+while read -r engine setting folder; do
+  [ -n "$engine" ] || continue
+  mkdir -p "$out/harness/natives" && cp -r "$folder" "$out/harness/natives/$engine"
+  java_options="$java_options -D$setting=/opt/harness/natives/$engine"
+done <<<"$natives"
 # ONNX Runtime's jar carries natives for every OS (~190 MB unpacked): keep linux-x64's only.
 for jar in "$out"/harness/lib/onnxruntime/onnxruntime-*.jar; do
   [ -f "$jar" ] || continue
-  python3 - "$jar" <<'PY'
+  "$python" - "$jar" <<'PY'
 import sys, zipfile
 path = sys.argv[1]
 with zipfile.ZipFile(path) as src:

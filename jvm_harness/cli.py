@@ -161,3 +161,40 @@ def classpath(
         typer.echo(":".join(jvm.classpath(engine)))
     except jvm.JvmError as exc:
         fail(str(exc))
+
+
+@app.command()
+def render(
+    check: Annotated[bool, typer.Option(help="Only check that pom.xml and docker/Dockerfile are up to date (exit 1 if not).")] = False,
+) -> None:
+    """Render pom.xml's engine sections and docker/Dockerfile's runtime-image engines from the engine registry."""
+    from .render import BLOCKS
+    from .render import render as rendered
+
+    for path in BLOCKS:
+        text = path.read_text()
+        try:
+            wanted = rendered(path, text)
+        except ValueError as exc:
+            fail(str(exc))
+        if check and wanted != text:
+            fail(f"{path} is out of date with the engine registry: run `python -m jvm_harness render`", code=1)
+        elif wanted != text:
+            path.write_text(wanted)
+            console.print(f"rewrote the engine sections of {path}")
+
+
+@app.command()
+def natives(
+    engine: Annotated[list[str], typer.Argument(help="Engines a deployment carries, e.g. onnxruntime executorch.")],
+) -> None:
+    """Print ENGINE SETTING FOLDER for each of these engines whose runner loads a native folder from a wheel (its
+    pinned build): what docker/deploy-bundle.sh copies, passing -DSETTING=its copy."""
+    for name in engine:
+        if name not in runtime_versions.ENGINES:
+            fail(f"unknown JVM engine '{name}': choose one of {', '.join(runtime_versions.ENGINES)}")
+        setting, folder = runtime_versions.ENGINES[name].native, jvm.native_folder(name)
+        if setting and (folder is None or not folder.is_dir()):
+            fail(f"no native folder for {name} ({folder or 'its wheel is not installed'}): run `make setup jvm`")
+        if setting:
+            typer.echo(f"{name} {setting} {folder}")

@@ -19,10 +19,7 @@ from . import jvm, runtimes
 from .driver import EngineError, verify_models
 
 PASSED, FAILED, REFUSED, NOT_EXPORTED = "passed", "failed parity", "refused to load", "failed to export"
-# The producer's version each engine's runtime version is compared with (a key of the manifest's versions).
-PRODUCER = {"onnxruntime": "onnxruntime", "libtorch-javacpp": "torch", "djl-pytorch": "torch", "openvino": "openvino",
-            "executorch": "executorch"}
-# The same for a Python runtime (a verification record's runtime): what is not listed runs on torch.
+# What runtimes.Engine.producer is for a Python runtime (a verification record's runtime): what is not listed runs on torch.
 PYTHON_PRODUCER = {"onnxruntime": "onnxruntime", "openvino": "openvino", "executorch.runtime": "executorch"}
 
 
@@ -84,7 +81,7 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
     def add(folder: Path, fmt: str, engine: str, version: str, status: str, message: str, runtime: str,
             native: str | None = None, package: str | None = None) -> None:
         manifest = manifests[folder.resolve()]
-        package = package or PRODUCER[engine]
+        package = package or runtimes.ENGINES[engine].producer
         native = native or native_version(engine, version)
         produced = manifest["versions"].get(package)
         cell = {"model": manifest["model"], "format": fmt, "engine": engine, "version": version, "runtime": runtime,

@@ -19,6 +19,7 @@ JAR = TARGET / "jvm-harness.jar"
 LIB = TARGET / "lib"
 RUNNERS = TARGET / "runners.txt"  # SelfCheck --list-runners of this build: the one list of JVM runners
 SELF_CHECK = "org.exportpipeline.harness.tools.SelfCheck"  # the check's main class, also what the driver calls in-process
+NATIVE = TARGET / "native"  # what `make jvm` builds for a runner whose pinned wheel is only a recipe (ExecuTorch's shim)
 
 
 class JvmError(RuntimeError):
@@ -26,8 +27,8 @@ class JvmError(RuntimeError):
 
 
 def engines() -> list[str]:
-    """The engines built beside the core jar: target/jvm-harness-ENGINE.jar with target/lib/ENGINE/."""
-    return sorted(jar.name[len("jvm-harness-"):-len(".jar")] for jar in TARGET.glob("jvm-harness-*.jar"))
+    """The registry's engines built beside the core jar: target/jvm-harness-ENGINE.jar (with target/lib/ENGINE/)."""
+    return sorted(name for name in runtimes.ENGINES if (TARGET / f"jvm-harness-{name}.jar").is_file())
 
 
 @dataclass(frozen=True)
@@ -78,18 +79,32 @@ def fetch(engine: str, version: str) -> Path:
         raise JvmError(str(exc)) from exc
 
 
-# The setting naming the native folder a runner loads, for the engines whose natives come from wheels.
-NATIVE_PROPERTY = {"openvino": "harness.openvino.lib", "executorch": "harness.executorch.dir"}
-
-
 def native_options(engine: str, version: str | None) -> list[str]:
-    """-D settings naming the native folder a runner loads: the chosen version's (an OpenVINO wheel's C library,
-    an ExecuTorch shim built against that wheel), else OpenVINO's of this Python's pinned wheel (HARNESS_OPENVINO_LIB,
-    when set, wins) and ExecuTorch's pinned build in target/native (the runner's default)."""
-    if engine in NATIVE_PROPERTY and version is not None and version != runtimes.pinned(engine):
-        return [f"-D{NATIVE_PROPERTY[engine]}={fetch(engine, version)}"]
-    libs = openvino_libs()
-    return [f"-Dharness.openvino.lib={libs}"] if libs and not os.environ.get("HARNESS_OPENVINO_LIB") else []
+    """-D settings naming the native folder a runner loads (runtimes.Engine.native): the chosen version's (an
+    OpenVINO wheel's C library, an ExecuTorch shim built against that wheel), else the pinned wheels' libs this
+    Python has (OpenVINO's; its HARNESS_... variable, when set, wins) and ExecuTorch's pinned build in target/native
+    (the runner's default)."""
+    chosen = runtimes.ENGINES.get(engine)
+    if chosen and chosen.native and version is not None and version != runtimes.pinned(engine):
+        return [f"-D{chosen.native}={fetch(engine, version)}"]
+    return [f"-D{e.native}={folder}" for name, e in runtimes.ENGINES.items()
+            if e.native and (folder := native_folder(name)) not in (None, NATIVE)
+            and not os.environ.get(e.native.upper().replace(".", "_"))]
+
+
+def native_folder(engine: str) -> Path | None:
+    """The pinned native folder of a runner whose runtime comes from a wheel: the libs of this Python's wheel
+    (OpenVINO's, found without importing it), else what `make jvm` built into target/native (ExecuTorch's)."""
+    wheel = runtimes.RUNTIMES[engine][runtimes.pinned(engine)]
+    if not isinstance(wheel, runtimes.Wheel):
+        return None
+    if not wheel.libs:
+        return NATIVE
+    spec = importlib.util.find_spec(wheel.package)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location).parent / wheel.libs).is_dir():
+            return Path(location).parent / wheel.libs
+    return None
 
 
 def jvm_path() -> str:
@@ -110,15 +125,6 @@ def java_feature_version(path: str) -> int:
     release = Path(path).resolve().parents[2] / "release"  # JAVA_HOME/lib/server/libjvm.so
     match = re.search(r'JAVA_VERSION="(\d+)', release.read_text()) if release.is_file() else None
     return int(match.group(1)) if match else 17
-
-
-def openvino_libs() -> str | None:
-    """The libs folder of this Python's openvino wheel (the pinned one), found without importing it."""
-    spec = importlib.util.find_spec("openvino")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(location) / "libs").is_dir():
-            return str(Path(location) / "libs")
-    return None
 
 
 def start(engine: str, version: str | None = None) -> None:

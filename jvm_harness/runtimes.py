@@ -1,8 +1,8 @@
-"""Runtime versions a JVM engine can be proven on: the one table of what each version is made of.
+"""The JVM engines and the runtime versions each can be proven on: the one table of what each is made of.
 
-The engine classes are compiled against the pinned versions (pom.xml, Makefile); any other version
-here is fetched into target/runtimes/ENGINE/VERSION/ and swapped in for target/lib/ENGINE (jars) or
-for the pinned wheel's native folder. Maven runtimes come from Maven Central (Maven checks Central's
+The engine classes are compiled against the pinned versions (pom.xml, rendered from this table; Makefile);
+any other version here is fetched into target/runtimes/ENGINE/VERSION/ and swapped in for target/lib/ENGINE
+(jars) or for the pinned wheel's native folder. Maven runtimes come from Maven Central (Maven checks Central's
 checksums); wheels are downloaded with pip and checked against the sha256 pinned below.
 """
 
@@ -52,37 +52,65 @@ class Wheel:
 ET_BUILD = Path(__file__).resolve().parent / "src" / "main" / "native" / "build-executorch-jni.sh"
 
 
-# engine -> version -> Maven coordinates (group:artifact:version[:jar:classifier]) or a Wheel.
-# The first version of each engine is the pinned one the harness is built with (target/lib/ENGINE).
-RUNTIMES: dict[str, dict[str, tuple[str, ...] | Wheel]] = {
-    "onnxruntime": {v: (f"com.microsoft.onnxruntime:onnxruntime:{v}",)
-                    for v in ("1.29.0", "1.20.0", "1.22.0", "1.24.1", "1.26.0", "1.28.0")},
-    "libtorch-javacpp": {
-        "2.13.0": javacpp("2.13.0", "1.5.14", "0.3.31-1.5.13"),  # 0.3.34-1.5.14 is not served (pom.xml)
+@dataclass(frozen=True)
+class Engine:
+    """A JVM engine: its runner classes (their own jar, jvm-harness-ENGINE.jar), the runtime versions it is proven
+    on and what its build copies to target/lib/ENGINE. pom.xml's engine sections and docker/Dockerfile's runtime
+    image are rendered from this (`python -m jvm_harness render`)."""
+    package: str  # its runners' folder under org/exportpipeline/harness/ (kept out of the core jar)
+    # version -> Maven coordinates (group:artifact:version[:jar:classifier]) or a Wheel; the first is the
+    # pinned one the harness is built with (its jars in target/lib/ENGINE).
+    versions: dict[str, tuple[str, ...] | Wheel]
+    producer: str  # the producer's package its runtime version is compared with (a key of the manifest's versions)
+    binding: tuple[str, ...] = ()  # jars a wheel runtime is reached through (OpenVINO's C API through JNA)
+    transitive: tuple[str, ...] = ()  # group ids its runtime's jars pull in, copied to target/lib/ENGINE too
+    native: str = ""  # the -D setting naming the native folder of a runtime that comes from a wheel
+
+    def jars(self) -> tuple[str, ...]:
+        """The Maven coordinates the harness is built with: the pinned runtime's and the binding's."""
+        pinned = next(iter(self.versions.values()))
+        return (pinned if isinstance(pinned, tuple) else ()) + self.binding
+
+    def groups(self) -> list[str]:
+        """The group ids target/lib/ENGINE is copied from (empty: the engine has no jars of its own)."""
+        return list(dict.fromkeys([c.split(":")[0] for c in self.jars()] + list(self.transitive)))
+
+
+# The one list of JVM engines; a new one also needs its runner package and src/engines/ENGINE/META-INF/services.
+ENGINES: dict[str, Engine] = {
+    # The pinned ONNX Runtime Java matches the Python onnxruntime pin (pyproject.toml).
+    "onnxruntime": Engine("ort", {v: (f"com.microsoft.onnxruntime:onnxruntime:{v}",)
+                                  for v in ("1.29.0", "1.20.0", "1.22.0", "1.24.1", "1.26.0", "1.28.0")}, "onnxruntime"),
+    # libtorch 2.13 (the exporter's torch) for AOTI packages and TorchScript: the JavaCPP presets.
+    "libtorch-javacpp": Engine("libtorch", {
+        "2.13.0": javacpp("2.13.0", "1.5.14", "0.3.31-1.5.13"),  # the presets' 0.3.34-1.5.14 is not served on Central
         "2.7.1": javacpp("2.7.1", "1.5.12", "0.3.30-1.5.12"),
         "2.10.0": javacpp("2.10.0", "1.5.13", "0.3.31-1.5.13"),
-    },
-    "djl-pytorch": {
+    }, "torch"),
+    "djl-pytorch": Engine("djl", {
         "0.35.1": djl("0.35.1", "2.7.1"),
         "0.27.0": djl("0.27.0", "2.1.1"),
         "0.32.0": djl("0.32.0", "2.5.1"),
         "0.36.0": djl("0.36.0", "2.7.1"),
-    },
-    "openvino": {
+    }, "torch", transitive=("net.java.dev.jna", "org.apache.commons", "commons-codec", "commons-io")),
+    "openvino": Engine("openvino", {
         "2026.4.1": Wheel("openvino", "", "", "openvino/libs"),  # the .venv's own wheel (pyproject pin)
         # The 2023.3.0 and 2024.0.0 wheels ship no libopenvino_c (checked): a C-API binding cannot load them.
         "2024.6.0": Wheel("openvino", "openvino-2024.6.0-17404-cp311-cp311-manylinux2014_x86_64.whl",
-                         "444a6d3a746dd728654877993c30582faefcad2868c80ec261839a144b8925bc", "openvino/libs"),
+                          "444a6d3a746dd728654877993c30582faefcad2868c80ec261839a144b8925bc", "openvino/libs"),
         "2025.4.1": Wheel("openvino", "openvino-2025.4.1-20426-cp311-cp311-manylinux2014_x86_64.whl",
-                         "c552a68c094b0d75f48b7c19cbd3482c44e4e267821897dcb7c9f7c36ba5f88b", "openvino/libs"),
-    },
+                          "c552a68c094b0d75f48b7c19cbd3482c44e4e267821897dcb7c9f7c36ba5f88b", "openvino/libs"),
+    }, "openvino", binding=(JNA,), native="harness.openvino.lib"),  # no OpenVINO jar on Central: its C API through JNA
     # Only the 1.5.x wheels carry the C++ runtime SDK a JNI shim links against (1.0-1.4 have none).
-    "executorch": {
+    "executorch": Engine("executorch", {
         "1.5.1": Wheel("executorch", "", ""),  # built by `make jvm` (Makefile ET_RUNTIME_VERSION, ET_WHEEL_SHA256)
         "1.5.0": Wheel("executorch", "executorch-1.5.0-cp311-cp311-manylinux_2_28_x86_64.whl",
                        "970d9ec9fc7fb7e30ece5b942b16ddc84372353af94ebf69d94687153ac8ab67", build=ET_BUILD),
-    },
+    }, "executorch", native="harness.executorch.dir"),
 }
+
+# engine -> version -> Maven coordinates or a Wheel: the versions each engine is proven on.
+RUNTIMES: dict[str, dict[str, tuple[str, ...] | Wheel]] = {name: engine.versions for name, engine in ENGINES.items()}
 
 
 class VersionError(ValueError):

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -187,7 +188,7 @@ def test_onnx_deploy_bundle_carries_one_engine_and_a_jlink_runtime_that_self_che
     merged = run_cli("exporters", "merge", str(mlp_dir.parent), "--format", "onnx", "--out", str(artifacts))
     assert merged.returncode == 0, merged.stderr
     built = subprocess.run([ROOT / "docker" / "deploy-bundle.sh", ROOT / "jvm_harness" / "target", artifacts, bundle, "onnx"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env={**os.environ, "PYTHON": sys.executable})
     assert built.returncode == 0, built.stderr
     jars = sorted(p.relative_to(bundle / "harness").as_posix() for p in (bundle / "harness").rglob("*.jar"))
     assert all(not jar.startswith("lib/") or jar.startswith(("lib/core/", "lib/onnxruntime/")) for jar in jars), jars
