@@ -87,7 +87,7 @@ verify: setup ## Run every artifact in its Python runtime against the golden out
 
 jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
 
-$(HARNESS): jvm_harness/pom.xml exporters/manifest.schema.json $(shell find jvm_harness/src/main jvm_harness/src/engines -type f 2>/dev/null)
+$(HARNESS): jvm_harness/pom.xml exporters/contract/manifest.schema.json $(shell find jvm_harness/src/main jvm_harness/src/engines -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 	touch $@
 

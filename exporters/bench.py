@@ -6,7 +6,7 @@ then for each format its Python runtime and right after it every JVM runtime tha
 artifact, so the sides alternate case by case and machine noise hits both. Each measurement loads
 the artifact afresh (load_ms), times the first call (first_run_ms), then warm-up calls and timed
 repeats back to back on inputs prepared once: the largest golden case's rows tiled along dim 0.
-The JVM side is timed inside Java (jvm_harness.bench, one child JVM per runtime and case). Each
+The JVM side is timed inside Java (`python -m jvm_harness bench-case`, one child JVM per runtime and case). Each
 case runs in several rounds, Python and JVM in turn, so a ratio can be taken within each round.
 
 Caller scaling, at the smallest batch: one loaded model shared by 1, 2 and 4 threads calling at once, as a
@@ -17,8 +17,11 @@ scales in Python then shows whether it releases the GIL while it computes.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +31,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .console import first_line
-from .contract import GoldenCase, check_format, load_golden, read_manifest
+from .contract.console import first_line
+from .contract.manifest import GoldenCase, check_format, load_golden, read_manifest
 from .formats import FORMATS
 from .formats.base import TORCH_THREADS, Predict, set_torch_threads, torch_predict
 from .spec import ModelSpec
@@ -156,6 +159,34 @@ def time_callers(predict_for: Callable[[], Predict], inputs: dict[str, np.ndarra
     return {**summarize(every, batch), "throughput_per_s": batch * len(every) / (wall_ms / 1e3)}
 
 
+class JvmSideError(RuntimeError):
+    """The JVM side could not run at all (not built, no JVM, bad input); the message says what to do."""
+
+
+class JvmSide:
+    """The JVM runtimes, timed by the JVM harness's own command line: a process and JSON lines between the
+    two packages, never an import (each loads native runtimes of its own; see jvm_harness/bench.py)."""
+
+    def __init__(self) -> None:
+        self.formats: dict[str, str] = json.loads(self._run("bench-runtimes"))  # runtime -> format
+
+    def measure(self, folder: Path, runtime: str, case: str, batch: int, threads: int, warmup: int, warmup_s: float,
+                repeats: int, callers: tuple[int, ...] = (1,)) -> list[dict[str, Any]]:
+        """One row per caller count, or one row with `error` when the runtime fails on this model."""
+        out = self._run("bench-case", str(folder), "--runtime", runtime, "--case", case, "--batch", str(batch),
+                        "--threads", str(threads), "--warmup", str(warmup), "--warmup-s", str(warmup_s),
+                        "--repeats", str(repeats), *(arg for count in callers for arg in ("--callers", str(count))))
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    @staticmethod
+    def _run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "jvm_harness", *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()] or ["(no message)"]
+            raise JvmSideError(lines[-1].removeprefix("error: ").strip())
+        return done.stdout
+
+
 class Bench:
     """One run's settings and the JVM runtimes it drives; rows accumulate in order of measurement."""
 
@@ -164,11 +195,8 @@ class Bench:
         self.threads, self.warmup, self.warmup_s, self.repeats, self.only = threads, warmup, warmup_s, repeats, only
         self.rounds, self.callers = rounds, tuple(sorted(set(callers)))
         self.progress = progress
-        self.jvm_runtimes: dict[str, str] = {}
-        if jvm:
-            from jvm_harness.bench import runtimes
-
-            self.jvm_runtimes = runtimes()
+        self.jvm = JvmSide() if jvm else None
+        self.jvm_runtimes = self.jvm.formats if self.jvm else {}
         set_torch_threads(threads)  # eager and every torch-based runtime share torch's pool
         self.rows: list[dict[str, Any]] = []
         self.scaling_rows: list[dict[str, Any]] = []
@@ -226,10 +254,8 @@ class Bench:
                          "one loaded model shared" if fmt.shared_calls else "one loaded copy per thread (not thread-safe)",
                          lambda callers: time_callers(predict_for, inputs, batch, callers, self.warmup, self.repeats))
             for runtime in (r for r, f in self.jvm_runtimes.items() if f == name):
-                from jvm_harness.bench import measure
-
-                rows = measure(folder, runtime, case.name, batch, self.threads, self.warmup, self.warmup_s,
-                               self.repeats, self.callers)
+                rows = self.jvm.measure(folder, runtime, case.name, batch, self.threads, self.warmup, self.warmup_s,
+                                        self.repeats, self.callers)
                 by_callers = {row["callers"]: row for row in rows if "callers" in row}
                 self._scaled(manifest, name, "jvm", runtime, rows[0].get("version", ""), batch,
                              "one opened runner shared", lambda callers: by_callers.get(callers) or rows[0])
@@ -269,8 +295,6 @@ class Bench:
 
     def _jvm(self, folder: Path, manifest: dict[str, Any], name: str, runtime: str, case: str, batch: int,
              rnd: int) -> None:
-        from jvm_harness.bench import measure
-
-        measured = measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)[0]
+        measured = self.jvm.measure(folder, runtime, case, batch, self.threads, self.warmup, self.warmup_s, self.repeats)[0]
         self._row(manifest["model"], name, "jvm", runtime, measured.get("version", ""), case, batch, rnd,
                   measured.get("thread_setting", "not reported"), measured)

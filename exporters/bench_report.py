@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .bench import EAGER, METRICS, python_pair
-from .contract import write_json_atomic
+from .contract.manifest import write_json_atomic
 from .formats import FORMATS
-from .gate import is_required
+from .contract.gate import is_required
 
 JVM_RATIO_TARGET = 1.05  # same runtime, same native kernels: the JVM should cost at most 5% more
 JVM_RATIO_LIMIT = 1.10  # beyond this at batch 1 the bench note must explain the gap

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .console import console, fail, parity_line, show
-from .contract import ContractError
+from .contract.console import console, fail, parity_line, show
+from .contract.manifest import ContractError
 from .formats import FORMATS, ExportOptions
-from .gate import RequireOption, check_deployable, judge, mark_required, run_formats, summarize
-from .parity import Tolerance, ToleranceError
-from .spec import SpecError
+from .contract.gate import RequireOption, check_deployable, judge, mark_required, summarize
+from .contract.parity import Tolerance, ToleranceError
+from .spec import SpecError, run_formats
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -65,7 +65,7 @@ def folders(
 
 def _folders(words: Optional[list[str]], artifacts: Path) -> list[Path]:
     """The folder export wrote for each model word (the zoo when none), found by the manifests' source."""
-    from .contract import model_folders
+    from .contract.manifest import model_folders
     from .zoo import ZOO, ZOO_SOURCE
 
     return model_folders(artifacts, [ZOO_SOURCE + word if word in ZOO else word for word in words or ZOO])
@@ -238,12 +238,9 @@ def bench(
     out: Annotated[Optional[Path], typer.Option(help="Where bench.json, bench.md and plots/ go; default ARTIFACTS.")] = None,
 ) -> None:
     """Time every artifact in its Python runtime and in each JVM runtime beside eager PyTorch; write OUT/bench.md."""
-    from jvm_harness.bench import BenchError
-    from jvm_harness.jvm import JvmError
-
-    from .bench import CALLERS, Bench, machine
+    from .bench import CALLERS, Bench, JvmSideError, machine
     from .bench_report import artifact_facts, combine, derive, write
-    from .contract import read_manifest
+    from .contract.manifest import read_manifest
     from .plots import write_plots
     from .zoo import ZOO, load_spec
 
@@ -262,7 +259,7 @@ def bench(
         manifests = {manifest["model"]: manifest for manifest in map(read_manifest, folders)}
     except (ContractError, SpecError) as exc:
         fail(str(exc))
-    except (BenchError, JvmError) as exc:
+    except JvmSideError as exc:
         fail(f"{exc}; or pass --no-jvm to time the Python side only")
     result = {
         "machine": {**started, "load_average_1m_end": machine()["load_average_1m"]},

@@ -17,13 +17,13 @@ from typing import Any, Callable
 
 from . import box
 from . import golden as goldens
-from .console import first_line
-from .contract import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
+from .contract.console import first_line
+from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
                        load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
 from .fingerprint import format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
 from .hints import hint_for
-from .parity import Tolerance
+from .contract.parity import Tolerance
 from .spec import ModelSpec, SpecError, weights_digest, write_traceback
 
 # Every library whose version decides what an artifact is or how it runs.

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .contract import cpu_features
+from .contract.manifest import cpu_features
 from .golden import golden_inputs
 from .spec import ModelSpec
 

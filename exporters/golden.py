@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import box, parity
-from .contract import GOLDEN_DIR, file_entries
-from .parity import Tolerance
+from . import box
+from .contract import parity
+from .contract.manifest import GOLDEN_DIR, file_entries
+from .contract.parity import Tolerance
 from .spec import ModelSpec
 
 SEED = 1234

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .contract import MANIFEST, ContractError, confined, load_golden, read_manifest, write_manifest
+from .contract.manifest import MANIFEST, ContractError, confined, load_golden, read_manifest, write_manifest
 from .formats import FORMATS
 
 

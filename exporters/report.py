@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .contract import ContractError, MANIFEST, read_manifest, write_json_atomic
+from .contract.manifest import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
-from .gate import is_required
-from .parity import FACTOR, FLOOR_ULPS
+from .contract.gate import is_required
+from .contract.parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
 FORMAT_ORDER = {name: index for index, name in enumerate(FORMATS)}

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .contract import read_manifest, write_manifest, writer_lock
+from .contract.manifest import read_manifest, write_manifest, writer_lock
 from .export import export_model
 from .formats import FORMATS, ExportOptions
 from .spec import ModelSpec

@@ -23,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from .parity import Tolerance
+from .contract.parity import Tolerance
 
 
 class SpecError(ValueError):
@@ -46,7 +46,7 @@ class ModelSpec:
     outputs: list[str]
     dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
     golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
-    # None keeps the default rule (exporters/parity.py); one Tolerance for every output, or per output name.
+    # None keeps the default rule (exporters/contract/parity.py); one Tolerance for every output, or per output name.
     tolerance: Tolerance | dict[str, Tolerance] | None = None
     # Builds the inputs at given dim sizes ({"batch": 16, ...}) where resizing a real case cannot keep
     # their structure (offsets into another input); default: golden cases derive from the spec's own.
@@ -156,3 +156,17 @@ def write_traceback(exc: BaseException) -> str:
     with open(handle, "w") as log:
         log.write("".join(traceback.format_exception(exc)))
     return path
+
+
+def run_formats(spec: ModelSpec, formats: list[str] | None, require: list[str] | None) -> tuple[list[str], list[str]]:
+    """This run's formats and the required ones among them: the command line over the spec over all six."""
+    from .formats import FORMATS  # the registry imports this module
+
+    chosen = formats or spec.formats or list(FORMATS)
+    if not require:
+        return chosen, [name for name in chosen if spec.required is None or name in spec.required]
+    outside = [name for name in require if name not in chosen]
+    if outside:
+        raise SpecError(f"{spec.name}: --require names {', '.join(outside)}, which this run does not export "
+                        f"({', '.join(chosen)}): add it to --format (FORMATS) or drop it from --require (REQUIRE)")
+    return chosen, [name for name in chosen if name in require]

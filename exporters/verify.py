@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract import ContractError, checked_model, verification_key, write_manifest
-from .parity import Parity
-from .console import first_line
+from .contract.manifest import ContractError, checked_model, verification_key, write_manifest
+from .contract.parity import Parity
+from .contract.console import first_line
 from .formats import FORMATS
 
 SIDE = "python"

@@ -15,7 +15,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .console import first_line
+from .contract.console import first_line
 from .hints import hint_for
 
 
@@ -56,7 +56,7 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
     """Read back the artifact's own signature where it keeps one, then load it once and run every golden
     case: a signature that disagrees with the manifest, a program that cannot load, or one that refuses a
     shape of the box it declares is a failed export, named by cause; its answers are verify's job."""
-    from .contract import load_golden, read_manifest
+    from .contract.manifest import load_golden, read_manifest
     from .formats.base import signature_mismatches
 
     manifest = read_manifest(model_dir)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from exporters.console import console, fail, show
-from exporters.contract import ContractError
-from exporters.gate import RequireOption
+from exporters.contract.console import console, fail, show
+from exporters.contract.manifest import ContractError
+from exporters.contract.gate import RequireOption
 
 from . import jvm
 from . import runtimes as runtime_versions
@@ -40,7 +41,7 @@ def verify(
     force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
-    from exporters.gate import judge, mark_required, summarize
+    from exporters.contract.gate import judge, mark_required, summarize
 
     from .driver import EngineError, record_key, verify_models
 
@@ -198,3 +199,39 @@ def natives(
             fail(f"no native folder for {name} ({folder or 'its wheel is not installed'}): run `make setup jvm`")
         if setting:
             typer.echo(f"{name} {setting} {folder}")
+
+
+# The benchmark's JVM side as a command line: `python -m exporters bench` drives it in turn with the Python
+# side (exporters/bench.py), through a process and JSON lines, so neither package imports the other.
+@app.command(name="bench-runtimes")
+def bench_runtimes() -> None:
+    """Print each registered JVM runtime's format as one JSON object (runtime -> format)."""
+    from .bench import BenchError, runtimes
+
+    try:
+        typer.echo(json.dumps(runtimes()))
+    except (BenchError, jvm.JvmError) as exc:
+        fail(str(exc))
+
+
+@app.command(name="bench-case")
+def bench_case(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder (export wrote it).")],
+    runtime: Annotated[str, typer.Option(help="JVM runtime name, as bench-runtimes lists them.")],
+    case: Annotated[str, typer.Option(help="Golden case whose inputs are tiled.")],
+    batch: Annotated[int, typer.Option(min=1)],
+    threads: Annotated[int, typer.Option(min=1)],
+    warmup: Annotated[int, typer.Option(min=0)],
+    warmup_s: Annotated[float, typer.Option(min=0)],
+    repeats: Annotated[int, typer.Option(min=1)],
+    callers: Annotated[Optional[list[int]], typer.Option(min=1, help="Threads sharing one opened runner (repeat).")] = None,
+) -> None:
+    """Time one runtime on one case and batch in a child JVM: one JSON line per caller count (or one with `error`)."""
+    from .bench import BenchError, measure
+
+    try:
+        rows = measure(model_dir, runtime, case, batch, threads, warmup, warmup_s, repeats, tuple(callers or (1,)))
+    except (BenchError, jvm.JvmError) as exc:
+        fail(str(exc))
+    for row in rows:
+        typer.echo(json.dumps(row))

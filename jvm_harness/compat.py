@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract import VERIFIABLE, read_manifest, write_json_atomic
+from exporters.contract.manifest import VERIFIABLE, read_manifest, write_json_atomic
 
 from . import jvm, runtimes
 from .driver import EngineError, verify_models

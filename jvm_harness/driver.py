@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract import (MANIFEST, VERIFIABLE, ContractError, check_format, read_manifest, sha256, verification_key,
+from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, read_manifest, sha256, verification_key,
                                 write_manifest)
 
 from . import jvm, runtimes

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.contract import ContractError, checked_model, load_golden, read_manifest
-from exporters.parity import Parity
+from exporters.contract.manifest import ContractError, checked_model, load_golden, read_manifest
+from exporters.contract.parity import Parity
 from exporters.verify import verify_model
 
 sys.path.insert(0, str(Path(__file__).parent / "contract_vectors"))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import manifest_of, run_cli
-from exporters.contract import current_umask
+from exporters.contract.manifest import current_umask
 from exporters.formats import FORMATS
 
 TOLERANCE = 1e-5

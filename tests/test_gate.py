@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, manifest_of, run_cli
 from exporters.bench_report import recommend
-from exporters.contract import file_entries
+from exporters.contract.manifest import file_entries
 from exporters.formats import FORMATS
 
 BINNED = ("exporters", "export", "tests.user_model:binned", "-f", "onnx", "-f", "executorch")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import manifest_of, run_cli
-from exporters.contract import load_golden, read_manifest
-from exporters.parity import FACTOR, FLOOR_ULPS, Parity
+from exporters.contract.manifest import load_golden, read_manifest
+from exporters.contract.parity import FACTOR, FLOOR_ULPS, Parity
 
 
 def _openvino_parity(model_dir: Path, xml: Path, precision: str) -> dict:

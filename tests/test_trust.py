@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, manifest_of, run_cli
-from exporters.contract import sha256
+from exporters.contract.manifest import sha256
 
 
 def _rehash(model_dir: Path, rel: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..parity import Tolerance
+from ..contract.parity import Tolerance
 from ..spec import ModelSpec
 
 # A runnable artifact: golden inputs by name in, outputs by name out.

@@ -1,5 +1,5 @@
 """Writes the contract vectors: small model folders (a manifest plus tiny files) that both readers,
-Python (exporters.contract) and Java (Manifest.java), must answer as expected.json says.
+Python (exporters.contract.manifest) and Java (Manifest.java), must answer as expected.json says.
 
 Run: python tests/contract_vectors/generate.py OUT. The folders are written at test time, so only this
 script and expected.json are committed. No runtime opens the fake format files: these vectors test

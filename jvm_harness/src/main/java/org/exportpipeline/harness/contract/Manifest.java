@@ -168,7 +168,7 @@ public final class Manifest {
     });
   }
 
-  /** Statuses whose files exist, as exporters/contract.py reads them. */
+  /** Statuses whose files exist, as exporters/contract/manifest.py reads them. */
   private static final Set<String> VERIFIABLE = Set.of("ok", "problems");
 
   public Path formatDir(String format) {

@@ -15,14 +15,14 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The manifest's structure: exporters/manifest.schema.json, the very file the Python reader validates
+ * The manifest's structure: exporters/contract/manifest.schema.json, the very file the Python reader validates
  * against (the pom puts it into the core jar). A violation is one line naming the field, worded as
- * exporters/contract.py words it, so both readers refuse a manifest alike. Thread-safe: the compiled
+ * exporters/contract/manifest.py words it, so both readers refuse a manifest alike. Thread-safe: the compiled
  * schema is immutable and a validation keeps its state to itself.
  */
 final class ManifestSchema {
-  // Absolute: pom.xml places the schema in the root package's folder of the core jar.
-  private static final String RESOURCE = "/org/exportpipeline/harness/manifest.schema.json";
+  // Beside this class: pom.xml places the schema in the contract package's folder of the core jar.
+  private static final String RESOURCE = "manifest.schema.json";
   private static final Schema SCHEMA = load();
 
   private ManifestSchema() {}

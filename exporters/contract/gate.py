@@ -2,22 +2,19 @@
 
 Each manifest records per format whether it is required (`formats.<name>.required`), and the verdict
 is drawn from the manifests alone, so export, verify, the JVM verify and `gate` judge the same way.
-Only `run_formats` needs the registry: the JVM verify imports this module and must never import torch.
+It reads manifests only (the contract layer): the JVM verify imports it and must never import torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from .console import console, fail
-from .contract import read_manifest, write_manifest
-
-if TYPE_CHECKING:
-    from .spec import ModelSpec
+from .manifest import read_manifest, write_manifest
 
 # Both CLIs take it (exporters export/verify/gate, jvm_harness verify).
 RequireOption = Annotated[
@@ -34,21 +31,6 @@ class Verdict:
     required: bool
     failure: str | None  # None: passed
     hint: str = ""
-
-
-def run_formats(spec: ModelSpec, formats: list[str] | None, require: list[str] | None) -> tuple[list[str], list[str]]:
-    """This run's formats and the required ones among them: the command line over the spec over all six."""
-    from .formats import FORMATS
-    from .spec import SpecError
-
-    chosen = formats or spec.formats or list(FORMATS)
-    if not require:
-        return chosen, [name for name in chosen if spec.required is None or name in spec.required]
-    outside = [name for name in require if name not in chosen]
-    if outside:
-        raise SpecError(f"{spec.name}: --require names {', '.join(outside)}, which this run does not export "
-                        f"({', '.join(chosen)}): add it to --format (FORMATS) or drop it from --require (REQUIRE)")
-    return chosen, [name for name in chosen if name in require]
 
 
 def mark_required(model_dir: Path, names: list[str] | None, required: list[str]) -> None:
