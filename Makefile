@@ -48,7 +48,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export export-models reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -73,14 +73,8 @@ lock: ## Re-resolve pyproject.toml into constraints.txt (then run make test)
 	{ echo '# The resolved, tested version set for pyproject.toml; regenerate with `make lock`.'; \
 	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -v '^model-export-pipeline'; } > constraints.txt
 
-export: setup ## Export MODELS (default: the zoo) to FORMATS (default every format) under ARTIFACTS; exit 1 if a REQUIRE format fails; parallel under make -j
-	@words="$(if $(MODELS),$(MODELS),$$($(PY) -m exporters models --names))"; \
-	$(MAKE) --no-print-directory export-models EXPORT_WORDS="$$(echo $$words | tr ':' '@')"
-
-# One target per model word (':' travels as '@', which Make does not split on).
-export-models: $(addprefix export-model/,$(EXPORT_WORDS))
-export-model/%:
-	$(PY) -m exporters export '$(subst @,:,$*)' --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
+export: setup ## Export MODELS (default: the zoo) to FORMATS (default every format) under ARTIFACTS; exit 1 if a REQUIRE format fails
+	$(PY) -m exporters export $(foreach m,$(MODELS),'$(m)') --out $(ARTIFACTS) $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG) $(if $(EXPORT_JOBS),--jobs $(EXPORT_JOBS))
 
 verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
 	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG)

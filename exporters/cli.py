@@ -45,10 +45,10 @@ def models(
     names: Annotated[bool, typer.Option("--names", help="Names only, one per line (for scripts and Make).")] = False,
 ) -> None:
     """List the built-in model zoo."""
-    from .zoo import ZOO
+    from .zoo import ZOO, builder
 
-    for name, build in ZOO.items():
-        typer.echo(name if names else f"{name:<12} {(build.__doc__ or '').strip()}")
+    for name in ZOO:
+        typer.echo(name if names else f"{name:<12} {(builder(name).__doc__ or '').strip()}")
 
 
 @app.command()

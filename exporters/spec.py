@@ -19,11 +19,13 @@ import tempfile
 import traceback
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
 
 from .contract.parity import Tolerance
+
+if TYPE_CHECKING:
+    import torch
 
 
 class SpecError(ValueError):
@@ -61,6 +63,7 @@ class ModelSpec:
     source: str = ""
 
     def validate(self) -> None:
+        import torch
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.name):
             raise SpecError(f"model name '{self.name}' must be letters, digits, '_', '.', '-' (it names a folder)")
         if not isinstance(self.module, torch.nn.Module):
@@ -115,6 +118,8 @@ class ModelSpec:
 
 def weights_digest(module: torch.nn.Module) -> str:
     """sha256 over every parameter and buffer: the same model in another process must give the same."""
+    import torch
+
     digest = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         digest.update(name.encode())

@@ -117,7 +117,7 @@ def oversized() -> ModelSpec:
 
 def cnn_across_16() -> ModelSpec:
     """The zoo's CNN with a batch box that crosses 16, where ATen's convolution switches kernel heuristics."""
-    from exporters.zoo import SmallCNN
+    from exporters.zoo_models import SmallCNN
 
     return ModelSpec(module=SmallCNN(), inputs={"image": torch.randn(2, 3, 32, 32)}, outputs=["logits"],
                      dynamic={"image": {0: Dim("batch", 1, 16)}}, name="cnn_across_16")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 
 from ..spec import ModelSpec
 from .base import TORCH_THREADS, zip_names, zip_record, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
+
+if TYPE_CHECKING:
+    import torch
+
 
 FILE = "model.pt2"
 INDUCTOR_CONFIGS = {
@@ -24,12 +27,14 @@ SETTINGS = {"AOTI_RUNTIME_CHECK_INPUTS": "1"}
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    import torch
     torch._inductor.aoti_compile_and_package(
         export_program(spec), package_path=str(out / FILE), inductor_configs=INDUCTOR_CONFIGS
     )
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    import torch
     set_torch_threads(threads)
     os.environ.update(SETTINGS)
     return torch_predict(torch._inductor.aoti_load_package(str(folder / FILE)), manifest)

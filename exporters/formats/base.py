@@ -7,13 +7,16 @@ import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
 
 from ..contract.parity import Tolerance
 from ..spec import ModelSpec
+
+if TYPE_CHECKING:
+    import torch
+
 
 # A runnable artifact: golden inputs by name in, outputs by name out.
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
@@ -82,6 +85,8 @@ def zip_record(archive: Path, name: str, suffix: bool = False) -> str:
 
 def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
     """torch.export dynamic_shapes, positional; one torch Dim object per dim name so inputs share it."""
+    import torch
+
     dims: dict[str, torch.export.Dim] = {}
     shapes = []
     for input_name in spec.inputs:
@@ -94,6 +99,8 @@ def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
 
 def export_program(spec: ModelSpec) -> torch.export.ExportedProgram:
     """The strict-shape torch.export every graph-based format starts from."""
+    import torch
+
     with recurrent_loops_kept():
         return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
 
@@ -114,12 +121,16 @@ TORCH_THREADS = "torch.set_num_threads (process-wide)"
 
 def set_torch_threads(threads: int | None) -> None:
     """torch's intra-op pool is process-wide: eager, torch.jit, torch.export and AOTI kernels share it."""
+    import torch
+
     if threads:
         torch.set_num_threads(threads)
 
 
 def torch_predict(run: Callable[..., Any], manifest: dict[str, Any]) -> Predict:
     """Wrap a torch callable (positional tensors in, tensor or tuple out) as a Predict."""
+    import torch
+
     input_names = [io["name"] for io in manifest["inputs"]]
     output_names = [io["name"] for io in manifest["outputs"]]
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 
 from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, export_program, torch_predict
+
+if TYPE_CHECKING:
+    import torch
+
 
 FILE = "model.pte"
 
@@ -27,6 +30,8 @@ def _partitioner() -> Any:
     partitioner checks only the axis: a padded [batch, seq] attention mask unsqueezed to
     [batch, 1, 1, seq] then fails the whole lowering ("reshape only supports 1 dynamic dimension").
     """
+    import torch
+
     from executorch.backends.xnnpack.partition.config import ALL_PARTITIONER_CONFIGS
     from executorch.backends.xnnpack.partition.config.generic_node_configs import UnsqueezeCopyConfig
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner

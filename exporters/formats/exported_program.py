@@ -5,24 +5,23 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch.export.pt2_archive import constants as pt2
+from typing import TYPE_CHECKING, Any
 
 from ..spec import ModelSpec
 from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, recurrent_loops_kept, set_torch_threads,
                    torch_dynamic_shapes, torch_predict)
 
+if TYPE_CHECKING:
+    import torch
+
+
 FILE = "model.pt2"
-# Names of pickled members torch.export.load would unpickle; torch before 2.13 has no opaque objects (its
-# constants lack the name), yet a .pt2 it reads could still carry them, so their prefix is refused by value.
-PICKLED_PREFIXES = (pt2.CUSTOM_OBJ_FILENAME_PREFIX, getattr(pt2, "OPAQUE_OBJ_FILENAME_PREFIX", "opaque_obj_"))
 DRAFT_REPORT = "draft_export_report.txt"
 WEIGHTS_ONLY = "TORCH_FORCE_WEIGHTS_ONLY_LOAD"
 
 
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> list[str]:
+    import torch
     problems = []
     if options.draft_export:
         # draft_export may add shape guards that plain export would not; verify checks every golden case.
@@ -45,10 +44,15 @@ def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> 
     torch.export.load unpickles custom and opaque constants and loads weights with weights_only=False,
     so a crafted .pt2 could run code; the programs this pipeline writes hold neither kind of object.
     """
+    import torch
+    from torch.export.pt2_archive import constants as pt2
+
+    # Names of pickled members torch.export.load would unpickle; torch before 2.13 has no opaque objects (its
+    # constants lack the name), yet a .pt2 it reads could still carry them, so their prefix is refused by value.
+    prefixes = (pt2.CUSTOM_OBJ_FILENAME_PREFIX, getattr(pt2, "OPAQUE_OBJ_FILENAME_PREFIX", "opaque_obj_"))
     path = folder / FILE
     with zipfile.ZipFile(path) as archive:
-        pickled = [name for name in archive.namelist()
-                   if Path(name).name.startswith(PICKLED_PREFIXES)]
+        pickled = [name for name in archive.namelist() if Path(name).name.startswith(prefixes)]
     if pickled:
         raise UnsafeArtifactError(f"{path} holds pickled objects ({pickled[0]}) that would run code on load; "
                                   "this pipeline never writes them: re-export the model")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
+
+if TYPE_CHECKING:
+    import torch
+
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
 
@@ -17,6 +20,7 @@ FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both a
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     # torch.onnx captures under the recurrent decomposition but decomposes without it: wrapped whole, an
     # LSTM's output keeps its dynamic sequence dim instead of declaring the example's length.
+    import torch
     with recurrent_loops_kept():
         torch.onnx.export(
             spec.module,

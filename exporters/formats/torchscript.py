@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 
 from ..spec import ModelSpec
 from .base import TORCH_THREADS, zip_record, ExportOptions, Format, Predict, set_torch_threads, torch_predict
+
+if TYPE_CHECKING:
+    import torch
+
 
 FILE = "model.pt"
 
@@ -17,6 +20,7 @@ FILE = "model.pt"
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     # Traced under no_grad: otherwise nn.TransformerEncoder takes its fused fast path on one
     # trace and not the other and tracing fails with "Graphs differed across invocations".
+    import torch
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))  # torch.jit is deprecated in 2.13
         traced = torch.jit.trace(spec.module, spec.example_args())
@@ -24,6 +28,7 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    import torch
     set_torch_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
