@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,16 +13,9 @@ from .formats import FORMATS, ExportOptions
 from .contract.gate import RequireOption, check_deployable, judge, mark_required, summarize
 from .contract.parity import Tolerance, ToleranceError
 from .spec import SpecError, run_formats
+from .worker import quiet_libraries
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-
-
-def quiet_libraries() -> None:
-    """torch and friends warn about their own deprecations on every export; that is not the user's news."""
-    for category in (FutureWarning, DeprecationWarning, UserWarning):
-        warnings.filterwarnings("ignore", category=category, module=r"(torch|onnxscript|executorch|copyreg)")
-    for logger in ("torch.onnx", "torch._export", "torch.export", "torch.utils._pytree"):
-        logging.getLogger(logger).setLevel(logging.ERROR)
 
 
 def check_formats(names: Optional[list[str]]) -> list[str]:
@@ -135,6 +126,8 @@ def export(
             elif entry["status"] == "problems":
                 detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
             detail += "".join(f"\n    warning (the golden cases decide): {w}" for w in entry.get("warnings", []))
+            if entry.get("because", "new") != "new":
+                detail += f"\n    exported again: {entry['because']}"
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
 
         options = ExportOptions(draft_export, tolerance, timeout, force, jobs)

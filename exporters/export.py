@@ -20,7 +20,7 @@ from . import golden as goldens
 from .contract.console import first_line
 from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
                        load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
-from .fingerprint import format_fingerprint, model_fingerprint, versions
+from .fingerprint import Fingerprint, changes, format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
 from .hints import hint_for
 from .contract.parity import Tolerance
@@ -52,9 +52,10 @@ def export_model(
             _sweep_staging(model_dir)
             weights = weights_digest(spec.module)
             fingerprint = model_fingerprint(spec, weights, options.tolerance)
-            prints = {fmt.name: format_fingerprint(fingerprint, fmt, options.draft_export) for fmt in formats}
-            previous = _same_model(model_dir, fingerprint, options)
-            due = [fmt for fmt in formats if previous is None or not _unchanged(model_dir, previous, fmt, prints[fmt.name])]
+            prints = {fmt.name: format_fingerprint(fingerprint.digest, fmt, options.draft_export) for fmt in formats}
+            previous, why = _same_model(model_dir, fingerprint, options)
+            because = {fmt.name: why or _changed(model_dir, previous, fmt, prints[fmt.name]) for fmt in formats}
+            due = [fmt for fmt in formats if because[fmt.name]]
             for fmt in formats if previous is not None else []:
                 if fmt not in due:
                     on_step(fmt.name, {**previous["formats"][fmt.name], "unchanged": True})
@@ -62,7 +63,7 @@ def export_model(
                 return previous
             if previous is None:  # new golden data: every format's old files are stale
                 manifest = _fresh_manifest(spec, model_dir, options)
-                manifest["fingerprint"] = fingerprint
+                manifest["fingerprint"], manifest["fingerprint_parts"] = fingerprint.digest, fingerprint.parts
             else:  # the golden data stands: only the changed formats export again
                 manifest = {**previous, "versions": library_versions()}
             write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
@@ -73,9 +74,10 @@ def export_model(
                            for fmt in sorted(due, key=lambda fmt: not fmt.long_export)}
                 for done in as_completed(running):
                     name = running[done].name
-                    manifest["formats"][name] = entry = {**done.result(), "fingerprint": prints[name]}
+                    manifest["formats"][name] = entry = {**done.result(), "fingerprint": prints[name].digest,
+                                                         "fingerprint_parts": prints[name].parts}
                     write_manifest(model_dir, manifest)
-                    on_step(name, entry)
+                    on_step(name, {**entry, "because": because[name]})
             order = list(FORMATS)
             manifest["formats"] = dict(sorted(manifest["formats"].items(), key=lambda item: order.index(item[0])))
             write_manifest(model_dir, manifest)
@@ -101,30 +103,39 @@ def export_jobs(asked: int, formats: int) -> int:
     return max(1, min(formats, os.cpu_count() or 1, available // EXPORT_PEAK_BYTES))
 
 
-def _same_model(model_dir: Path, fingerprint: str, options: ExportOptions) -> dict[str, Any] | None:
-    """The existing manifest when it was written for identical model inputs and its golden data is intact."""
+def _same_model(model_dir: Path, fingerprint: Fingerprint, options: ExportOptions) -> tuple[dict[str, Any] | None, str]:
+    """The existing manifest when it was written for identical model inputs and its golden data is intact;
+    else None and why the golden data is made again ("" for a first export)."""
     if options.force:
-        return None
+        return None, "--force"
+    if not (model_dir / MANIFEST).exists():
+        return None, ""
     try:
         manifest = read_manifest(model_dir)
-        if manifest.get("fingerprint") != fingerprint:
-            return None
+        if manifest.get("fingerprint") != fingerprint.digest:
+            return None, f"the model's {changes(manifest.get('fingerprint_parts'), fingerprint)}"
         load_golden(model_dir, manifest)
-    except ContractError:
-        return None
-    return manifest
+    except ContractError as exc:
+        return None, f"the last export is unusable: {exc}"
+    return manifest, ""
 
 
-def _unchanged(model_dir: Path, manifest: dict[str, Any], fmt: Format, fingerprint: str) -> bool:
-    """Whether a format was exported ok from identical inputs and its files are intact."""
-    entry = manifest["formats"].get(fmt.name, {})
-    if entry.get("status") != "ok" or entry.get("fingerprint") != fingerprint:
-        return False
+def _changed(model_dir: Path, manifest: dict[str, Any] | None, fmt: Format, fingerprint: Fingerprint) -> str:
+    """Why a format exports again ("" when it was exported ok from identical inputs and its files are intact)."""
+    if manifest is None:
+        return "new"
+    entry = manifest["formats"].get(fmt.name)
+    if entry is None:
+        return "new"
+    if entry.get("status") != "ok":
+        return f"its last export ended {entry.get('status')!r}"
+    if entry.get("fingerprint") != fingerprint.digest:
+        return f"its {changes(entry.get('fingerprint_parts'), fingerprint)}"
     try:
         check_format(model_dir, fmt.name, entry)
-    except ContractError:
-        return False
-    return True
+    except ContractError as exc:
+        return f"its files are not those exported: {exc}"
+    return ""
 
 
 def _sweep_staging(model_dir: Path) -> None:

@@ -1,15 +1,19 @@
-"""What an export depends on, as digests: an unchanged model keeps its golden data, an unchanged format its files.
+"""What an export depends on: an unchanged model keeps its golden data, an unchanged format its files.
 
-The model's digest covers what the golden data comes from: its weights, golden inputs, dims and
-tolerances, the code of the model's modules and of this package (outside formats/), and the libraries
-that run it eagerly. A format's digest adds only what can change that format's bytes: its own module,
-the libraries its exporter uses and, for a format compiled for this machine, the compiler and the
-CPU. Paths are named from the package or module, never from the disk, so a tree exported in the image
-is unchanged on the host when code and pins are. `--force` re-exports regardless.
+A fingerprint is a table of parts and the digest of that table. The model's parts are what the golden
+data comes from: its weights, golden inputs, dims and tolerances, the code of the model's modules and of
+this package (outside formats/), and the libraries that run it eagerly. A format's parts add only what
+can change that format's bytes: its own module, the libraries its exporter uses and, for a format
+compiled for this machine, the compiler and the CPU. Paths are named from the package or module, never
+from the disk, so a tree exported in the image is unchanged on the host when code and pins are.
+
+The manifest records the parts beside the digest (contents as short digests, versions as they are), so
+an export that runs again says which part changed. `--force` re-exports regardless.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -18,6 +22,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,35 +35,75 @@ PACKAGE = Path(__file__).resolve().parent
 FORMATS_DIR = PACKAGE / "formats"
 # The libraries every artifact and the golden data come from; each format names its own beside these.
 MODEL_PACKAGES = ("torch", "numpy")
+SHORT = 16  # hex digits of a content digest kept in the manifest: enough to tell a change, small to read
+CODE = "code "  # the label prefix of a source file's part
+SHOWN = 4  # changed parts named in one line
 
 
-def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> str:
-    digest = hashlib.sha256()
-    digest.update(weights.encode())
+@dataclass(frozen=True)
+class Fingerprint:
+    digest: str
+    parts: dict[str, str]
+
+    @classmethod
+    def of(cls, parts: dict[str, str]) -> Fingerprint:
+        return cls(hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts)
+
+
+def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> Fingerprint:
+    inputs = hashlib.sha256()
     for label, case in golden_inputs(spec):
-        digest.update(label.encode())
+        inputs.update(label.encode())
         for name, tensor in case.items():
-            digest.update(name.encode() + str(tensor.dtype).encode() + str(list(tensor.shape)).encode())
-            digest.update(tensor.contiguous().numpy().tobytes())
-    described = {"outputs": spec.outputs, "dynamic": repr(spec.dynamic), "tolerance": repr(spec.tolerance),
-                 "cli_tolerance": repr(tolerance), "python": platform.python_version_tuple()[:2],
-                 "versions": versions(MODEL_PACKAGES)}
-    digest.update(json.dumps(described, sort_keys=True).encode())
-    for label, path in _code_files(spec):
-        digest.update(label.encode() + path.read_bytes())
-    return digest.hexdigest()
+            inputs.update(name.encode() + str(tensor.dtype).encode() + str(list(tensor.shape)).encode())
+            inputs.update(tensor.contiguous().numpy().tobytes())
+    parts = {"weights": weights[:SHORT], "golden inputs": inputs.hexdigest()[:SHORT],
+             "outputs": _short(repr(spec.outputs)), "dynamic": _short(repr(spec.dynamic)),
+             "tolerance": _short(repr(spec.tolerance)), "cli tolerance": _short(repr(tolerance)),
+             "python": ".".join(platform.python_version_tuple()[:2]), **versions(MODEL_PACKAGES)}
+    parts |= {CODE + label: _content(path) for label, path in _code_files(spec)}
+    return Fingerprint.of(parts)
 
 
-def format_fingerprint(model: str, fmt: Any, draft_export: bool) -> str:
+def format_fingerprint(model: str, fmt: Any, draft_export: bool) -> Fingerprint:
     """The model's digest plus the format's module, its exporter's libraries and, where it is compiled for
     this machine (host_bound), the C++ compiler and the CPU."""
-    module = FORMATS_DIR / f"{fmt.name}.py"
-    described = {"model": model, "versions": versions(fmt.packages), "draft_export": draft_export and fmt.name == "exported_program",
-                 "host": [compiler(), cpu_features()] if fmt.host_bound else None}
-    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
-    for path in (FORMATS_DIR / "__init__.py", FORMATS_DIR / "base.py", module):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
+    parts = {"model": model[:SHORT], **versions(fmt.packages)}
+    if fmt.name == "exported_program":
+        parts["draft export"] = str(draft_export)
+    if fmt.host_bound:
+        parts |= {"compiler": compiler(), "cpu": _short(cpu_features())}
+    for path in (FORMATS_DIR / "__init__.py", FORMATS_DIR / "base.py", FORMATS_DIR / f"{fmt.name}.py"):
+        parts[f"{CODE}exporters/formats/{path.name}"] = _content(path)
+    return Fingerprint.of(parts)
+
+
+def changes(recorded: Any, now: Fingerprint) -> str:
+    """Which parts differ from those recorded with the last export, in one line."""
+    if not isinstance(recorded, dict):
+        return "its last export recorded no fingerprint parts"
+    changed = []
+    for key in sorted(set(recorded) | set(now.parts), key=lambda key: (key.startswith(CODE), key)):
+        before, after = recorded.get(key), now.parts.get(key)
+        if before == after:
+            continue
+        if key.startswith(CODE):
+            changed.append(f"{key[len(CODE):]} {'added' if before is None else 'removed' if after is None else 'edited'}")
+        else:
+            changed.append(f"{key} {before or '(none)'} -> {after or '(none)'}")
+    if not changed:
+        return "the fingerprint's digest differs though its parts match (recorded by another version of the exporter?)"
+    more = f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+    return "changed: " + ", ".join(changed[:SHOWN]) + more
+
+
+def _content(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:SHORT]
+
+
+def _short(text: str) -> str:
+    """A described value as it is when short, else its digest."""
+    return text if len(text) <= 48 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:SHORT]
 
 
 def versions(packages: tuple[str, ...]) -> dict[str, str]:
@@ -83,9 +128,9 @@ def compiler() -> str:
 
 
 def _code_files(spec: ModelSpec) -> list[tuple[str, Path]]:
-    """This package's sources outside formats/ (each format's are in its own digest) and the files of the
-    modules defining the model and its build(), each labelled by package path or module name."""
-    files = {f"exporters/{p.relative_to(PACKAGE).as_posix()}": p for p in PACKAGE.rglob("*.py") if FORMATS_DIR not in p.parents}
+    """The package's sources the export runs (each format's are in its own fingerprint) and the files of
+    the modules defining the model and its build(), each labelled by package path or module name."""
+    files = {f"exporters/{path.relative_to(PACKAGE).as_posix()}": path for path in _export_sources()}
     module_names = {type(spec.module).__module__, spec.source.partition(":")[0]}
     module_names |= {type(m).__module__ for m in spec.module.modules()}
     for name in module_names:
@@ -93,3 +138,43 @@ def _code_files(spec: ModelSpec) -> list[tuple[str, Path]]:
         if file and not Path(file).resolve().is_relative_to(PACKAGE):
             files[name] = Path(file).resolve()
     return sorted(files.items())
+
+
+# Where the export process and each format's worker start: the golden data and the files come from the
+# package modules these import, at any depth; a report or bench edit re-exports nothing.
+EXPORT_ROOTS = ("export.py", "worker.py")
+
+
+@functools.cache
+def _export_sources() -> tuple[Path, ...]:
+    """The package's modules outside formats/ that EXPORT_ROOTS import, read from their import statements."""
+    seen: set[Path] = set()
+    todo = [PACKAGE / root for root in EXPORT_ROOTS]
+    while todo:
+        path = todo.pop()
+        if path in seen or FORMATS_DIR in path.parents or not path.is_file():
+            continue
+        seen.add(path)
+        if path.name != "__init__.py":
+            todo.append(path.parent / "__init__.py")  # a package's __init__ runs before its modules
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                todo += _imported(path, node.level, node.module, [alias.name for alias in node.names])
+            elif isinstance(node, ast.Import):
+                todo += [hit for alias in node.names for hit in _imported(path, 0, alias.name, [])]
+    return tuple(sorted(seen))
+
+
+def _imported(importer: Path, level: int, module: str | None, names: list[str]) -> list[Path]:
+    """The package files an import statement may load: the module, or each name as a submodule."""
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+    elif module and module.split(".")[0] == PACKAGE.name:
+        base, module = PACKAGE, module.partition(".")[2] or None
+    else:
+        return []
+    target = base.joinpath(*module.split(".")) if module else base
+    found = [target / "__init__.py", target.with_suffix(".py")]
+    return found + [target / f"{name}.py" for name in names]

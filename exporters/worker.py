@@ -9,6 +9,7 @@ result file; its output and any traceback go to the format's log.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import traceback
@@ -19,8 +20,15 @@ from .contract.console import first_line
 from .hints import hint_for
 
 
+def quiet_libraries() -> None:
+    """torch and friends warn about their own deprecations on every export; that is not the user's news."""
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"(torch|onnxscript|executorch|copyreg)")
+    for logger in ("torch.onnx", "torch._export", "torch.export", "torch.utils._pytree"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+
+
 def main(request: dict) -> None:
-    from .cli import quiet_libraries
     from .formats import FORMATS, ExportOptions
     from .spec import weights_digest
     from .zoo import load_source
