@@ -48,7 +48,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-python test-java clean
+.PHONY: help setup lock export reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-exports test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -164,11 +164,21 @@ all-native:
 	$(MAKE) report
 	$(MAKE) gate
 
-test: test-python test-java ## Run the pytest suite and the JUnit tests
+# pytest and JUnit side by side (one mostly waits on torch, the other on the JVM), after the exports both read.
+test: ## Run the pytest suite and the JUnit tests
+	$(MAKE) --no-print-directory --output-sync=target -j2 test-python test-java
+
+# Made once and reused while unchanged: mlp in every format, verified in Python (pytest's mlp_dir starts from
+# it), and cnn in TorchScript for JUnit's swap probes.
+TEST_EXPORTS := jvm_harness/target/test-exports
+test-exports: setup jvm
+	$(PY) -m exporters export mlp --out $(TEST_EXPORTS)
+	$(PY) -m exporters verify $(TEST_EXPORTS)/mlp
+	$(PY) -m exporters export cnn --format torchscript --out $(TEST_EXPORTS)
 
 # The tests read the team model's golden box too: its pinned requirement comes with them.
-test-python: setup jvm $(VENV)/.team-model-requirements
-	$(PY) -m pytest
+test-python: test-exports $(VENV)/.team-model-requirements
+	MLP_EXPORT=$(CURDIR)/$(TEST_EXPORTS)/mlp $(PY) -m pytest
 
 $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r $<
@@ -176,10 +186,10 @@ $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.ins
 
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
-test-java: setup jvm
+test-java: test-exports
+	rm -rf jvm_harness/target/test-artifacts
 	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
-	  && $(PY) -m exporters export mlp $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
-	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
+	  && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }

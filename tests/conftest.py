@@ -1,18 +1,23 @@
-"""Shared fixtures: one full export of `mlp` per session, and a CLI runner in a child process.
+"""Shared fixtures: each export the suite reads made once per run, and a CLI runner in a child process.
 
 CLIs run as child processes, as users run them: the JPype driver loads DJL's libtorch, which must
 never share a process with the torch this test process imports.
+
+The suite runs in pytest-xdist workers: an export several tests read is made once for the whole run,
+by the first worker to ask, under a file lock; a test that writes works on its own copy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,11 +34,55 @@ def manifest_of(model_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def mlp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mlp exported to all six formats and verified in Python, once for the whole session."""
-    out = tmp_path_factory.mktemp("artifacts")
-    exported = run_cli("exporters", "export", "mlp", "--out", str(out))
-    assert exported.returncode == 0, exported.stderr
-    verified = run_cli("exporters", "verify", str(out / "mlp"))
-    assert verified.returncode == 0, verified.stderr
-    return out / "mlp"
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this run sees (the base temp's parent under xdist, the base temp alone)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-exports"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def export_once(root: Path, key: str, *args: str, verify: bool = False, start: Path | None = None) -> Path:
+    """The artifacts root `exporters export ARGS` wrote (then verified in Python when asked), made once per run.
+    From START, a model folder exported before, the export keeps what its fingerprints find unchanged."""
+    out = root / key
+    done = root / f"{key}.done"
+    with FileLock(root / f"{key}.lock"):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # what a worker that failed half-way left
+            if start:
+                shutil.copytree(start, out / start.name)
+            exported = run_cli("exporters", "export", *args, "--out", str(out))
+            assert exported.returncode == 0, exported.stderr
+            if verify:
+                for model_dir in out.iterdir():
+                    verified = run_cli("exporters", "verify", str(model_dir))
+                    assert verified.returncode == 0, verified.stderr
+            done.touch()
+    return out
+
+
+def copy_model(model_dir: Path, into: Path, formats: tuple[str, ...] = ()) -> Path:
+    """A writable copy of a shared model folder under INTO (only FORMATS, manifest cut to match, when given)."""
+    from exporters.merge import merge_trees
+
+    if formats:
+        merge_trees([model_dir.parent], into, list(formats))
+    else:
+        shutil.copytree(model_dir, into / model_dir.name)
+    return into / model_dir.name
+
+
+@pytest.fixture(scope="session")
+def mlp_dir(shared_root: Path) -> Path:
+    """mlp exported to all six formats and verified in Python, once for the whole run. Read it; copy it to write.
+    `make test` exports it before both suites start (MLP_EXPORT names it): then export and verify run here
+    too, and reuse what they find unchanged."""
+    start = Path(os.environ["MLP_EXPORT"]) if os.environ.get("MLP_EXPORT") else None
+    return export_once(shared_root, "mlp", "mlp", verify=True, start=start) / "mlp"
+
+
+@pytest.fixture(scope="session")
+def user_model_onnx(shared_root: Path) -> Path:
+    """tests.user_model:build exported to onnx (not verified), once for the whole run. Copy it to write."""
+    return export_once(shared_root, "user_model-onnx", "tests.user_model:build", "-f", "onnx") / "user_model"

@@ -10,26 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import manifest_of, run_cli
+from conftest import copy_model, manifest_of, run_cli
 
 OLDEST, NEWEST = "1.20.0", "1.29.0"
 
 
-def export_mlp(tmp_path_factory: pytest.TempPathFactory, fmt: str) -> Path:
-    out = tmp_path_factory.mktemp(f"compat-{fmt}")
-    exported = run_cli("exporters", "export", "mlp", "--format", fmt, "--out", str(out))
-    assert exported.returncode == 0, exported.stderr
-    return out / "mlp"
+@pytest.fixture(scope="module")
+def mlp_onnx(mlp_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_model(mlp_dir, tmp_path_factory.mktemp("compat-onnx"), ("onnx",))
 
 
 @pytest.fixture(scope="module")
-def mlp_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_mlp(tmp_path_factory, "onnx")
-
-
-@pytest.fixture(scope="module")
-def mlp_pte(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_mlp(tmp_path_factory, "executorch")
+def mlp_pte(mlp_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_model(mlp_dir, tmp_path_factory.mktemp("compat-executorch"), ("executorch",))
 
 
 def test_versions_recorded_side_by_side(mlp_onnx: Path, tmp_path: Path) -> None:

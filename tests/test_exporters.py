@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import manifest_of, run_cli
+from conftest import copy_model, manifest_of, run_cli
 from exporters.contract.manifest import current_umask
 from exporters.formats import FORMATS
 
@@ -196,12 +196,13 @@ def test_formats_lists_the_registry() -> None:
     assert [line.split()[0] for line in result.stdout.splitlines()] == list(FORMATS)
 
 
-def test_report_tabulates_every_format(mlp_dir: Path) -> None:
-    result = run_cli("exporters", "report", str(mlp_dir.parent))
+def test_report_tabulates_every_format(mlp_dir: Path, tmp_path: Path) -> None:
+    copy_model(mlp_dir, tmp_path)
+    result = run_cli("exporters", "report", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    rows = json.loads((mlp_dir.parent / "report.json").read_text())["rows"]
+    rows = json.loads((tmp_path / "report.json").read_text())["rows"]
     assert {row["format"] for row in rows} == set(FORMATS)
-    table = (mlp_dir.parent / "report.md").read_text()
+    table = (tmp_path / "report.md").read_text()
     assert table.count("| mlp |") == len(FORMATS)
 
 
@@ -233,9 +234,10 @@ def test_report_shows_the_concurrency_check_of_each_jvm_runtime() -> None:
     assert ("| 1 | 1.0 | **FAIL** 4 callers, 100 calls: 3 failed, 1 mismatched, 812 ms (IllegalStateException: busy) |") in table
 
 
-def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
+def test_merge_joins_trees_exported_format_by_format(mlp_dir: Path, tmp_path: Path) -> None:
     for fmt in ("onnx", "torchscript"):
-        assert run_cli("exporters", "export", "mlp", "-f", fmt, "--out", str(tmp_path / fmt)).returncode == 0
+        copy_model(mlp_dir, tmp_path / fmt, (fmt,))  # as a format's stage leaves its tree
+        assert list(manifest_of(tmp_path / fmt / "mlp")["formats"]) == [fmt]
     merged = tmp_path / "merged"
     result = run_cli("exporters", "merge", str(tmp_path / "onnx"), str(tmp_path / "torchscript"), "--out", str(merged))
     assert result.returncode == 0, result.stderr
@@ -249,9 +251,9 @@ def test_merge_joins_trees_exported_format_by_format(tmp_path: Path) -> None:
     assert sorted(p.name for p in (onnx_only / "mlp").iterdir()) == ["golden", "manifest.json", "onnx"]
 
 
-def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
+def test_merge_refuses_trees_of_different_models(user_model_onnx: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
-        assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path / name)).returncode == 0
+        copy_model(user_model_onnx, tmp_path / name)
     # b's golden data is consistent with its manifest but not a's: other code or pins exported it.
     model_dir = tmp_path / "b" / "user_model"
     manifest = manifest_of(model_dir)
@@ -264,8 +266,8 @@ def test_merge_refuses_trees_of_different_models(tmp_path: Path) -> None:
     assert result.returncode == 2 and "other golden data" in result.stderr, result.stderr
 
 
-def test_folders_finds_what_export_wrote_not_the_model_word(tmp_path: Path) -> None:
-    assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path)).returncode == 0
+def test_folders_finds_what_export_wrote_not_the_model_word(user_model_onnx: Path, tmp_path: Path) -> None:
+    copy_model(user_model_onnx, tmp_path)
     result = run_cli("exporters", "folders", "--artifacts", str(tmp_path), "tests.user_model:build")
     assert result.returncode == 0 and result.stdout.split() == [str(tmp_path / "user_model")], result.stderr
     missing = run_cli("exporters", "folders", "--artifacts", str(tmp_path), "mlp")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, manifest_of, run_cli
+from conftest import ROOT, copy_model, manifest_of, run_cli
 from exporters.bench_report import recommend
 from exporters.contract.manifest import file_entries
 from exporters.formats import FORMATS
@@ -100,10 +100,8 @@ def test_a_bad_gate_is_one_line_and_exit_2(tmp_path: Path, target: str, args: li
     assert not list(tmp_path.iterdir())
 
 
-def test_a_required_format_failing_in_the_jvm_fails_the_gate(tmp_path: Path) -> None:
-    exported = run_cli("exporters", "export", "mlp", "-f", "onnx", "-f", "torchscript", "--out", str(tmp_path))
-    assert exported.returncode == 0, exported.stderr
-    model_dir = tmp_path / "mlp"
+def test_a_required_format_failing_in_the_jvm_fails_the_gate(mlp_dir: Path, tmp_path: Path) -> None:
+    model_dir = copy_model(mlp_dir, tmp_path, ("onnx", "torchscript"))
     assert run_cli("exporters", "verify", str(model_dir)).returncode == 0
     with open(model_dir / "onnx" / "model.onnx.data", "r+b") as weights:  # same size, other weights
         weights.write(b"\x7f\x7f\x7f\x7f")

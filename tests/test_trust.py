@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, manifest_of, run_cli
+from conftest import ROOT, copy_model, manifest_of, run_cli
 from exporters.contract.manifest import sha256
 
 
@@ -196,8 +196,8 @@ def test_a_second_writer_of_the_same_model_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2 and "being written by another export" in result.stderr, result.stderr
 
 
-def test_merge_refuses_a_log_path_outside_its_tree(tmp_path: Path) -> None:
-    assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path / "a")).returncode == 0
+def test_merge_refuses_a_log_path_outside_its_tree(user_model_onnx: Path, tmp_path: Path) -> None:
+    copy_model(user_model_onnx, tmp_path / "a")
     manifest = manifest_of(tmp_path / "a" / "user_model")
     manifest["formats"]["onnx"]["log"] = "../../../escaped.log"
     (tmp_path / "a" / "user_model" / "manifest.json").write_text(json.dumps(manifest))
@@ -206,9 +206,9 @@ def test_merge_refuses_a_log_path_outside_its_tree(tmp_path: Path) -> None:
     assert not (tmp_path / "escaped.log").exists()
 
 
-def test_an_unchanged_model_is_not_exported_again(tmp_path: Path) -> None:
+def test_an_unchanged_model_is_not_exported_again(user_model_onnx: Path, tmp_path: Path) -> None:
     args = ("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path))
-    assert run_cli(*args).returncode == 0
+    copy_model(user_model_onnx, tmp_path)  # the first export
     before = manifest_of(tmp_path / "user_model")
     again = run_cli(*args)
     assert again.returncode == 0 and "unchanged since the last export" in again.stderr, again.stderr
@@ -223,22 +223,25 @@ def test_a_format_whose_fingerprint_changed_exports_alone_on_the_same_golden_dat
     model_dir = tmp_path / "user_model"
     golden = {p: p.stat().st_mtime_ns for p in (model_dir / "golden").iterdir()}
     manifest = manifest_of(model_dir)
+    pinned = manifest["formats"]["onnx"]["fingerprint_parts"]["onnx"]
     manifest["formats"]["onnx"]["fingerprint"] = "exported by another onnx"  # as a new onnx pin leaves it
+    manifest["formats"]["onnx"]["fingerprint_parts"]["onnx"] = "1.0.0"
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
     again = run_cli(*args)
     assert again.returncode == 0, again.stderr
     lines = {line.split()[0]: line for line in again.stderr.splitlines() if line.startswith("  ")}
     assert "unchanged since the last export" in lines["torchscript"] and "unchanged" not in lines["onnx"], again.stderr
+    assert f"exported again: its changed: onnx 1.0.0 -> {pinned}" in again.stderr, again.stderr  # says which part
     after = manifest_of(model_dir)
     assert after["formats"]["onnx"]["fingerprint"] == manifest_of(model_dir)["formats"]["onnx"]["fingerprint"] != "exported by another onnx"
     assert after["formats"]["torchscript"] == manifest["formats"]["torchscript"]
     assert {p: p.stat().st_mtime_ns for p in (model_dir / "golden").iterdir()} == golden  # not regenerated
 
 
-def test_a_checkout_at_another_path_finds_the_export_unchanged(tmp_path: Path) -> None:
+def test_a_checkout_at_another_path_finds_the_export_unchanged(user_model_onnx: Path, tmp_path: Path) -> None:
     """The image runs the code from /src, the host from its checkout: the fingerprint must not name the disk."""
     out = tmp_path / "artifacts"
-    assert run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(out)).returncode == 0
+    copy_model(user_model_onnx, out)  # exported from this checkout
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(ROOT / "exporters", elsewhere / "exporters", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", elsewhere / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -250,19 +253,30 @@ def test_a_checkout_at_another_path_finds_the_export_unchanged(tmp_path: Path) -
     assert "unchanged since the last export" in again.stderr, again.stderr
 
 
+def test_the_model_fingerprint_reads_the_code_an_export_runs_and_no_other() -> None:
+    """A report or bench edit must not make every model's golden data again."""
+    from exporters import fingerprint
+
+    read = {path.relative_to(fingerprint.PACKAGE).as_posix() for path in fingerprint._export_sources()}
+    assert {"export.py", "worker.py", "golden.py", "spec.py", "box.py", "contract/manifest.py", "zoo_models.py"} <= read
+    assert not read & {"report.py", "bench.py", "cli.py", "verify.py", "plots.py", "merge.py", "contract/gate.py"}
+    assert not [name for name in read if name.startswith("formats/")]  # each format's code keys that format alone
+
+
 def test_only_a_format_compiled_for_this_machine_depends_on_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
     from exporters import fingerprint
     from exporters.formats import FORMATS
 
-    before = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
+    before = {name: fingerprint.format_fingerprint("model", fmt, False).digest for name, fmt in FORMATS.items()}
     monkeypatch.setattr(fingerprint, "compiler", lambda: "g++ (another) 99.1")
     after = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
-    assert {name for name in FORMATS if before[name] != after[name]} == {"aoti"}
-    assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], False) != after["onnx"]
+    assert {name for name in FORMATS if before[name] != after[name].digest} == {"aoti"}
+    assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], False).digest != after["onnx"].digest
+    assert "compiler" in fingerprint.changes({**after["aoti"].parts, "compiler": "g++ 12"}, after["aoti"])
 
 
-def test_reproduce_records_byte_identical_formats(tmp_path: Path) -> None:
-    assert run_cli("exporters", "export", "mlp", "-f", "onnx", "-f", "torchscript", "--out", str(tmp_path)).returncode == 0
+def test_reproduce_records_byte_identical_formats(mlp_dir: Path, tmp_path: Path) -> None:
+    copy_model(mlp_dir, tmp_path, ("onnx", "torchscript"))
     result = run_cli("exporters", "reproduce", "mlp", "--artifacts", str(tmp_path))
     assert result.returncode == 0, result.stderr
     for entry in manifest_of(tmp_path / "mlp")["formats"].values():
