@@ -168,13 +168,11 @@ all-native:
 test: ## Run the pytest suite and the JUnit tests
 	$(MAKE) --no-print-directory --output-sync=target -j2 test-python test-java
 
-# Made once and reused while unchanged: mlp in every format, verified in Python (pytest's mlp_dir starts from
-# it), and cnn in TorchScript for JUnit's swap probes.
+# mlp in every format, made once and reused while unchanged: pytest's mlp_dir starts from it (and verifies it),
+# JUnit reads the formats a JVM runner loads.
 TEST_EXPORTS := jvm_harness/target/test-exports
 test-exports: setup jvm
 	$(PY) -m exporters export mlp --out $(TEST_EXPORTS)
-	$(PY) -m exporters verify $(TEST_EXPORTS)/mlp
-	$(PY) -m exporters export cnn --format torchscript --out $(TEST_EXPORTS)
 
 # The tests read the team model's golden box too: its pinned requirement comes with them.
 test-python: test-exports $(VENV)/.team-model-requirements
@@ -190,6 +188,7 @@ test-java: test-exports
 	rm -rf jvm_harness/target/test-artifacts
 	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
 	  && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
+	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }

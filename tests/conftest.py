@@ -62,6 +62,17 @@ def export_once(root: Path, key: str, *args: str, verify: bool = False, start: P
     return out
 
 
+def cli_once(root: Path, key: str, *calls: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
+    """CLI runs made once per run, in order, by the first worker to ask (under a lock); the rest read back
+    their exit codes and output."""
+    record = root / f"{key}.json"
+    with FileLock(root / f"{key}.lock"):
+        if not record.exists():
+            done = [run_cli(*args) for args in calls]
+            record.write_text(json.dumps([[p.args, p.returncode, p.stdout, p.stderr] for p in done]))
+    return [subprocess.CompletedProcess(*fields) for fields in json.loads(record.read_text())]
+
+
 def copy_model(model_dir: Path, into: Path, formats: tuple[str, ...] = ()) -> Path:
     """A writable copy of a shared model folder under INTO (only FORMATS, manifest cut to match, when given)."""
     from exporters.merge import merge_trees

@@ -15,12 +15,12 @@ from conftest import copy_model, manifest_of, run_cli
 OLDEST, NEWEST = "1.20.0", "1.29.0"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mlp_onnx(mlp_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_model(mlp_dir, tmp_path_factory.mktemp("compat-onnx"), ("onnx",))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mlp_pte(mlp_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_model(mlp_dir, tmp_path_factory.mktemp("compat-executorch"), ("executorch",))
 

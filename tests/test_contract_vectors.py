@@ -21,7 +21,7 @@ import generate  # noqa: E402
 EXPECTED = json.loads(generate.EXPECTED.read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def vectors(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("contract-vectors")
     generate.generate(out)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_model, manifest_of, run_cli
+from conftest import ROOT, cli_once, copy_model, manifest_of, run_cli
 from exporters.bench_report import recommend
 from exporters.contract.manifest import file_entries
 from exporters.formats import FORMATS
@@ -24,13 +24,13 @@ def required_flags(model_dir: Path) -> dict[str, bool]:
     return {name: entry["required"] for name, entry in manifest_of(model_dir)["formats"].items()}
 
 
-@pytest.fixture(scope="module")
-def binned_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, ...]:
-    """binned exported to onnx + executorch: every format required (the default), then --require onnx."""
-    out = tmp_path_factory.mktemp("gate")
-    red = run_cli(*BINNED, "--out", str(out))
-    green = run_cli(*BINNED, "--require", "onnx", "--out", str(out))
-    return red, green, out / "binned"
+@pytest.fixture()
+def binned_runs(shared_root: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess, Path]:
+    """binned exported to onnx + executorch: every format required (the default), then --require onnx; the two
+    runs made once per run, each test given their outcomes and its own copy of the folder they left."""
+    out = shared_root / "gate"
+    red, green = cli_once(shared_root, "gate", (*BINNED, "--out", str(out)), (*BINNED, "--require", "onnx", "--out", str(out)))
+    return red, green, copy_model(out / "binned", tmp_path)
 
 
 def test_an_informative_failure_keeps_exit_0(binned_runs: tuple) -> None:
