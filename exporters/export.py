@@ -113,7 +113,7 @@ def _same_model(model_dir: Path, fingerprint: Fingerprint, options: ExportOption
     try:
         manifest = read_manifest(model_dir)
         if manifest.get("fingerprint") != fingerprint.digest:
-            return None, f"the model's {changes(manifest.get('fingerprint_parts'), fingerprint)}"
+            return None, changes("the model", manifest.get("fingerprint_parts"), fingerprint)
         load_golden(model_dir, manifest)
     except ContractError as exc:
         return None, f"the last export is unusable: {exc}"
@@ -130,7 +130,7 @@ def _changed(model_dir: Path, manifest: dict[str, Any] | None, fmt: Format, fing
     if entry.get("status") != "ok":
         return f"its last export ended {entry.get('status')!r}"
     if entry.get("fingerprint") != fingerprint.digest:
-        return f"its {changes(entry.get('fingerprint_parts'), fingerprint)}"
+        return changes(fmt.name, entry.get("fingerprint_parts"), fingerprint)
     try:
         check_format(model_dir, fmt.name, entry)
     except ContractError as exc:

@@ -78,10 +78,10 @@ def format_fingerprint(model: str, fmt: Any, draft_export: bool) -> Fingerprint:
     return Fingerprint.of(parts)
 
 
-def changes(recorded: Any, now: Fingerprint) -> str:
-    """Which parts differ from those recorded with the last export, in one line."""
+def changes(subject: str, recorded: Any, now: Fingerprint) -> str:
+    """Which of SUBJECT's parts differ from those recorded with the last export, in one line."""
     if not isinstance(recorded, dict):
-        return "its last export recorded no fingerprint parts"
+        return f"{subject}: the last export recorded no fingerprint parts"
     changed = []
     for key in sorted(set(recorded) | set(now.parts), key=lambda key: (key.startswith(CODE), key)):
         before, after = recorded.get(key), now.parts.get(key)
@@ -92,9 +92,9 @@ def changes(recorded: Any, now: Fingerprint) -> str:
         else:
             changed.append(f"{key} {before or '(none)'} -> {after or '(none)'}")
     if not changed:
-        return "the fingerprint's digest differs though its parts match (recorded by another version of the exporter?)"
+        return f"{subject}: the digest differs though its parts match (recorded by another version of the exporter?)"
     more = f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
-    return "changed: " + ", ".join(changed[:SHOWN]) + more
+    return f"{subject} changed: " + ", ".join(changed[:SHOWN]) + more
 
 
 def _content(path: Path) -> str:

@@ -231,7 +231,7 @@ def test_a_format_whose_fingerprint_changed_exports_alone_on_the_same_golden_dat
     assert again.returncode == 0, again.stderr
     lines = {line.split()[0]: line for line in again.stderr.splitlines() if line.startswith("  ")}
     assert "unchanged since the last export" in lines["torchscript"] and "unchanged" not in lines["onnx"], again.stderr
-    assert f"exported again: its changed: onnx 1.0.0 -> {pinned}" in again.stderr, again.stderr  # says which part
+    assert f"exported again: onnx changed: onnx 1.0.0 -> {pinned}" in again.stderr, again.stderr  # says which part
     after = manifest_of(model_dir)
     assert after["formats"]["onnx"]["fingerprint"] == manifest_of(model_dir)["formats"]["onnx"]["fingerprint"] != "exported by another onnx"
     assert after["formats"]["torchscript"] == manifest["formats"]["torchscript"]
@@ -272,7 +272,8 @@ def test_only_a_format_compiled_for_this_machine_depends_on_the_compiler(monkeyp
     after = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
     assert {name for name in FORMATS if before[name] != after[name].digest} == {"aoti"}
     assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], False).digest != after["onnx"].digest
-    assert "compiler" in fingerprint.changes({**after["aoti"].parts, "compiler": "g++ 12"}, after["aoti"])
+    assert fingerprint.changes("aoti", {**after["aoti"].parts, "compiler": "g++ 12"}, after["aoti"]) == (
+        "aoti changed: compiler g++ 12 -> g++ (another) 99.1")
 
 
 def test_reproduce_records_byte_identical_formats(mlp_dir: Path, tmp_path: Path) -> None:
