@@ -185,7 +185,6 @@ $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.ins
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
 test-java: test-exports
-	rm -rf jvm_harness/target/test-artifacts
 	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
 	  && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
