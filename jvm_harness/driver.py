@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, read_manifest, sha256, verification_key,
-                                write_manifest)
+from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, checked_model, read_manifest, sha256,
+                                verification_key, write_manifest)
 
 from . import jvm, runtimes
 
@@ -104,6 +104,15 @@ def reusable(folder: Path, engine: str, version: str | None, callers: int) -> li
     return reused
 
 
+def refuses(folder: Path, engine: str) -> bool:
+    """Whether the contract check refuses the folder before this engine's runners could open it."""
+    try:
+        checked_model(folder, [runner.format for runner in jvm.runners() if runner.engine == engine])
+    except ContractError:
+        return True
+    return False
+
+
 def verify_models(
     model_dirs: list[Path],
     on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
@@ -133,12 +142,18 @@ def verify_models(
             for fmt, recorded in reused or []:
                 on_result(folder, fmt, {**recorded, "reused": True})
                 counted += 1
-    # Engines check at once, one JVM each, as many as there are cores: a JVM starting up uses one.
+    # A folder the contract refuses is refused by every engine that opens it: the first such engine runs alone,
+    # so the refusal costs one JVM and reads in the Java check's words (the same rule: tests/contract_vectors).
+    refusing = next((engine for engine, folders in due.items() if any(refuses(folder, engine) for folder in folders)), None)
+    first = {refusing: check(refusing, due[refusing], callers, versions.get(refusing))} if refusing else {}
+    # The other engines check at once, one JVM each, as many as there are cores: a JVM starting up uses one.
     with ThreadPoolExecutor(max(1, min(len(due), os.cpu_count() or 1))) as pool:
-        checks = {engine: pool.submit(check, engine, folders, callers, versions.get(engine)) for engine, folders in due.items() if folders}
+        running = {engine: pool.submit(check, engine, folders, callers, versions.get(engine))
+                   for engine, folders in due.items() if folders and engine not in first}
+    checked = {**first, **{engine: future.result() for engine, future in running.items()}}
     results = []
-    for engine, running in checks.items():
-        for result in running.result():
+    for engine in sorted(checked, key=list(due).index):
+        for result in checked[engine]:
             if engine in versions:
                 result["verification"]["engine_version"] = versions[engine]
             results.append({**result, "engine": engine})

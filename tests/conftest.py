@@ -22,6 +22,12 @@ from filelock import FileLock
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than there are cores: most tests wait on a child process (an export, a JVM), and the
+    extra worker keeps every core busy meanwhile (measured on 2 cores: 394 s against 430 s with two)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m <args>` from the repo root; returns the finished process with text output."""
     return subprocess.run(

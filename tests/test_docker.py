@@ -106,7 +106,8 @@ def test_onnx_image_carries_one_engine_and_self_checks_as_non_root(onnx_image: s
 
 
 def test_onnx_image_refuses_a_tampered_artifact(onnx_image: str) -> None:
-    tamper = "printf x >> /opt/harness/artifacts/mlp/onnx/model.onnx && exec su app -s /bin/sh -c /opt/harness/self-check"
+    # cnn is checked first: its refusal ends the run before any model is run.
+    tamper = "printf x >> /opt/harness/artifacts/cnn/onnx/model.onnx && exec su app -s /bin/sh -c /opt/harness/self-check"
     run = docker("run", "--rm", "--user", "0", onnx_image, "sh", "-c", tamper, timeout=600)
     assert run.returncode == 2, run.stdout + run.stderr
-    assert "onnx/model.onnx is altered" in run.stderr
+    assert "cnn/onnx/model.onnx is altered" in run.stderr

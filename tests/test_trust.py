@@ -169,11 +169,11 @@ def test_a_crash_in_one_format_costs_that_format_only(tmp_path: Path, target: st
 
 
 def test_a_hanging_export_is_killed_at_its_timeout(tmp_path: Path) -> None:
-    result = run_cli("exporters", "export", "tests.user_model:hangs", "-f", "torchscript", "--timeout", "20",
+    result = run_cli("exporters", "export", "tests.user_model:hangs", "-f", "torchscript", "--timeout", "10",
                      "--out", str(tmp_path))
     assert result.returncode == 1
     entry = manifest_of(tmp_path / "hazard_hang")["formats"]["torchscript"]
-    assert entry["error"].startswith("Timeout: the export ran longer than 20 s"), entry
+    assert entry["error"].startswith("Timeout: the export ran longer than 10 s"), entry
 
 
 @pytest.mark.parametrize(("target", "raised"), [("tests.user_model:build_raises", "RuntimeError"),

@@ -163,7 +163,9 @@ class Tagger(nn.Module):
 
 
 def lstm_tagger() -> ModelSpec:
-    return ModelSpec(module=Tagger(), inputs={"ids": torch.randint(0, 1000, (4, 12))}, outputs=["tags"],
+    # The shortest example sequence the box holds: ExecuTorch unrolls the LSTM over it, and lowering takes longer
+    # the longer it is (45 s at 2 steps, 76 s at 6 on 2 cores); the box, not the example, sets what is verified.
+    return ModelSpec(module=Tagger(), inputs={"ids": torch.randint(0, 1000, (4, 2))}, outputs=["tags"],
                      dynamic={"ids": {0: Dim("batch", 1, 16), 1: Dim("seq", 2, 64)}}, name="lstm_tagger")
 
 
