@@ -104,13 +104,32 @@ def reusable(folder: Path, engine: str, version: str | None, callers: int) -> li
     return reused
 
 
-def refuses(folder: Path, engine: str) -> bool:
-    """Whether the contract check refuses the folder before this engine's runners could open it."""
-    try:
-        checked_model(folder, [runner.format for runner in jvm.runners() if runner.engine == engine])
-    except ContractError:
-        return True
-    return False
+def refusing(due: dict[str, list[Path]]) -> str | None:
+    """The first engine with a folder the contract refuses before its runners could open it: the manifest and
+    golden data checked once per folder (every engine reads them), then each engine's format files."""
+    manifests: dict[Path, dict[str, Any] | None] = {}  # None: the folder itself is refused
+
+    def manifest_of(folder: Path) -> dict[str, Any] | None:
+        if folder not in manifests:
+            try:
+                manifests[folder] = checked_model(folder, [])[0]
+            except ContractError:
+                manifests[folder] = None
+        return manifests[folder]
+
+    for engine, folders in due.items():
+        formats = [runner.format for runner in jvm.runners() if runner.engine == engine]
+        for folder in folders:
+            manifest = manifest_of(folder)
+            if manifest is None:
+                return engine
+            try:
+                for name, entry in manifest["formats"].items():
+                    if name in formats and entry.get("status") in VERIFIABLE:
+                        check_format(folder, name, entry)
+            except ContractError:
+                return engine
+    return None
 
 
 def verify_models(
@@ -144,8 +163,8 @@ def verify_models(
                 counted += 1
     # A folder the contract refuses is refused by every engine that opens it: the first such engine runs alone,
     # so the refusal costs one JVM and reads in the Java check's words (the same rule: tests/contract_vectors).
-    refusing = next((engine for engine, folders in due.items() if any(refuses(folder, engine) for folder in folders)), None)
-    first = {refusing: check(refusing, due[refusing], callers, versions.get(refusing))} if refusing else {}
+    alone = refusing(due)
+    first = {alone: check(alone, due[alone], callers, versions.get(alone))} if alone else {}
     # The other engines check at once, one JVM each, as many as there are cores: a JVM starting up uses one.
     with ThreadPoolExecutor(max(1, min(len(due), os.cpu_count() or 1))) as pool:
         running = {engine: pool.submit(check, engine, folders, callers, versions.get(engine))

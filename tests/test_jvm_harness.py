@@ -147,6 +147,23 @@ def test_byte_appended_to_the_model_is_refused(mlp_copy: Path) -> None:
     _refused(mlp_copy, "torchscript/model.pt is altered")
 
 
+def test_a_refusal_is_left_to_the_first_engine_that_opens_the_altered_file(mlp_copy: Path) -> None:
+    """The driver's pre-check picks the engine that runs alone (its refusal ends the run): none for an intact
+    folder, the ONNX engine for an altered ONNX file, the first engine for altered golden data every engine reads."""
+    from jvm_harness import driver, jvm
+
+    due = {engine: [mlp_copy] for engine in jvm.engines()}
+    assert len(due) == len({engine for _, _, engine in JVM_RUNTIMES}), due
+    assert driver.refusing(due) is None
+    with open(mlp_copy / "onnx" / "model.onnx", "ab") as model:
+        model.write(b"\0")
+    assert driver.refusing(due) == "onnxruntime"
+    assert driver.refusing({engine: folders for engine, folders in due.items() if engine != "onnxruntime"}) is None
+    rel = manifest_of(mlp_copy)["golden"]["cases"][0]["outputs"]["y"]
+    np.save(mlp_copy / rel, np.zeros((1, 1), np.float32))
+    assert driver.refusing(due) == next(iter(due))
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [("../outside/x.npy", "leads out of the model folder"), ("/etc/passwd", "is not a relative path"),
