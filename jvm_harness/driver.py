@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, checked_model, read_manifest, sha256,
-                                verification_key, write_manifest)
+from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, checked_formats, load_golden,
+                                read_manifest, sha256, verification_key, write_manifest)
 
 from . import jvm, runtimes
 
@@ -112,21 +112,21 @@ def refusing(due: dict[str, list[Path]]) -> str | None:
     def manifest_of(folder: Path) -> dict[str, Any] | None:
         if folder not in manifests:
             try:
-                manifests[folder] = checked_model(folder, [])[0]
+                manifests[folder] = read_manifest(folder)
+                load_golden(folder, manifests[folder])
             except ContractError:
                 manifests[folder] = None
         return manifests[folder]
 
+    runners = jvm.runners()
     for engine, folders in due.items():
-        formats = [runner.format for runner in jvm.runners() if runner.engine == engine]
+        formats = [runner.format for runner in runners if runner.engine == engine]
         for folder in folders:
             manifest = manifest_of(folder)
             if manifest is None:
                 return engine
             try:
-                for name, entry in manifest["formats"].items():
-                    if name in formats and entry.get("status") in VERIFIABLE:
-                        check_format(folder, name, entry)
+                checked_formats(folder, manifest, formats)
             except ContractError:
                 return engine
     return None

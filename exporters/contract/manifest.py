@@ -246,12 +246,19 @@ def checked_model(model_dir: Path, formats: Iterable[str] | None = None) -> tupl
     every file of each format due a verdict (those of `formats`, default all, whose files were written) checked,
     then the golden cases. Returns the manifest, the cases and the formats due, in the order asked."""
     manifest = read_manifest(model_dir)
+    due = checked_formats(model_dir, manifest, formats)
+    return manifest, load_golden(model_dir, manifest), due
+
+
+def checked_formats(model_dir: Path, manifest: dict[str, Any], formats: Iterable[str] | None = None) -> list[str]:
+    """Every file of each format due a verdict (those of `formats`, default all, whose files were written)
+    checked; returns those formats in the order asked."""
     entries = manifest["formats"]
     due = [name for name in (entries if formats is None else formats)
            if name in entries and entries[name].get("status") in VERIFIABLE]
     for name in due:
         check_format(model_dir, name, entries[name])
-    return manifest, load_golden(model_dir, manifest), due
+    return due
 
 
 @dataclass
