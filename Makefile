@@ -48,7 +48,7 @@ export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto
 
-.PHONY: help setup lock export reproduce verify jvm jvm-verify compat compat-producers compat-ci bench report gate all all-native all-docker test test-exports test-python test-java clean
+.PHONY: help setup lock export reproduce verify jvm jvm-verify compat compat-producers compat-ci soak soak-ci bench report gate all all-native all-docker test test-exports test-python test-java clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -135,6 +135,19 @@ COMPAT_CI_MUST_PASS := onnxruntime=1.20.0 onnxruntime=1.29.0 libtorch-javacpp=2.
 compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runtime of each engine (exit 1 when a must-pass cell fails)
 	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json \
 	  $(foreach c,$(COMPAT_CI_MUST_PASS),--require-pass $(c))
+
+# A service's load, sustained, on every JVM runtime (SelfCheck --soak): SOAK_CALLERS threads share each opened runner for
+# SOAK_SECONDS, each call on fresh input buffers, the GC forced meanwhile; zero wrong answers and a bounded RSS slope.
+SOAK_MODELS  ?= encoder
+SOAK_SECONDS ?= 120
+SOAK_CALLERS ?= 8
+soak: setup jvm ## Every JVM runtime under sustained load and GC pressure on SOAK_MODELS (encoder): ARTIFACTS/soak.json; exit 1 on a wrong answer
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(SOAK_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(SOAK_MODELS)"
+	dirs=$(call COMPAT_DIRS,$(SOAK_MODELS)) && $(PY) -m jvm_harness soak $$dirs --seconds $(SOAK_SECONDS) --callers $(SOAK_CALLERS) \
+	  --out $(ARTIFACTS)/soak.json
+
+soak-ci: ## CI's short soak: make soak for 20 s per runtime
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=20
 
 reproduce: setup ## Export MODELS again and record per format whether the files are byte-identical
 	$(PY) -m exporters reproduce $(MODELS) --artifacts $(ARTIFACTS)

@@ -154,6 +154,42 @@ def compat_producers(
 
 
 @app.command()
+def soak(
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/encoder.")],
+    seconds: Annotated[float, typer.Option(min=1, help="How long the callers share each opened runner.")] = 120,
+    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner.")] = 8,
+    max_rss_slope: Annotated[float, typer.Option(min=0, help="Bound on RSS growth after the warm-up, MiB per minute.")] = 30,
+    engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the results here as JSON.")] = None,
+) -> None:
+    """A service's load, sustained, on every JVM runtime: CALLERS threads for SECONDS per runner, fresh input buffers per
+    call, the GC forced meanwhile; zero wrong answers, no failed call and a bounded RSS slope, or exit 1."""
+    from .soak import SoakError
+    from .soak import soak as run_soak
+
+    def step(result: dict[str, Any]) -> None:
+        s = result["verification"].get("soak", {})
+        show(f"{Path(result['model_dir']).name}/{result['format']}", result["verification"]["passed"],
+             f"{result['runtime']:<18} {s.get('callers')} callers {s.get('seconds')} s: {s.get('calls')} calls"
+             f" ({s.get('calls_per_s')}/s), {s.get('wrong')} wrong, {s.get('failures')} failed, {s.get('gc_collections')} GCs,"
+             f" RSS {s.get('rss_start_mib')} -> {s.get('rss_end_mib')} MiB, slope {s.get('rss_slope_mib_per_min')} MiB/min"
+             + (f" ({s['first_error']})" if "first_error" in s else "")
+             + (f" ({result['verification']['error']})" if "error" in result["verification"] else ""))
+
+    try:
+        results = run_soak(model_dir, seconds, callers, max_rss_slope, engine or jvm.engines(), step)
+    except (SoakError, jvm.JvmError) as exc:
+        fail(str(exc))
+    if out:
+        out.write_text(json.dumps(results, indent=1))
+    if not results:
+        fail("nothing soaked: no exported format of these folders has a JVM runner on this build")
+    if not all(result["verification"]["passed"] for result in results):
+        fail(f"soak: {sum(not r['verification']['passed'] for r in results)} of {len(results)} runners failed", code=1)
+    console.print(f"soak: all {len(results)} runners passed")
+
+
+@app.command()
 def classpath(
     engine: Annotated[str | None, typer.Option(help="Only this engine's jars (default: every engine).")] = None,
 ) -> None:

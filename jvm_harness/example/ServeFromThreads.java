@@ -28,7 +28,7 @@ public final class ServeFromThreads {
     String format = args.length > 1 ? args[1] : "onnx";
     // Any runtime of the format, manifest unpinned (pass its sha256 in production), one intra-op thread
     // per call, at most 4 calls in flight: further request threads wait for a slot.
-    Model.Options options = new Model.Options(null, null, 1, 4);
+    Model.Options options = Model.Options.builder().intraOpThreads(1).maxConcurrentCalls(4).build();
     try (Model model = Model.open(folder, format, options)) { // checks every file before the runtime opens it
       Map<String, Tensor> request = model.manifest().goldenCases().get(0).inputs(); // a service builds its own
       ExecutorService requestThreads = Executors.newFixedThreadPool(REQUEST_THREADS);

@@ -1,34 +1,35 @@
 package org.exportpipeline.harness;
 
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * A runner's life cycle as its callers see it: opened once, called from any number of threads, closed
  * once after the calls in flight have returned (a native session freed under a running call crashes
  * the process). Thread-safe.
  */
-public final class CallGate {
-  /** What a gated call does; may throw what the runtime throws. */
-  public interface Call<T> {
-    T run() throws Exception;
+final class CallGate {
+  /** What a gated step does; may throw what the runtime throws. */
+  interface Step<T, E extends Exception> {
+    T run() throws E;
   }
 
   private enum State { NEW, OPEN, CLOSED }
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private final String runtime;
+  private final Supplier<String> runtime;
   private State state = State.NEW;
 
-  public CallGate(String runtime) {
+  CallGate(Supplier<String> runtime) {
     this.runtime = runtime;
   }
 
   /** Runs the runner's open once; a second open is refused rather than leaking the first session. */
-  public void open(Call<?> open) throws Exception {
+  void open(Step<?, Exception> open) throws Exception {
     lock.writeLock().lock();
     try {
       if (state != State.NEW) {
-        throw new IllegalStateException(runtime + " runner is already " + (state == State.OPEN ? "open" : "closed")
+        throw new IllegalStateException(runtime.get() + " runner is already " + (state == State.OPEN ? "open" : "closed")
             + ": open a new runner for another artifact");
       }
       open.run();
@@ -39,11 +40,13 @@ public final class CallGate {
   }
 
   /** Runs one call while the runner stays open; concurrent calls proceed together. */
-  public <T> T call(Call<T> call) throws Exception {
+  <T> T call(Step<T, ModelException> call) throws ModelException {
     lock.readLock().lock();
     try {
       if (state != State.OPEN) {
-        throw new IllegalStateException(runtime + " runner is " + (state == State.NEW ? "not open: call open() before run()" : "closed"));
+        throw state == State.NEW
+            ? new ModelUnavailableException(ModelUnavailableException.Reason.NOT_OPEN, runtime.get() + " runner is not open: call open() before run()")
+            : new ModelUnavailableException(ModelUnavailableException.Reason.CLOSED, runtime.get() + " runner is closed: the model was closed (a service shutting down); open it again to serve");
       }
       return call.run();
     } finally {
@@ -52,7 +55,7 @@ public final class CallGate {
   }
 
   /** Waits for the calls in flight, then releases the runtime once; later closes do nothing. */
-  public void close(Call<?> release) throws Exception {
+  void close(Step<?, Exception> release) throws Exception {
     lock.writeLock().lock();
     try {
       if (state == State.CLOSED) {

@@ -28,7 +28,7 @@ class ModelTest {
     Manifest mlp = RunnerChecks.model("mlp");
     String pin = Folders.sha256(Files.readAllBytes(mlp.modelDir().resolve(Manifest.FILE)));
     List<Manifest.GoldenCase> cases = mlp.goldenCases();
-    try (Model model = Model.open(mlp.modelDir(), "onnx", new Model.Options("onnxruntime-java", pin, 1, 2))) {
+    try (Model model = Model.open(mlp.modelDir(), "onnx", Model.Options.builder().runtime("onnxruntime-java").manifestSha256(pin).intraOpThreads(1).maxConcurrentCalls(2).build())) {
       assertEquals("onnxruntime-java", model.runtime());
       List<Map<String, Tensor>> answers = new ArrayList<>();
       for (Manifest.GoldenCase goldenCase : cases) {
@@ -60,22 +60,22 @@ class ModelTest {
       assertEquals(100, calls.get());
       assertEquals(0, wrong.get());
       Map<String, Tensor> missing = new LinkedHashMap<>();
-      assertTrue(assertThrows(IllegalArgumentException.class, () -> model.run(missing)).getMessage().contains("is missing"));
+      assertTrue(assertThrows(InvalidInputException.class, () -> model.run(missing)).getMessage().contains("is missing"));
     }
   }
 
   @Test
   void refusesAWrongPinAnUnexportedFormatAndAnAlteredFileBeforeAnyRuntimeOpens() throws Exception {
     Path mlp = RunnerChecks.model("mlp").modelDir();
-    Model.Options pinned = new Model.Options(null, "0".repeat(64), 0, 1);
+    Model.Options pinned = Model.Options.builder().manifestSha256("0".repeat(64)).build();
     assertTrue(assertThrows(ContractException.class, () -> Model.open(mlp, "onnx", pinned)).getMessage().contains("pinned"));
-    assertThrows(IllegalArgumentException.class, () -> Model.open(mlp, "onnx", new Model.Options("no-such-runtime", null, 0, 1)));
+    assertThrows(IllegalArgumentException.class, () -> Model.open(mlp, "onnx", Model.Options.builder().runtime("no-such-runtime").build()));
     assertThrows(ContractException.class, () -> Model.open(mlp, "tflite", Model.Options.defaults()));
     Path copy = tmp.resolve("mlp");
     Folders.copyTree(mlp, copy);
     Files.write(copy.resolve("onnx/model.onnx"), new byte[] {0}, StandardOpenOption.APPEND);
     assertTrue(assertThrows(ContractException.class, () -> Model.open(copy, "onnx", Model.Options.defaults()))
         .getMessage().contains("onnx/model.onnx is altered"));
-    assertThrows(IllegalArgumentException.class, () -> new Model.Options(null, null, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> Model.Options.builder().maxConcurrentCalls(0));
   }
 }

@@ -87,7 +87,7 @@ public final class RunnerChecks {
     ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape) * first.dtype().bytes()))
         .order(ByteOrder.nativeOrder());
     inputs.put(first.name(), new Tensor(first.name(), first.dtype(), shape, data));
-    IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> runner.run(inputs));
+    InvalidInputException error = assertThrows(InvalidInputException.class, () -> runner.run(inputs));
     assertTrue(error.getMessage().contains("input " + first.name()) && error.getMessage().contains("exported for"),
         error.getMessage());
   }
@@ -206,13 +206,17 @@ public final class RunnerChecks {
   /** A fresh runner refuses run before open, a second open and run after close, each with one clear line. */
   public static void lifeCycleIsGuarded(Runner runner, Manifest manifest) throws Exception {
     Map<String, Tensor> inputs = manifest.goldenCases().get(0).inputs();
-    assertTrue(assertThrows(IllegalStateException.class, () -> runner.run(inputs)).getMessage().contains("not open"));
+    ModelUnavailableException notOpen = assertThrows(ModelUnavailableException.class, () -> runner.run(inputs));
+    assertEquals(ModelUnavailableException.Reason.NOT_OPEN, notOpen.reason());
+    assertTrue(notOpen.getMessage().contains("not open"), notOpen.getMessage());
     runner.open(manifest.formatDir(runner.format()), manifest);
     assertTrue(assertThrows(IllegalStateException.class, () -> runner.open(manifest.formatDir(runner.format()), manifest))
         .getMessage().contains("already open"));
     runner.run(inputs);
     runner.close();
     runner.close(); // a second close does nothing
-    assertTrue(assertThrows(IllegalStateException.class, () -> runner.run(inputs)).getMessage().contains("closed"));
+    ModelUnavailableException closed = assertThrows(ModelUnavailableException.class, () -> runner.run(inputs));
+    assertEquals(ModelUnavailableException.Reason.CLOSED, closed.reason());
+    assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
   }
 }

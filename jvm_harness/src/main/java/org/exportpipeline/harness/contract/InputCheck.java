@@ -17,6 +17,31 @@ public final class InputCheck {
     this.specs = manifest.inputSpecs();
   }
 
+  /** One line naming the input, what it got and what the export accepts; empty when the inputs are acceptable. */
+  public java.util.Optional<String> problem(Map<String, Tensor> inputs) {
+    try {
+      require(inputs);
+      return java.util.Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return java.util.Optional.of(e.getMessage());
+    }
+  }
+
+  /** The same for one input's dtype and shape alone, before its buffer exists. */
+  public java.util.Optional<String> shapeProblem(String name, Tensor.DType dtype, long[] shape) {
+    for (Manifest.InputSpec spec : specs) {
+      if (spec.name().equals(name)) {
+        boolean fits = shape.length == spec.bounds().length;
+        for (int axis = 0; fits && axis < shape.length; axis++) {
+          fits = shape[axis] >= spec.bounds()[axis][0] && shape[axis] <= spec.bounds()[axis][1];
+        }
+        return fits ? java.util.Optional.empty() : java.util.Optional.of("input " + name + " has shape " + Arrays.toString(shape)
+            + " but the model was exported for " + describe(spec.bounds()) + ": pass a shape within those bounds");
+      }
+    }
+    return java.util.Optional.of("input " + name + " is not an input of the model; it takes " + names());
+  }
+
   /** Throws IllegalArgumentException naming the input, what it got and what the export accepts. */
   public void require(Map<String, Tensor> inputs) {
     for (Manifest.InputSpec spec : specs) {

@@ -15,8 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
@@ -31,7 +30,7 @@ import org.exportpipeline.harness.TorchScriptLimits;
  * from a bounded pool, one per core by default; callers beyond it wait. close() waits for calls in
  * flight.
  */
-public final class DjlTorchScriptRunner implements Runner {
+public final class DjlTorchScriptRunner extends Runner {
   private static final String ENGINE = "PyTorch";
 
   static {
@@ -40,11 +39,7 @@ public final class DjlTorchScriptRunner implements Runner {
 
   private NDManager manager;
   private ZooModel<NDList, NDList> model;
-  private final CallGate gate = new CallGate(runtime());
   private Pool<Predictor<NDList, NDList>> predictors;
-  private List<String> inputNames;
-  private InputCheck inputCheck;
-  private List<String> outputNames;
   private int threads; // 0: libtorch's default, one per core
 
   @Override
@@ -74,18 +69,12 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      openNow(formatDir, manifest);
-      return null;
-    });
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    return TorchScriptLimits.refusal(manifest, format(), main, Engine.getEngine(ENGINE).getVersion());
   }
 
-  private void openNow(Path formatDir, Manifest manifest) throws Exception {
-    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), manifest.main(format()), Engine.getEngine(ENGINE).getVersion());
-    if (refusal.isPresent()) {
-      throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
-    }
+  @Override
+  protected void load(Path formatDir, Manifest manifest) throws Exception {
     model = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optEngine(ENGINE)
@@ -98,24 +87,18 @@ public final class DjlTorchScriptRunner implements Runner {
     }
     predictors = new Pool<>("DJL Predictors", Pool.defaultSize(), model::newPredictor);
     manager = NDManager.newBaseManager(ENGINE);
-    inputNames = manifest.inputNames();
-    inputCheck = new InputCheck(manifest);
-    outputNames = manifest.outputNames();
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return predictors.with(predictor -> predict(predictor, inputs));
-    });
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
+    return predictors.with(predictor -> predict(predictor, inputs));
   }
 
-  private Map<String, Tensor> predict(Predictor<NDList, NDList> predictor, Map<String, Tensor> inputs) throws Exception {
+  private Map<String, Tensor> predict(Predictor<NDList, NDList> predictor, List<Tensor> inputs) throws Exception {
+    List<String> outputNames = outputNames();
     try (NDManager scope = manager.newSubManager()) {
       NDList feeds = new NDList();
-      for (String name : inputNames) {
-        Tensor input = inputs.get(name);
+      for (Tensor input : inputs) {
         feeds.add(scope.create(input.data(), new Shape(input.shape()), dataType(input.dtype())));
       }
       NDList results = predictor.predict(feeds);
@@ -152,18 +135,18 @@ public final class DjlTorchScriptRunner implements Runner {
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      if (predictors != null) {
-        predictors.close(Predictor::close);
-      }
-      if (model != null) {
-        model.close();
-      }
-      if (manager != null) {
-        manager.close();
-      }
-      return null;
-    });
+  protected void release() {
+    if (predictors != null) {
+      predictors.close(Predictor::close);
+      predictors = null;
+    }
+    if (model != null) {
+      model.close();
+      model = null;
+    }
+    if (manager != null) {
+      manager.close();
+      manager = null;
+    }
   }
 }

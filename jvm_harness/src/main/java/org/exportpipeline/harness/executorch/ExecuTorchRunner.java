@@ -7,8 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.NativeLocations;
 import org.exportpipeline.harness.Pool;
@@ -28,7 +27,7 @@ import org.exportpipeline.harness.contract.Tensor;
  * packs its own weights). With threads(n), each call runs on n cores and the pool holds cores / n
  * Modules. close() waits for calls in flight.
  */
-public final class ExecuTorchRunner implements Runner {
+public final class ExecuTorchRunner extends Runner {
   static final String LIBRARY = "libexecutorch_jni.so";
   /** Where the shim and the ExecuTorch libraries lie; default: native/ beside the harness jar. */
   public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
@@ -36,12 +35,8 @@ public final class ExecuTorchRunner implements Runner {
 
   private static boolean loaded;
 
-  private final CallGate gate = new CallGate(runtime());
   private int threads; // 0: XNNPACK's default, one per core
   private Pool<Long> modules;
-  private InputCheck inputCheck;
-  private List<String> inputNames;
-  private List<String> outputNames;
 
   @Override
   public String format() {
@@ -71,34 +66,25 @@ public final class ExecuTorchRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      load();
-      String main = manifest.main(format());
-      Optional<String> refusal = ProgramLimits.refusal(manifest, format(), main, nativeVersion());
-      if (refusal.isPresent()) {
-        throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line
-      }
-      if (threads > 0) {
-        nativeSetThreads(threads);
-      }
-      String program = formatDir.resolve(main).toString();
-      int perCall = threads > 0 ? threads : Pool.defaultSize();
-      modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
-      modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call
-      inputCheck = new InputCheck(manifest);
-      inputNames = manifest.inputNames();
-      outputNames = manifest.outputNames();
-      return null;
-    });
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    load();
+    return ProgramLimits.refusal(manifest, format(), main, nativeVersion());
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return modules.with(handle -> forward(handle, inputs));
-    });
+  protected void load(Path formatDir, Manifest manifest) throws Exception {
+    if (threads > 0) {
+      nativeSetThreads(threads);
+    }
+    String program = formatDir.resolve(manifest.main(format())).toString();
+    int perCall = threads > 0 ? threads : Pool.defaultSize();
+    modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
+    modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call
+  }
+
+  @Override
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
+    return modules.with(handle -> forward(handle, inputs));
   }
 
   /** How many Modules the pool may hold (for tests). */
@@ -106,17 +92,18 @@ public final class ExecuTorchRunner implements Runner {
     return modules.max();
   }
 
-  private Map<String, Tensor> forward(long handle, Map<String, Tensor> inputs) {
-    ByteBuffer[] buffers = new ByteBuffer[inputNames.size()];
-    long[][] shapes = new long[inputNames.size()][];
-    int[] dtypes = new int[inputNames.size()];
+  private Map<String, Tensor> forward(long handle, List<Tensor> inputs) {
+    ByteBuffer[] buffers = new ByteBuffer[inputs.size()];
+    long[][] shapes = new long[inputs.size()][];
+    int[] dtypes = new int[inputs.size()];
     for (int i = 0; i < buffers.length; i++) {
-      Tensor input = inputs.get(inputNames.get(i));
+      Tensor input = inputs.get(i);
       buffers[i] = input.data();
       shapes[i] = input.shape();
       dtypes[i] = scalarType(input.dtype());
     }
     Object[] results = nativeForward(handle, buffers, shapes, dtypes);
+    List<String> outputNames = outputNames();
     if (results.length != 3 * outputNames.size()) {
       throw new IllegalStateException("the program returned " + results.length / 3 + " outputs, the manifest names "
           + outputNames.size() + " (" + String.join(", ", outputNames) + ")");
@@ -132,14 +119,11 @@ public final class ExecuTorchRunner implements Runner {
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      if (modules != null) {
-        modules.close(ExecuTorchRunner::nativeClose);
-        modules = null;
-      }
-      return null;
-    });
+  protected void release() {
+    if (modules != null) {
+      modules.close(ExecuTorchRunner::nativeClose);
+      modules = null;
+    }
   }
 
   /** ExecuTorch's ScalarType codes (runtime/core/portable_type/scalar_type.h), as PyTorch numbers them. */

@@ -12,8 +12,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AOTIModelPackageLoader;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TensorVector;
-import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
@@ -37,18 +36,14 @@ import org.exportpipeline.harness.contract.Tensor;
  * cores / n. Each call uses the intra-op threads of {@link IntraOpThreads}. close() waits for calls
  * in flight.
  */
-public final class AotiRunner implements Runner {
+public final class AotiRunner extends Runner {
   private static final String MODEL_NAME = "model"; // the loader's default
   private static final byte CPU = -1; // device index
 
   private Path unpackDir;
   private AOTIModelPackageLoader loader;
-  private final CallGate gate = new CallGate(runtime());
   private int threads;
   private IntraOpThreads intraOp;
-  private InputCheck inputCheck;
-  private List<String> inputNames;
-  private List<String> outputNames;
 
   @Override
   public String format() {
@@ -77,46 +72,34 @@ public final class AotiRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      openNow(formatDir, manifest);
-      return null;
-    });
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    LibTorch.load();
+    return AotiLimits.refusal(manifest, format(), main, LibTorch.release(), AotiLimits.cpuFlags()); // before its .so loads: no SIGILL
   }
 
-  private void openNow(Path formatDir, Manifest manifest) throws Exception {
-    LibTorch.load();
+  @Override
+  protected void load(Path formatDir, Manifest manifest) throws Exception {
     String main = manifest.main(format());
-    Optional<String> refusal = AotiLimits.refusal(manifest, format(), main, LibTorch.release(), AotiLimits.cpuFlags());
-    if (refusal.isPresent()) {
-      throw new UnsupportedOperationException(refusal.get()); // before its shared library loads: one line, no SIGILL
-    }
     manifest.settings(format()).forEach(Environment::setDefault);
     unpackDir = Files.createTempDirectory("aoti-package-");
     String pt2 = formatDir.resolve(main).toString();
     loader = Environment.with("TMPDIR", unpackDir.toString(),
         () -> new AOTIModelPackageLoader(pt2, MODEL_NAME, false, runners(), CPU));
     intraOp = new IntraOpThreads(threads);
-    inputCheck = new InputCheck(manifest);
-    inputNames = manifest.inputNames();
-    outputNames = manifest.outputNames();
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return intraOp.call(() -> forward(inputs));
-    });
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
+    return intraOp.call(() -> forward(inputs));
   }
 
-  private Map<String, Tensor> forward(Map<String, Tensor> inputs) {
+  private Map<String, Tensor> forward(List<Tensor> inputs) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       TensorVector feeds = new TensorVector();
-      for (String name : inputNames) {
-        feeds.push_back(LibTorch.wrap(inputs.get(name)));
+      for (Tensor input : inputs) {
+        feeds.push_back(LibTorch.wrap(input));
       }
-      return LibTorch.outputs(outputNames, List.of(loader.run(feeds).get()));
+      return LibTorch.outputs(outputNames(), List.of(loader.run(feeds).get()));
     }
   }
 
@@ -131,14 +114,7 @@ public final class AotiRunner implements Runner {
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      release();
-      return null;
-    });
-  }
-
-  private void release() throws IOException {
+  protected void release() throws IOException {
     if (loader != null) {
       loader.close(); // the C++ destructor unloads the model and removes what it unpacked
       loader = null;

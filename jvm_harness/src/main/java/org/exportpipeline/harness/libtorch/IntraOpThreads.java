@@ -2,7 +2,7 @@ package org.exportpipeline.harness.libtorch;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.pytorch.global.torch;
-import org.exportpipeline.harness.CallGate;
+import java.util.concurrent.Callable;
 
 /**
  * How many intra-op threads each libtorch call may use. Every call sets it on its own thread before
@@ -19,14 +19,14 @@ final class IntraOpThreads {
     this.requested = requested;
   }
 
-  <T> T call(CallGate.Call<T> call) throws Exception {
+  <T> T call(Callable<T> call) throws Exception {
     int overlapping = inFlight.incrementAndGet();
     try {
       int count = requested > 0 ? requested : overlapping > 1 ? 1 : torch.intraop_default_num_threads();
       if (torch.get_num_threads() != count) {
         torch.set_num_threads(count);
       }
-      return call.run();
+      return call.call();
     } finally {
       inFlight.decrementAndGet();
     }

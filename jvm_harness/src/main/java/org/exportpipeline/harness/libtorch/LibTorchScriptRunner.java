@@ -12,8 +12,7 @@ import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.global.torch;
-import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.contract.InputCheck;
+import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
@@ -27,15 +26,11 @@ import org.exportpipeline.harness.TorchScriptLimits;
  * nothing mutates the module), each call with the intra-op threads of {@link IntraOpThreads}.
  * close() waits for calls in flight.
  */
-public final class LibTorchScriptRunner implements Runner {
+public final class LibTorchScriptRunner extends Runner {
 
   private JitModule module;
-  private final CallGate gate = new CallGate(runtime());
   private int threads;
   private IntraOpThreads intraOp;
-  private InputCheck inputCheck;
-  private List<String> inputNames;
-  private List<String> outputNames;
 
   @Override
   public String format() {
@@ -64,41 +59,28 @@ public final class LibTorchScriptRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      openNow(formatDir, manifest);
-      return null;
-    });
-  }
-
-  private void openNow(Path formatDir, Manifest manifest) throws Exception {
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
     LibTorch.load();
-    String main = manifest.main(format());
-    Optional<String> refusal = TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
-    if (refusal.isPresent()) {
-      throw new UnsupportedOperationException(refusal.get()); // before libtorch parses it: one line, no c10 trace
-    }
-    module = torch.load(formatDir.resolve(main).toString());
-    module.eval();
-    intraOp = new IntraOpThreads(threads);
-    inputCheck = new InputCheck(manifest);
-    inputNames = manifest.inputNames();
-    outputNames = manifest.outputNames();
+    return TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return intraOp.call(() -> forward(inputs));
-    });
+  protected void load(Path formatDir, Manifest manifest) throws Exception {
+    module = torch.load(formatDir.resolve(manifest.main(format())).toString());
+    module.eval();
+    intraOp = new IntraOpThreads(threads);
   }
 
-  private Map<String, Tensor> forward(Map<String, Tensor> inputs) {
+  @Override
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
+    return intraOp.call(() -> forward(inputs));
+  }
+
+  private Map<String, Tensor> forward(List<Tensor> inputs) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       IValueVector feeds = new IValueVector();
-      for (String name : inputNames) {
-        feeds.push_back(new IValue(LibTorch.wrap(inputs.get(name))));
+      for (Tensor input : inputs) {
+        feeds.push_back(new IValue(LibTorch.wrap(input)));
       }
       IValue result = module.forward(feeds);
       List<org.bytedeco.pytorch.Tensor> results = new ArrayList<>();
@@ -110,18 +92,15 @@ public final class LibTorchScriptRunner implements Runner {
       } else {
         results.add(result.toTensor());
       }
-      return LibTorch.outputs(outputNames, results);
+      return LibTorch.outputs(outputNames(), results);
     }
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      if (module != null) {
-        module.close();
-        module = null;
-      }
-      return null;
-    });
+  protected void release() {
+    if (module != null) {
+      module.close();
+      module = null;
+    }
   }
 }

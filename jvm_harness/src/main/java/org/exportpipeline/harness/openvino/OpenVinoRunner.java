@@ -12,9 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.CallGate;
 import org.exportpipeline.harness.contract.ContractException;
-import org.exportpipeline.harness.contract.InputCheck;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
@@ -31,21 +29,17 @@ import org.exportpipeline.harness.contract.Tensor;
  * is busy" otherwise, and a shared request hands one caller's outputs to another); callers beyond the
  * pool wait for a request to come back. close() waits for calls in flight.
  */
-public final class OpenVinoRunner implements Runner {
+public final class OpenVinoRunner extends Runner {
   private static final String DEVICE = "CPU";
 
   private static final String THREADS_KEY = "INFERENCE_NUM_THREADS";
 
   private static OpenVinoC ov;
 
-  private final CallGate gate = new CallGate(runtime());
   private int threads; // 0: the plugin's default, one per core
   private Pointer core;
   private Pointer compiled;
   private Pool<Pointer> requests;
-  private InputCheck inputCheck;
-  private List<String> inputNames;
-  private List<String> outputNames;
 
   @Override
   public String format() {
@@ -97,19 +91,13 @@ public final class OpenVinoRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      openNow(formatDir, manifest);
-      return null;
-    });
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    return IrLimits.refusal(manifest, format(), main, build());
   }
 
-  private void openNow(Path formatDir, Manifest manifest) throws ContractException {
+  @Override
+  protected void load(Path formatDir, Manifest manifest) throws ContractException {
     String main = manifest.main(format()); // weights beside it in model.bin
-    Optional<String> refusal = IrLimits.refusal(manifest, format(), main, build());
-    if (refusal.isPresent()) {
-      throw new UnsupportedOperationException(refusal.get()); // before OpenVINO reads it: one line, no source trail
-    }
     PointerByReference out = new PointerByReference();
     check(api().ov_core_create(out), "creating a Core");
     core = out.getValue();
@@ -138,17 +126,11 @@ public final class OpenVinoRunner implements Runner {
       check(api().ov_compiled_model_create_infer_request(compiled, request), "creating an infer request");
       return request.getValue();
     });
-    inputCheck = new InputCheck(manifest);
-    inputNames = manifest.inputNames();
-    outputNames = manifest.outputNames();
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return requests.with(request -> infer(request, inputs));
-    });
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
+    return requests.with(request -> infer(request, inputs));
   }
 
   /** How many infer requests exist now (they are created as calls overlap; for tests). */
@@ -156,13 +138,13 @@ public final class OpenVinoRunner implements Runner {
     return requests.size();
   }
 
-  private Map<String, Tensor> infer(Pointer request, Map<String, Tensor> inputs) {
+  private Map<String, Tensor> infer(Pointer request, List<Tensor> inputs) {
     List<Pointer> feeds = new ArrayList<>();
     try {
       PointerByReference out = new PointerByReference();
-      for (String name : inputNames) {
-        Tensor input = inputs.get(name);
-        // Wraps the caller's direct buffer: no copy, and the call's own shape.
+      for (Tensor input : inputs) {
+        String name = input.name();
+        // Wraps the caller's direct buffer: no copy, and the call's own shape (Runner keeps it reachable for the call).
         check(api().ov_tensor_create_from_host_ptr(elementType(input.dtype()), shape(input.shape()),
             Native.getDirectBufferPointer(input.data()), out), "wrapping input " + name);
         feeds.add(out.getValue());
@@ -170,7 +152,7 @@ public final class OpenVinoRunner implements Runner {
       }
       check(api().ov_infer_request_infer(request), "running inference");
       Map<String, Tensor> outputs = new LinkedHashMap<>();
-      for (String name : outputNames) {
+      for (String name : outputNames()) {
         check(api().ov_infer_request_get_tensor(request, name, out), "reading output " + name);
         Pointer tensor = out.getValue();
         try {
@@ -266,14 +248,7 @@ public final class OpenVinoRunner implements Runner {
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      release();
-      return null;
-    });
-  }
-
-  private void release() {
+  protected void release() {
     if (requests != null) {
       requests.close(api()::ov_infer_request_free);
       requests = null;

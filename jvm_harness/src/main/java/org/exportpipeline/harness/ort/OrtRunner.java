@@ -17,8 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.CallGate;
-import org.exportpipeline.harness.contract.InputCheck;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Runner;
@@ -33,12 +31,9 @@ import org.exportpipeline.harness.contract.Tensor;
  * <p>Thread-safe: one OrtSession serves every caller (ORT documents concurrent run() on a session as
  * safe); close() waits for calls in flight, since closing a session under a run crashes.
  */
-public final class OrtRunner implements Runner {
+public final class OrtRunner extends Runner {
   private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
-  private final CallGate gate = new CallGate(runtime());
   private OrtSession session;
-  private List<String> outputNames;
-  private InputCheck inputCheck;
   private List<OutputShape> pinnable; // null: some output's shape is known only after the run
   private int threads; // 0: ORT's default, one intra-op thread per physical core
 
@@ -81,42 +76,31 @@ public final class OrtRunner implements Runner {
   }
 
   @Override
-  public void open(Path formatDir, Manifest manifest) throws Exception {
-    gate.open(() -> {
-      openNow(formatDir, manifest);
-      return null;
-    });
+  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    try {
+      return OnnxLimits.refusal(manifest.formatDir(format()).resolve(main), version());
+    } catch (java.io.IOException e) {
+      throw new ContractException(main + " could not be read (" + e.getMessage() + "): check its permissions");
+    }
   }
 
-  private void openNow(Path formatDir, Manifest manifest) throws OrtException, ContractException, java.io.IOException {
+  @Override
+  protected void load(Path formatDir, Manifest manifest) throws OrtException, ContractException {
     Path model = formatDir.resolve(manifest.main(format())); // weights beside it in model.onnx.data
-    Optional<String> refusal = OnnxLimits.refusal(model, version());
-    if (refusal.isPresent()) {
-      throw new UnsupportedOperationException(refusal.get()); // before ORT parses it: one line, no native error text
-    }
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (threads > 0) {
         options.setIntraOpNumThreads(threads);
       }
       session = environment().createSession(model.toString(), options);
     }
-    outputNames = manifest.outputNames();
-    inputCheck = new InputCheck(manifest);
-    pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), outputNames);
+    pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), outputNames());
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs) throws Exception {
-    return gate.call(() -> {
-      inputCheck.require(inputs);
-      return infer(inputs);
-    });
-  }
-
-  private Map<String, Tensor> infer(Map<String, Tensor> inputs) throws OrtException {
+  protected Map<String, Tensor> infer(List<Tensor> inputs) throws OrtException {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
-      for (Tensor input : inputs.values()) {
+      for (Tensor input : inputs) {
         feeds.put(input.name(), OnnxTensor.createTensor(environment(), input.data(), input.shape(), javaType(input.dtype())));
       }
       if (pinnable != null) {
@@ -124,7 +108,7 @@ public final class OrtRunner implements Runner {
       }
       try (OrtSession.Result result = session.run(feeds)) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
-        for (String name : outputNames) {
+        for (String name : outputNames()) {
           OnnxValue value = result.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
           OnnxTensor tensor = (OnnxTensor) value;
           TensorInfo info = tensor.getInfo();
@@ -145,7 +129,7 @@ public final class OrtRunner implements Runner {
   }
 
   /** Outputs written by ORT straight into buffers the returned tensors own. */
-  private Map<String, Tensor> inferPinned(Map<String, OnnxTensor> feeds, Map<String, Tensor> inputs) throws OrtException {
+  private Map<String, Tensor> inferPinned(Map<String, OnnxTensor> feeds, List<Tensor> inputs) throws OrtException {
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
     try {
@@ -207,11 +191,12 @@ public final class OrtRunner implements Runner {
       return shapes;
     }
 
-    long[] resolve(Map<String, Tensor> inputs) {
+    long[] resolve(List<Tensor> inputs) {
       long[] shape = fixed.clone();
       for (int axis = 0; axis < shape.length; axis++) {
         if (inputName[axis] != null) {
-          shape[axis] = inputs.get(inputName[axis]).shape()[inputAxis[axis]];
+          String name = inputName[axis];
+          shape[axis] = inputs.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow().shape()[inputAxis[axis]];
         }
       }
       return shape;
@@ -247,12 +232,10 @@ public final class OrtRunner implements Runner {
   }
 
   @Override
-  public void close() throws Exception {
-    gate.close(() -> {
-      if (session != null) {
-        session.close();
-      }
-      return null;
-    });
+  protected void release() throws OrtException {
+    if (session != null) {
+      session.close();
+      session = null;
+    }
   }
 }

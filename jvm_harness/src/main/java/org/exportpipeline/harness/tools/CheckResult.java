@@ -64,6 +64,14 @@ record CheckResult(String modelDir, String model, String manifestSha256, String 
         v.get("worst_ratio").getAsDouble(), v.get("cases").getAsInt(), v.has("error") ? ": " + v.get("error").getAsString() : "",
         v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble(), c.get("callers").getAsInt(), c.get("calls").getAsInt(),
         c.get("failures").getAsInt(), c.get("mismatches").getAsInt(), c.get("wall_ms").getAsDouble(),
-        c.has("first_error") ? ": " + c.get("first_error").getAsString() : "");
+        c.has("first_error") ? ": " + c.get("first_error").getAsString() : "") + (v.has("soak") ? soakLine(v.getAsJsonObject("soak")) : "");
+  }
+
+  private static String soakLine(JsonObject s) {
+    return String.format("; soak %d callers %.0f s: %d calls (%.1f/s), %d wrong, %d failed, %d GCs, RSS %.0f -> %.0f MiB, slope %.1f MiB/min (max %.0f)%s",
+        s.get("callers").getAsInt(), s.get("seconds").getAsDouble(), s.get("calls").getAsInt(), s.get("calls_per_s").getAsDouble(),
+        s.get("wrong").getAsInt(), s.get("failures").getAsInt(), s.get("gc_collections").getAsLong(), s.get("rss_start_mib").getAsDouble(),
+        s.get("rss_end_mib").getAsDouble(), s.get("rss_slope_mib_per_min").getAsDouble(), s.get("rss_slope_max").getAsDouble(),
+        s.has("first_error") ? ": " + s.get("first_error").getAsString() : "");
   }
 }

@@ -2,16 +2,11 @@ package org.exportpipeline.harness.tools;
 
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Manifest;
-import org.exportpipeline.harness.contract.Messages;
 import org.exportpipeline.harness.contract.Parity;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -63,11 +58,8 @@ public final class ConcurrencyCheck {
    */
   public static Outcome run(Runner runner, Parity.Spec spec, List<Manifest.GoldenCase> cases, List<Map<String, Tensor>> answers, int callers)
       throws InterruptedException {
-    AtomicInteger calls = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    AtomicInteger mismatches = new AtomicInteger();
-    AtomicInteger notBitIdentical = new AtomicInteger();
-    AtomicReference<String> firstError = new AtomicReference<>();
+    Answers known = new Answers(spec, cases, answers);
+    Answers.Tally tally = new Answers.Tally();
     CountDownLatch start = new CountDownLatch(1);
     List<Thread> threads = new ArrayList<>();
     int perCaller = ROUNDS * cases.size();
@@ -81,24 +73,7 @@ public final class ConcurrencyCheck {
         }
         for (int k = 0; k < perCaller; k++) {
           int index = (offset + k) % cases.size();
-          Manifest.GoldenCase goldenCase = cases.get(index);
-          calls.incrementAndGet();
-          try {
-            Map<String, Tensor> got = runner.run(ownBuffers(goldenCase.inputs()));
-            if (bitIdentical(got, answers.get(index))) {
-              continue;
-            }
-            notBitIdentical.incrementAndGet();
-            Parity parity = new Parity(spec);
-            parity.add(goldenCase.name(), got, goldenCase.reference());
-            if (!parity.passed()) {
-              mismatches.incrementAndGet();
-              firstError.compareAndSet(null, "case " + goldenCase.name() + " (caller " + offset + "): answer differs from its single-caller answer, " + parity);
-            }
-          } catch (Exception | LinkageError e) {
-            failures.incrementAndGet();
-            firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
-          }
+          known.call(runner, index, known.sharedInputs(index), offset, k, tally);
         }
       }, "caller-" + caller);
       thread.start();
@@ -110,27 +85,8 @@ public final class ConcurrencyCheck {
       thread.join();
     }
     double wallMs = (System.nanoTime() - begin) / 1e6;
-    return new Outcome(callers, calls.get(), callers * perCaller, failures.get(), mismatches.get(), notBitIdentical.get(), wallMs, firstError.get());
+    return new Outcome(callers, tally.calls.get(), callers * perCaller, tally.failures.get(), tally.wrong.get(), tally.notBitIdentical.get(),
+        wallMs, tally.firstError.get());
   }
 
-  /** The same memory under buffers of this call's own: a runtime may move a buffer's position. */
-  private static Map<String, Tensor> ownBuffers(Map<String, Tensor> inputs) {
-    Map<String, Tensor> own = new LinkedHashMap<>();
-    inputs.forEach((name, t) -> own.put(name, new Tensor(t.name(), t.dtype(), t.shape(), t.data().duplicate())));
-    return own;
-  }
-
-  private static boolean bitIdentical(Map<String, Tensor> got, Map<String, Tensor> want) {
-    if (!got.keySet().equals(want.keySet())) {
-      return false;
-    }
-    for (Map.Entry<String, Tensor> entry : want.entrySet()) {
-      Tensor a = got.get(entry.getKey());
-      Tensor b = entry.getValue();
-      if (a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape()) || !a.data().equals(b.data())) {
-        return false;
-      }
-    }
-    return true;
-  }
 }

@@ -44,13 +44,19 @@ public final class ModelCheck {
     return engines;
   }
 
+  /** {@link #check(Target, String, int, Soak.Settings)} without a soak. */
+  public static List<CheckResult> check(Target target, String engine, int callers) throws ContractException {
+    return check(target, engine, callers, null);
+  }
+
   /**
    * Checks one model folder with the runners of one engine (null: all, in this JVM). Every file of
    * each format to run and every golden file is checked before any runtime opens anything; a
    * mismatch throws ContractException. A runner error fails that runner only. Then callers threads
-   * share each opened runner (see {@link ConcurrencyCheck}).
+   * share each opened runner (see {@link ConcurrencyCheck}), and with soak settings (or null) the
+   * sustained check of {@link Soak} follows, its outcome part of the verdict.
    */
-  public static List<CheckResult> check(Target target, String engine, int callers) throws ContractException {
+  public static List<CheckResult> check(Target target, String engine, int callers, Soak.Settings soak) throws ContractException {
     Manifest manifest = Manifest.read(target.modelDir(), target.manifestSha256());
     List<Runner> runners = new ArrayList<>();
     for (Runner runner : Runners.of(engine)) {
@@ -64,15 +70,17 @@ public final class ModelCheck {
     List<Manifest.GoldenCase> cases = manifest.checked(runners.stream().map(Runner::format).distinct().toList());
     List<CheckResult> results = new ArrayList<>();
     for (Runner runner : runners) {
-      results.add(run(runner, manifest, cases, callers));
+      results.add(run(runner, manifest, cases, callers, soak));
     }
     return results;
   }
 
-  private static CheckResult run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases, int callers) throws ContractException {
+  private static CheckResult run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases, int callers, Soak.Settings soak)
+      throws ContractException {
     Parity parity = new Parity(manifest.parity());
     List<Map<String, Tensor>> answers = new ArrayList<>();
     ConcurrencyCheck.Outcome concurrency = ConcurrencyCheck.Outcome.notRun(callers, "the single-caller run failed");
+    Soak.Outcome soaked = soak == null ? null : Soak.Outcome.notRun(soak, "the single-caller run failed");
     double loadMs = 0;
     double firstRunMs = 0;
     String version = "unavailable";
@@ -92,6 +100,9 @@ public final class ModelCheck {
       }
       if (parity.passed()) {
         concurrency = ConcurrencyCheck.run(runner, manifest.parity(), cases, answers, callers);
+        if (soak != null) {
+          soaked = Soak.run(runner, manifest.parity(), cases, answers, soak);
+        }
       }
     } catch (Exception | LinkageError e) { // LinkageError: a native library that does not load
       parity.fail(e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
@@ -104,8 +115,11 @@ public final class ModelCheck {
     verification.addProperty("load_ms", Math.round(loadMs * 10) / 10.0);
     verification.addProperty("first_run_ms", Math.round(firstRunMs * 100) / 100.0);
     ParityJson.of(parity).entrySet().forEach(e -> verification.add(e.getKey(), e.getValue()));
-    verification.addProperty("passed", parity.passed() && concurrency.passed());
+    verification.addProperty("passed", parity.passed() && concurrency.passed() && (soaked == null || soaked.passed()));
     verification.add("concurrency", concurrency.toJson());
+    if (soaked != null) {
+      verification.add("soak", soaked.toJson());
+    }
     return new CheckResult(manifest.modelDir().toString(), manifest.model(), manifest.sha256(), runner.format(), runner.runtime(), verification);
   }
 }

@@ -15,8 +15,9 @@ import org.exportpipeline.harness.contract.Messages;
  * driver. One JVM process per engine: with several engines on the classpath, main relaunches
  * itself once per engine ({@link EngineRelaunch}).
  *
- * <p>Usage: SelfCheck [--json] [--engine ENGINE] [--callers N] [--manifest-sha256 HEX] artifacts/MODEL ...
- * (a --manifest-sha256 pins the folder after it). Exit 0 all passed, 1 a parity failure,
+ * <p>Usage: SelfCheck [--json] [--engine ENGINE] [--callers N] [--soak SECONDS [--soak-callers N]
+ * [--soak-max-rss-slope MIB_PER_MIN]] [--manifest-sha256 HEX] artifacts/MODEL ... (a --manifest-sha256
+ * pins the folder after it; --soak adds the sustained check of {@link Soak} to every runner's verdict). Exit 0 all passed, 1 a parity failure,
  * 2 bad input (usage, manifest, a file that does not match it, nothing to check).
  * SelfCheck --list-runners prints "FORMAT RUNTIME ENGINE" for each runner on the classpath.
  * Thread-safe (stateless); each check opens runners of its own.
@@ -30,7 +31,7 @@ public final class SelfCheck {
     List<CheckResult> results = new ArrayList<>();
     for (int i = 0; i < modelDirs.size(); i++) {
       String pin = manifestSha256s == null ? null : manifestSha256s.get(i);
-      results.addAll(ModelCheck.check(new ModelCheck.Target(Path.of(modelDirs.get(i)), pin), engine, callers));
+      results.addAll(ModelCheck.check(new ModelCheck.Target(Path.of(modelDirs.get(i)), pin), engine, callers, null));
     }
     return CheckResult.toJson(results);
   }
@@ -54,7 +55,7 @@ public final class SelfCheck {
     SortedSet<String> engines = options.engine() == null ? ModelCheck.engines(options.targets()) : new TreeSet<>(List.of(options.engine()));
     if (engines.size() == 1) {
       for (ModelCheck.Target target : options.targets()) {
-        results.addAll(ModelCheck.check(target, engines.first(), options.callers()));
+        results.addAll(ModelCheck.check(target, engines.first(), options.callers(), options.soak()));
       }
     } else {
       for (String engine : engines) {

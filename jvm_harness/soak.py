@@ -1,0 +1,34 @@
+"""The sustained check of every JVM runtime: SelfCheck --soak in one `java` per engine (natives of two engines
+never share a process), its results gathered into one JSON file. Imports no torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+from . import jvm
+
+
+class SoakError(RuntimeError):
+    """An engine's JVM refused the folders or died; the message is its one line."""
+
+
+def soak(model_dirs: list[Path], seconds: float, callers: int, max_rss_slope: float, engines: list[str],
+         on_result: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """Each engine's SelfCheck --soak results on the folders (every runner whose format was exported)."""
+    results = []
+    for engine in engines:
+        command = [*jvm.java_command(jvm.SELF_CHECK, engine), "--json", "--engine", engine, "--soak", str(seconds),
+                   "--soak-callers", str(callers), "--soak-max-rss-slope", str(max_rss_slope), *map(str, model_dirs)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode not in (0, 1):
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SoakError(f"the JVM for engine {engine} exited with code {done.returncode} ({last}): run "
+                            f"`python -m jvm_harness soak --engine {engine} {' '.join(map(str, model_dirs))}` to see it alone")
+        for result in json.loads(done.stdout):
+            result["engine"] = engine
+            on_result(result)
+            results.append(result)
+    return results
