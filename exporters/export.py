@@ -147,7 +147,7 @@ def _sweep_staging(model_dir: Path) -> None:
 
 def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
     """A new manifest; entries of formats not re-exported survive only if the golden data is unchanged."""
-    golden, rules = _replace_golden(spec, model_dir, options.tolerance)
+    golden, rules, values = _replace_golden(spec, model_dir, options.tolerance)
     previous: dict[str, Any] = {}
     try:
         previous = read_manifest(model_dir)
@@ -162,18 +162,21 @@ def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) ->
         "model": spec.name,
         "source": spec.source,
         "versions": library_versions(),
-        **goldens.io_specs(spec, golden, model_dir),
+        **goldens.io_specs(spec, golden, model_dir, values),
         "golden": golden,
         "parity": rules,
         "formats": kept,
     }
 
 
-def _replace_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _replace_golden(spec: ModelSpec, model_dir: Path,
+                    override: Tolerance | None) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
     staging = Path(tempfile.mkdtemp(prefix=".golden.", dir=model_dir))
     try:
         try:
-            golden, rules = goldens.write_golden(spec, staging, override)
+            golden, rules, values = goldens.write_golden(spec, staging, override)
+        except SpecError:
+            raise  # already one line about the spec (a case over the budget or outside its values)
         except (Exception, SystemExit) as exc:  # the model's own forward: one line, traceback in a log
             raise SpecError(f"{spec.name}: running the model eagerly on its golden inputs raised "
                             f"{type(exc).__name__}: {first_line(exc)}; traceback in {write_traceback(exc)}") from exc
@@ -181,7 +184,7 @@ def _replace_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None
         (staging / GOLDEN_DIR).rename(model_dir / GOLDEN_DIR)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return golden, rules
+    return golden, rules, values
 
 
 def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, options: ExportOptions) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """What an export depends on: an unchanged model keeps its golden data, an unchanged format its files.
 
 A fingerprint is a table of parts and the digest of that table. The model's parts are what the golden
-data comes from: its weights, golden inputs, dims and tolerances, the code of the model's modules and of
-this package (outside formats/), and the libraries that run it eagerly. A format's parts add only what
+data and the manifest's inputs come from: its weights, golden inputs, dims, declared value ranges and
+tolerances, the code of the model's modules (the tables an input's value range is found in) and of this
+package (outside formats/), and the libraries that run it eagerly. A format's parts add only what
 can change that format's bytes: its own module, the libraries its exporter uses and, for a format
 compiled for this machine, the compiler and the CPU. Paths are named from the package or module, never
 from the disk, so a tree exported in the image is unchanged on the host when code and pins are.
@@ -59,6 +60,7 @@ def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> Finge
             inputs.update(tensor.contiguous().numpy().tobytes())
     parts = {"weights": weights[:SHORT], "golden inputs": inputs.hexdigest()[:SHORT],
              "outputs": _short(repr(spec.outputs)), "dynamic": _short(repr(spec.dynamic)),
+             "values": _short(repr(sorted(spec.values.items()))),
              "tolerance": _short(repr(spec.tolerance)), "cli tolerance": _short(repr(tolerance)),
              "python": ".".join(platform.python_version_tuple()[:2]), **versions(MODEL_PACKAGES)}
     parts |= {CODE + label: _content(path) for label, path in _code_files(spec)}

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from . import box
 from .contract import parity
-from .contract.manifest import GOLDEN_DIR, file_entries
+from .contract.manifest import GOLDEN_DIR, file_entries, input_specs, value_problem
 from .contract.parity import Tolerance
-from .spec import ModelSpec
+from .spec import ModelSpec, SpecError
 
 SEED = 1234
 
@@ -43,17 +45,86 @@ def _sample_like(example: torch.Tensor, shape: list[int], generator: torch.Gener
     return torch.randint(low, high + 1, shape, generator=generator).to(example.dtype)
 
 
-def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+SPEC_VALUES = "declared in the spec"  # the "from" of a range the spec's values= gives
+
+
+class EmbeddingWatch:
+    """Forward pre-hooks on every nn.Embedding and nn.EmbeddingBag of a module while eager runs: which integer
+    model input reaches one unchanged (the same tensor, or the same data and shape), so its valid values are
+    the table's rows. Where several tables take an input, the smallest decides."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.current: dict[str, torch.Tensor] = {}  # the inputs of the run in progress
+        self.found: dict[str, tuple[int, str]] = {}  # input -> (rows, what the table is)
+        self._handles = [table.register_forward_pre_hook(functools.partial(self._saw, _table_label(name, table)),
+                                                         with_kwargs=True)
+                         for name, table in module.named_modules() if isinstance(table, (nn.Embedding, nn.EmbeddingBag))]
+
+    def _saw(self, label: str, table: nn.Module, args: tuple, kwargs: dict) -> None:
+        given = args[0] if args else kwargs.get("input")
+        if not isinstance(given, torch.Tensor):
+            return
+        for name, tensor in self.current.items():
+            if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+                continue
+            same = given is tensor or (given.numel() > 0 and given.data_ptr() == tensor.data_ptr()
+                                       and given.shape == tensor.shape and given.dtype == tensor.dtype)
+            rows = int(table.num_embeddings)
+            if same and (name not in self.found or rows < self.found[name][0]):
+                self.found[name] = (rows, label)
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def _table_label(name: str, table: nn.Module) -> str:
+    kind = "nn.Embedding" if isinstance(table, nn.Embedding) else "nn.EmbeddingBag"
+    return f"{kind} {name}, {table.num_embeddings} rows" if name else f"{kind}, {table.num_embeddings} rows"
+
+
+def input_values(spec: ModelSpec, found: dict[str, tuple[int, str]]) -> dict[str, dict[str, Any]]:
+    """Each integer input's valid values for the manifest: the spec's values= where it names the input, else
+    the rows of the table it reaches unchanged (EmbeddingWatch)."""
+    values = {name: {"min": 0, "max": rows - 1, "from": label} for name, (rows, label) in found.items()}
+    values |= {name: {"min": int(low), "max": int(high), "from": SPEC_VALUES} for name, (low, high) in spec.values.items()}
+    return {name: values[name] for name in spec.inputs if name in values}
+
+
+def _check_values(spec: ModelSpec, labelled: list[tuple[str, dict[str, torch.Tensor]]],
+                  values: dict[str, dict[str, Any]]) -> None:
+    """Every golden case within the value ranges the manifest will promise (make_case may build any ids)."""
+    specs = input_specs({"inputs": [{"name": name, "dtype": str(tensor.numpy().dtype), "shape": list(tensor.shape),
+                                     **({"values": values[name]} if name in values else {})}
+                                    for name, tensor in spec.inputs.items()]})
+    for label, inputs in labelled:
+        for declared in specs:
+            problem = declared.values and value_problem(declared, inputs[declared.name].numpy())
+            if problem:
+                raise SpecError(f"{spec.name}: golden case at {label}: {problem} (fix the case, make_case or values=)")
+
+
+def write_golden(spec: ModelSpec, model_dir: Path,
+                 override: Tolerance | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
     """Run eager fp32 and float64 on each case, save inputs, outputs and references as .npy.
 
-    Returns the manifest's golden section and its parity section (the rule and its inputs).
+    Returns the manifest's golden section, its parity section (the rule and its inputs), and the valid values
+    of integer inputs (input_values), found while eager ran the cases.
     """
     labelled = golden_inputs(spec)
     inputs_per_case = [inputs for _, inputs in labelled]
     eager = []
-    for label, inputs in labelled:
-        eager.append(_named_outputs(spec.module, spec.outputs, list(inputs.values())))
-        box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
+    watch = EmbeddingWatch(spec.module)
+    try:
+        for label, inputs in labelled:
+            watch.current = inputs
+            eager.append(_named_outputs(spec.module, spec.outputs, list(inputs.values())))
+            box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
+    finally:
+        watch.close()  # the float64 run deep-copies the module: no hooks may come along
+    values = input_values(spec, watch.found)
+    _check_values(spec, labelled, values)
     reference, reason = float64_outputs(spec, inputs_per_case)
     cases, paths = [], []
     for index, (label, inputs) in enumerate(labelled):
@@ -73,7 +144,7 @@ def write_golden(spec: ModelSpec, model_dir: Path, override: Tolerance | None = 
         cases.append(case)
     rules = parity.build_rules(spec.outputs, spec.tolerance_for, [c["name"] for c in cases], eager, reference, reason, override)
     golden = {"cases": cases, "files": file_entries(model_dir, paths)}
-    return {**golden, "box": covered_box(golden)}, rules
+    return {**golden, "box": covered_box(golden)}, rules, values
 
 
 def _dim_sizes(spec: ModelSpec, inputs: dict[str, torch.Tensor]) -> dict[str, int]:
@@ -113,14 +184,17 @@ def float64_outputs(spec: ModelSpec, cases: list[dict[str, torch.Tensor]]) -> tu
     return results, ""
 
 
-def io_specs(spec: ModelSpec, golden: dict[str, Any], model_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    """Inputs and outputs with symbolic dims; an output dim is named after the input dim it follows."""
+def io_specs(spec: ModelSpec, golden: dict[str, Any], model_dir: Path,
+             values: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Inputs (with their valid values, where known) and outputs with symbolic dims; an output dim is named after
+    the input dim it follows."""
     dim_sizes = {}
     for name, dims in spec.dynamic.items():
         for axis, dim in dims.items():
             dim_sizes[dim.name] = [case["shapes"][name][axis] for case in golden["cases"]]
     inputs = [
-        {"name": name, "dtype": str(tensor.numpy().dtype), "shape": spec.symbolic_shape(name)}
+        {"name": name, "dtype": str(tensor.numpy().dtype), "shape": spec.symbolic_shape(name),
+         **({"values": values[name]} if name in values else {})}
         for name, tensor in spec.inputs.items()
     ]
     outputs = []

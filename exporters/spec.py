@@ -9,6 +9,10 @@ A user model is any callable `module:function` returning a ModelSpec, for exampl
             outputs=["y"],
             dynamic={"x": {0: Dim("batch", 1, 64)}},
         )
+
+An integer input that indexes a table (token ids into an nn.Embedding) gets its valid values recorded in the
+manifest, so a service's check refuses an id the table lacks: found at export when the input reaches an
+nn.Embedding or nn.EmbeddingBag unchanged, or declared here, which wins: `values={"input_ids": (0, 8191)}`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class ModelSpec:
     inputs: dict[str, torch.Tensor]
     outputs: list[str]
     dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
+    # Valid values of integer inputs, inclusive: {"input_ids": (0, 8191)}. Inputs not named here get the range of
+    # the nn.Embedding/nn.EmbeddingBag they reach unchanged, found at export (exporters/golden.py).
+    values: dict[str, tuple[int, int]] = field(default_factory=dict)
     golden: list[dict[str, torch.Tensor]] = field(default_factory=list)
     # None keeps the default rule (exporters/contract/parity.py); one Tolerance for every output, or per output name.
     tolerance: Tolerance | dict[str, Tolerance] | None = None
@@ -81,6 +88,7 @@ class ModelSpec:
             if unknown:
                 raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
         self._validate_gate()
+        self._validate_values()
         for input_name, dims in self.dynamic.items():
             for axis, dim in dims.items():
                 size = self.inputs[input_name].shape[axis]
@@ -102,6 +110,25 @@ class ModelSpec:
         if outside:
             raise SpecError(f"{self.name}: required= names {', '.join(outside)}, which formats= does not export: "
                             "add it to formats= or drop it from required=")
+
+    def _validate_values(self) -> None:
+        import torch
+
+        unknown = sorted(set(self.values) - set(self.inputs))
+        if unknown:
+            raise SpecError(f"{self.name}: values= names unknown inputs {unknown}; the inputs are {list(self.inputs)}")
+        for input_name, bounds in self.values.items():
+            example = self.inputs[input_name]
+            if example.is_floating_point() or example.is_complex() or example.dtype == torch.bool:
+                raise SpecError(f"{self.name}: values= gives {input_name} a range, but it is {example.dtype}: "
+                                "only integer inputs take one")
+            if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
+                    or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or bounds[0] > bounds[1]):
+                raise SpecError(f"{self.name}: values[{input_name!r}] is {bounds!r}; give (min, max), integers with "
+                                "min <= max (both inclusive)")
+            if example.numel() and not bounds[0] <= int(example.min()) <= int(example.max()) <= bounds[1]:
+                raise SpecError(f"{self.name}: example {input_name} holds values {int(example.min())}..{int(example.max())}, "
+                                f"outside its values= range {bounds[0]}..{bounds[1]}: fix the example or the range")
 
     def tolerance_for(self, output: str) -> Tolerance | None:
         if isinstance(self.tolerance, dict):

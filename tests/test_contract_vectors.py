@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.contract.manifest import ContractError, checked_model, load_golden, read_manifest
+from exporters.contract.manifest import (ContractError, check_inputs, check_shape, checked_model, load_golden,
+                                        read_manifest)
 from exporters.contract.parity import Parity
 from exporters.verify import verify_model
 
@@ -50,6 +51,17 @@ def test_contract_vector(vectors: Path, name: str) -> None:
         with pytest.raises(ContractError) as refused:
             verify_model(vectors / name / "vec")
         assert str(refused.value) == answer
+
+
+@pytest.mark.parametrize("vector", EXPECTED["inputs"], ids=lambda v: v["name"])
+def test_input_vector(vectors: Path, vector: dict) -> None:
+    """What a service sends, checked against a vector's manifest: the same line InputCheck.java gives, or none."""
+    manifest = read_manifest(vectors / vector["manifest"] / "vec")
+    if "shape" in vector:
+        asked = vector["shape"]
+        assert check_shape(manifest, asked["name"], asked["dtype"], asked["shape"]) == vector["problem"]
+    else:
+        assert check_inputs(manifest, generate.input_arrays(vector)) == vector["problem"]
 
 
 @pytest.mark.parametrize("vector", EXPECTED["parity"], ids=lambda v: v["name"])

@@ -128,7 +128,7 @@ def test_a_damaged_manifest_gets_one_line(mlp_copy: Path, damage, message: str) 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda a: a.astype(np.float64), "is float64, the manifest declares float32"),
+        (lambda a: a.astype(np.float64), "input x is float64 but the model was exported for float32"),
         (lambda a: a.astype(">f4"), "big-endian"),
         (lambda a: np.concatenate([a, a], axis=1), "has shape"),
     ],

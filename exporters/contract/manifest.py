@@ -110,7 +110,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     if len(data) > MAX_MANIFEST_BYTES:
         raise ContractError(f"{path} is larger than {MAX_MANIFEST_BYTES >> 20} MiB, so it is no manifest: re-export the model")
     try:
-        manifest = json.loads(data.decode())
+        manifest = json.loads(data.decode(), parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path} is not valid JSON ({exc}): the file is damaged; re-export the model") from exc
     if not isinstance(manifest, dict):
@@ -131,13 +131,26 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def _refuse_constant(token: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's json reads and writes them, standard JSON (and the Java reader) not."""
+    raise ValueError(f"non-standard token {token}")
+
+
 def _check_references(path: Path, manifest: dict[str, Any]) -> None:
-    """What a schema cannot say: each symbolic dim is bounded in dims, each output has a parity rule."""
+    """What a schema cannot say: each symbolic dim is bounded in dims, each output has a parity rule, a value
+    range sits on an integer input and is not empty (Manifest.java refuses the same in the same words)."""
     dims = manifest.get("dims", {})
     for io in manifest["inputs"]:
         for dim in io["shape"]:
             if isinstance(dim, str) and dim not in dims:
                 raise ContractError(f"{path}: {io['name']}'s dim {dim!r} has no bounds in dims: re-export the model")
+        values = io.get("values")
+        if values is not None and not is_integer_dtype(io["dtype"]):
+            raise ContractError(f"{path}: input {io['name']} is {io['dtype']} but declares values: only integer "
+                                "inputs take a value range; re-export the model")
+        if values is not None and values["min"] > values["max"]:
+            raise ContractError(f"{path}: input {io['name']} declares values {values['min']}..{values['max']}, "
+                                "an empty range: re-export the model")
     for io in manifest["outputs"]:
         if io["name"] not in manifest["parity"]["outputs"]:
             raise ContractError(f"{path}: output {io['name']} has no rule in parity.outputs: re-export the model")
@@ -299,21 +312,126 @@ def _load_npy(path: Path) -> np.ndarray:
 
 
 def _check_inputs(case: str, inputs: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
-    """A golden input of another dtype, byte order or shape than declared would run silently wrong."""
-    declared = {io["name"]: io for io in manifest["inputs"]}
-    if list(inputs) != list(declared):
-        raise ContractError(f"golden {case} has inputs {list(inputs)}, the manifest declares {list(declared)}: re-export")
+    """A golden input of another dtype, byte order, shape or value range than declared would run silently wrong."""
     for name, array in inputs.items():
-        io = declared[name]
         if not array.dtype.isnative:
             raise ContractError(f"golden {case} input {name} is big-endian ({array.dtype.str}); runtimes read "
                                 "native byte order: re-export the model")
-        if str(array.dtype) != io["dtype"]:
-            raise ContractError(f"golden {case} input {name} is {array.dtype}, the manifest declares {io['dtype']}: re-export")
-        if len(array.shape) != len(io["shape"]) or any(
-            isinstance(dim, int) and size != dim
-            or isinstance(dim, str) and not manifest["dims"][dim]["min"] <= size <= manifest["dims"][dim]["max"]
-            for size, dim in zip(array.shape, io["shape"])
-        ):
-            raise ContractError(f"golden {case} input {name} has shape {list(array.shape)}, the manifest declares "
-                                f"{io['shape']} within {manifest['dims']}: re-export the model")
+    problem = check_inputs(manifest, inputs)
+    if problem is not None:  # Manifest.goldenCases words it the same
+        raise ContractError(f"{MANIFEST}: golden {case} {problem}: re-export the model")
+    declared = [io["name"] for io in manifest["inputs"]]
+    if list(inputs) != declared:  # runtimes here take golden inputs by position
+        raise ContractError(f"golden {case} has inputs {list(inputs)}, the manifest declares {declared}: re-export")
+
+
+# What a service may send, as InputCheck.java checks it: the same rules, in the same order, in the same words.
+
+def is_integer_dtype(dtype: str) -> bool:
+    """int8..int64 and uint8..uint64 by their numpy names: the dtypes a value range applies to."""
+    return dtype.startswith(("int", "uint"))
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A declared input: per axis its dim name (None when fixed) and allowed [min, max], and its value range."""
+
+    name: str
+    dtype: str
+    dims: tuple[str | None, ...]
+    bounds: tuple[tuple[int, int], ...]
+    values: tuple[int, int, str | None] | None  # min, max (inclusive) and where they came from
+
+
+def input_specs(manifest: dict[str, Any]) -> list[InputSpec]:
+    """The manifest's inputs in call order, dynamic dims resolved to their bounds from `dims`."""
+    dims = manifest.get("dims", {})
+    specs = []
+    for io in manifest["inputs"]:
+        names = tuple(dim if isinstance(dim, str) else None for dim in io["shape"])
+        bounds = tuple((dims[dim]["min"], dims[dim]["max"]) if isinstance(dim, str) else (dim, dim) for dim in io["shape"])
+        values = io.get("values")
+        specs.append(InputSpec(io["name"], io["dtype"], names, bounds,
+                               None if values is None else (values["min"], values["max"], values.get("from"))))
+    return specs
+
+
+def _describe(bounds: Iterable[tuple[int, int]]) -> str:
+    return "[" + ", ".join(str(low) if low == high else f"{low}..{high}" for low, high in bounds) + "]"
+
+
+def _listed(shape: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(size)) for size in shape) + "]"
+
+
+def _unknown(specs: list[InputSpec], name: str) -> str:
+    return (f"input {name} is not an input of the model; it takes {', '.join(spec.name for spec in specs)}: "
+            "fix the name or drop it")
+
+
+def _shape_problem(spec: InputSpec, dtype: str, shape: tuple[int, ...]) -> str | None:
+    if dtype != spec.dtype:
+        return f"input {spec.name} is {dtype} but the model was exported for {spec.dtype}"
+    if len(shape) != len(spec.bounds) or any(not low <= size <= high for size, (low, high) in zip(shape, spec.bounds)):
+        return (f"input {spec.name} has shape {_listed(shape)} but the model was exported for {_describe(spec.bounds)}: "
+                "pass a shape within those bounds")
+    return None
+
+
+def check_shape(manifest: dict[str, Any], name: str, dtype: str, shape: Iterable[int]) -> str | None:
+    """One line naming what is wrong with one input's dtype (numpy name) and shape before its data exists, or
+    None when the export accepts them; no value check (InputCheck.shapeProblem)."""
+    specs = input_specs(manifest)
+    spec = next((spec for spec in specs if spec.name == name), None)
+    if spec is None:
+        return _unknown(specs, name)
+    return _shape_problem(spec, dtype, tuple(int(size) for size in shape))
+
+
+def check_inputs(manifest: dict[str, Any], inputs: dict[str, np.ndarray]) -> str | None:
+    """One line naming the input, what it got and what the export accepts, or None when the inputs are
+    acceptable (InputCheck.problem, in the same words). In order: unknown names, missing ones, then per input
+    dtype, shape within the bounds and dims shared with earlier inputs, then integer values within `values`."""
+    specs = input_specs(manifest)
+    declared = {spec.name for spec in specs}
+    unknown = sorted(set(inputs) - declared)
+    if unknown:
+        return _unknown(specs, unknown[0])
+    for spec in specs:
+        if spec.name not in inputs:
+            return f"input {spec.name} is missing; the model takes {', '.join(s.name for s in specs)}"
+    seen: dict[str, tuple[str, int]] = {}  # dim name -> the first input that has it, and its size there
+    for spec in specs:
+        array = inputs[spec.name]
+        problem = _shape_problem(spec, str(array.dtype), tuple(array.shape))
+        if problem is not None:
+            return problem
+        for dim, size in zip(spec.dims, array.shape):
+            if dim is None:
+                continue
+            first, agreed = seen.setdefault(dim, (spec.name, int(size)))
+            if agreed != size:
+                return (f"input {spec.name} has {dim} {int(size)} but {first} has {agreed}: inputs that share the dim "
+                        f"{dim} must agree")
+    for spec in specs:
+        if spec.values is not None:
+            problem = value_problem(spec, np.asarray(inputs[spec.name]))
+            if problem is not None:
+                return problem
+    return None
+
+
+def value_problem(spec: InputSpec, array: np.ndarray) -> str | None:
+    """The first value (row-major) of an integer array outside the input's declared values, in one line."""
+    low, high, source = spec.values
+    if array.size == 0 or array.dtype.kind not in "iu":
+        return None
+    outside = (array < low) | (array > high)
+    if not outside.any():
+        return None
+    flat = int(np.argmax(outside.reshape(-1)))  # the first in row-major order, as Java's loop finds it
+    index = np.unravel_index(flat, array.shape) if array.ndim else ()
+    value = int(array.reshape(-1)[flat])
+    why = f" ({source})" if source else ""
+    return (f"input {spec.name} holds {value} at index {_listed(index)} but the model takes values {low}..{high}{why}: "
+            "pass values within that range")

@@ -58,6 +58,31 @@ def base_manifest(files: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
+TEXT_RANGE = {"min": 0, "max": 9, "from": "nn.Embedding tokens, 10 rows"}
+TEXT_IDS = np.array([[1, 2, 3], [4, 5, 9]], np.int64)
+
+
+def text_files() -> dict[str, bytes]:
+    return {"golden/c0_input_ids.npy": _npy(TEXT_IDS), "golden/c0_attention_mask.npy": _npy(np.ones((2, 3), np.int64)),
+            "golden/c0_y.npy": _npy(np.zeros((2, 2), np.float32)),
+            **{rel: f"not a real {name} file\n".encode() for name, rel in FORMATS.items()}}
+
+
+def text_manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    """A text encoder's manifest: token ids with a value range and a mask, sharing the dims batch and seq."""
+    manifest = base_manifest(files | {"golden/c0_x.npy": b""})
+    names = ("golden/c0_input_ids.npy", "golden/c0_attention_mask.npy", "golden/c0_y.npy")
+    manifest["inputs"] = [{"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"], "values": dict(TEXT_RANGE)},
+                          {"name": "attention_mask", "dtype": "int64", "shape": ["batch", "seq"]}]
+    manifest["dims"] = {"batch": {"min": 1, "max": 4}, "seq": {"min": 2, "max": 16}}
+    manifest["golden"] = {"files": [_entry(rel, files[rel]) for rel in names],
+                          "cases": [{"name": "c0", "inputs": {"input_ids": names[0], "attention_mask": names[1]},
+                                     "outputs": {"y": names[2]}}]}
+    return manifest
+
+
+BASES = {"mlp": (base_files, base_manifest), "text": (text_files, text_manifest)}
+
 Mutation = Callable[[Path, dict[str, Any], dict[str, bytes]], None]
 
 
@@ -66,6 +91,27 @@ def _golden_input(array: np.ndarray) -> Mutation:
         files["golden/c0_x.npy"] = _npy(array)
         manifest["golden"]["files"][0] = _entry("golden/c0_x.npy", files["golden/c0_x.npy"])
     return mutate
+
+
+def _golden_text(name: str, array: np.ndarray) -> Mutation:
+    """The text base's golden input NAME replaced, or added when the manifest declares no such input."""
+    def mutate(folder, manifest, files):
+        rel = f"golden/c0_{name}.npy"
+        files[rel] = _npy(array)
+        listed = [entry for entry in manifest["golden"]["files"] if entry["path"] != rel]
+        manifest["golden"]["files"] = [*listed, _entry(rel, files[rel])]
+        manifest["golden"]["cases"][0]["inputs"][name] = rel
+    return mutate
+
+
+def _with(array: np.ndarray, index: tuple, value: int) -> np.ndarray:
+    array = array.copy()
+    array[index] = value
+    return array
+
+
+def _values_on_float(folder, manifest, files):
+    manifest["inputs"][0]["values"] = {"min": 0, "max": 1}
 
 
 def _altered(folder, manifest, files):
@@ -157,6 +203,21 @@ MUTATIONS: dict[str, Mutation] = {
     "schema_unlisted_setting": _set("formats", "onnx", "settings", {"CACHE_DIR": "cache"}),
     "main_not_listed": _set("formats", "onnx", "main", "../torchscript/model.pt"),
 }
+# Vectors on the text base (token ids with a value range, a mask sharing their dims).
+TEXT_MUTATIONS: dict[str, Mutation] = {
+    "text_valid": lambda folder, manifest, files: None,
+    "golden_id_over_range": _golden_text("input_ids", _with(TEXT_IDS, (1, 2), 10)),
+    "golden_id_below_range": _golden_text("input_ids", _with(TEXT_IDS, (0, 0), -1)),
+    "golden_seq_disagrees": _golden_text("attention_mask", np.ones((2, 4), np.int64)),
+    "golden_unknown_input": _golden_text("token_type_ids", np.zeros((2, 3), np.int64)),
+    "values_empty_range": _set("inputs", 0, "values", {"min": 9, "max": 0}),
+    "schema_values_not_integer": _set("inputs", 0, "values", "min", "0"),
+    "manifest_nan_token": _set("parity", "outputs", "y", "atol", float("nan")),
+    "manifest_infinity_token": _set("dims", "seq", "max", float("inf")),
+    "manifest_minus_infinity_token": _set("inputs", 0, "values", "min", float("-inf")),
+}
+MUTATIONS["values_on_float_input"] = _values_on_float
+
 AFTER: dict[str, Callable[[Path], None]] = {
     "manifest_truncated": lambda folder: _raw((folder / "manifest.json").read_bytes()[:100])(folder),
     "manifest_oversized": lambda folder: _raw(b" " * (16 << 20) + (folder / "manifest.json").read_bytes())(folder),
@@ -165,8 +226,9 @@ AFTER: dict[str, Callable[[Path], None]] = {
 
 
 FUZZ_SEED = 19
-FUZZ_COUNT = 150
-FUZZ_VALUES = [None, 7, "../../etc/passwd", [], {}, 10**30, -1, "", 1.5, True]
+FUZZ_COUNT = 200  # even indices mutate the mlp base, odd ones the text base (value ranges, shared dims)
+# NaN and the infinities: Python's json writes and reads them as bare tokens, standard JSON has none.
+FUZZ_VALUES = [None, 7, "../../etc/passwd", [], {}, 10**30, -1, "", 1.5, True, float("nan"), float("inf"), float("-inf")]
 
 
 def _places(node: Any, path: tuple = ()) -> list[tuple]:
@@ -194,12 +256,13 @@ def fuzz_mutation(index: int) -> Mutation:
     return mutate
 
 
-def write_vector(out: Path, name: str, mutation: Mutation | None = None) -> Path:
+def write_vector(out: Path, name: str, mutation: Mutation | None = None, base: str | None = None) -> Path:
     folder = out / name / "vec"
     folder.mkdir(parents=True)
-    files = base_files()
-    manifest = base_manifest(files)
-    (mutation or MUTATIONS.get(name, lambda *_: None))(folder, manifest, files)
+    make_files, make_manifest = BASES[base or ("text" if name in TEXT_MUTATIONS else "mlp")]
+    files = make_files()
+    manifest = make_manifest(files)
+    (mutation or MUTATIONS.get(name) or TEXT_MUTATIONS.get(name, lambda *_: None))(folder, manifest, files)
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
@@ -213,14 +276,25 @@ def generate(out: Path) -> dict[str, Any]:
     out/fuzz/NNN/vec (each must end in a contract error or verdicts); returns expected.json."""
     expected = json.loads(EXPECTED.read_text())
     shutil.rmtree(out, ignore_errors=True)
-    unknown = set(expected["contract"]) - set(MUTATIONS) - set(AFTER)
+    unknown = set(expected["contract"]) - set(MUTATIONS) - set(TEXT_MUTATIONS) - set(AFTER)
     if unknown:
         raise SystemExit(f"expected.json names vectors this script cannot write: {sorted(unknown)}")
     for name in expected["contract"]:
         write_vector(out, name)
     for index in range(FUZZ_COUNT):
-        write_vector(out / "fuzz", f"{index:03d}", fuzz_mutation(index))
+        write_vector(out / "fuzz", f"{index:03d}", fuzz_mutation(index), "text" if index % 2 else "mlp")
     return expected
+
+
+def input_arrays(vector: dict[str, Any]) -> dict[str, np.ndarray]:
+    """An input vector's arrays: each {dtype, shape, fill, at: {flat index: value}}, in the vector's order."""
+    arrays = {}
+    for name, spec in vector["inputs"].items():
+        array = np.full(spec["shape"], spec.get("fill", 0), dtype=spec["dtype"])
+        for flat, value in spec.get("at", {}).items():
+            array.reshape(-1)[int(flat)] = value
+        arrays[name] = array
+    return arrays
 
 
 if __name__ == "__main__":

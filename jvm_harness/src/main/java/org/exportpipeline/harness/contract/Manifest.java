@@ -1,13 +1,17 @@
 package org.exportpipeline.harness.contract;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -16,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,6 +34,7 @@ public final class Manifest {
   public static final String FILE = "manifest.json";
   // A manifest of the zoo is a few KB; anything this large is not one.
   private static final long MAX_BYTES = 16L << 20;
+  private static final TypeAdapter<JsonElement> TREE = new Gson().getAdapter(JsonElement.class);
 
   private final Path modelDir;
   private final JsonObject json;
@@ -63,19 +69,40 @@ public final class Manifest {
           + ": the manifest was replaced; re-export or pin the new digest");
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
-    JsonObject json;
-    try {
-      json = JsonParser.parseString(text).getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
-      throw new ContractException(file + " is not valid JSON (" + Messages.firstLine(e.getMessage()) + "): re-export the model");
-    }
+    JsonObject json = parse(file, text);
     Manifest manifest = new Manifest(modelDir, json, digest);
     int schema = manifest.field("schema_version", () -> json.get("schema_version").getAsInt());
     if (schema != SCHEMA_VERSION) {
       throw new ContractException(file + " has schema " + schema + ", expected " + SCHEMA_VERSION + ": re-export with this version of the exporters");
     }
     ManifestSchema.validate(file, text);
+    manifest.inputSpecs(); // what the schema cannot say, refused at read as exporters/contract/manifest.py does
     return manifest;
+  }
+
+  /**
+   * Standard JSON only: gson's default leniency would take NaN, Infinity, comments or unquoted words that the
+   * schema validator then cannot read, and that the Python reader refuses too.
+   */
+  private static JsonObject parse(Path file, String text) throws ContractException {
+    JsonElement tree;
+    boolean trailing;
+    try (JsonReader reader = new JsonReader(new StringReader(text))) {
+      reader.setStrictness(Strictness.STRICT);
+      tree = TREE.read(reader);
+      trailing = reader.peek() != JsonToken.END_DOCUMENT;
+    } catch (IOException | RuntimeException e) {
+      String why = Messages.firstLine(e.getMessage()).replace(
+          "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "a non-standard token (NaN, Infinity, a bare word)");
+      throw new ContractException(file + " is not valid JSON (" + why + "): re-export the model");
+    }
+    if (trailing) {
+      throw new ContractException(file + " is not valid JSON (more text after the top-level value): re-export the model");
+    }
+    if (tree == null || !tree.isJsonObject()) {
+      throw new ContractException(file + " holds no JSON object: the file is damaged; re-export the model");
+    }
+    return tree.getAsJsonObject();
   }
 
   public Path modelDir() {
@@ -99,12 +126,36 @@ public final class Manifest {
     return names("outputs");
   }
 
-  /** An input's declared dtype (numpy name) and, per axis, the allowed sizes: [min, max], equal when static. */
-  public record InputSpec(String name, String dtype, long[][] bounds) {}
+  /**
+   * An input's declared dtype (numpy name); per axis the allowed sizes ([min, max], equal when static) and the
+   * dim's name (null when static: axes of one name must agree across inputs); and its valid values, or null.
+   */
+  public record InputSpec(String name, String dtype, long[][] bounds, String[] dims, Values values) {
+    /** An integer input's valid values, both inclusive (manifest inputs[].values), and where they came from (or null). */
+    public record Values(long min, long max, String from) {}
+  }
 
   /** The declared inputs in call order, dynamic dims resolved to their bounds from `dims`. */
   public List<InputSpec> inputSpecs() throws ContractException {
-    return field("inputs", this::readInputSpecs);
+    List<InputSpec> specs = field("inputs", this::readInputSpecs);
+    Path file = modelDir.resolve(FILE);
+    for (InputSpec spec : specs) {
+      for (int axis = 0; axis < spec.bounds().length; axis++) {
+        if (spec.bounds()[axis] == null) {
+          throw new ContractException(file + ": " + spec.name() + "'s dim '" + spec.dims()[axis] + "' has no bounds in dims: re-export the model");
+        }
+      }
+      InputSpec.Values values = spec.values();
+      if (values != null && !spec.dtype().startsWith("int") && !spec.dtype().startsWith("uint")) {
+        throw new ContractException(file + ": input " + spec.name() + " is " + spec.dtype()
+            + " but declares values: only integer inputs take a value range; re-export the model");
+      }
+      if (values != null && values.min() > values.max()) {
+        throw new ContractException(file + ": input " + spec.name() + " declares values " + values.min() + ".." + values.max()
+            + ", an empty range: re-export the model");
+      }
+    }
+    return specs;
   }
 
   private List<InputSpec> readInputSpecs() {
@@ -114,16 +165,26 @@ public final class Manifest {
       JsonObject io = element.getAsJsonObject();
       JsonArray shape = io.getAsJsonArray("shape");
       long[][] bounds = new long[shape.size()][];
+      String[] names = new String[shape.size()];
       for (int axis = 0; axis < shape.size(); axis++) {
         JsonPrimitive dim = shape.get(axis).getAsJsonPrimitive();
         if (dim.isNumber()) {
           bounds[axis] = new long[] {dim.getAsLong(), dim.getAsLong()};
         } else {
-          JsonObject range = dims.getAsJsonObject(dim.getAsString());
-          bounds[axis] = new long[] {range.get("min").getAsLong(), range.get("max").getAsLong()};
+          names[axis] = dim.getAsString();
+          JsonObject range = dims.getAsJsonObject(names[axis]);
+          // null: no bounds in dims, refused by inputSpecs in the Python reader's words
+          bounds[axis] = range == null ? null : new long[] {range.get("min").getAsLong(), range.get("max").getAsLong()};
         }
       }
-      specs.add(new InputSpec(io.get("name").getAsString(), io.get("dtype").getAsString(), bounds));
+      InputSpec.Values values = null;
+      if (io.has("values") && !io.get("values").isJsonNull()) {
+        JsonObject range = io.getAsJsonObject("values");
+        JsonElement from = range.get("from");
+        values = new InputSpec.Values(range.get("min").getAsLong(), range.get("max").getAsLong(),
+            from == null || from.isJsonNull() ? null : from.getAsString());
+      }
+      specs.add(new InputSpec(io.get("name").getAsString(), io.get("dtype").getAsString(), bounds, names, values));
     }
     return specs;
   }
@@ -257,10 +318,9 @@ public final class Manifest {
     // A golden input of another dtype or shape than declared is a broken contract (exit 2), as in Python: not a runner's failed verdict.
     InputCheck declared = new InputCheck(this);
     for (GoldenCase goldenCase : cases) {
-      try {
-        declared.require(goldenCase.inputs());
-      } catch (IllegalArgumentException e) {
-        throw new ContractException("manifest.json: golden " + goldenCase.name() + " " + e.getMessage() + ": re-export the model");
+      Optional<String> problem = declared.problem(goldenCase.inputs());
+      if (problem.isPresent()) {
+        throw new ContractException("manifest.json: golden " + goldenCase.name() + " " + problem.get() + ": re-export the model");
       }
     }
     return cases;

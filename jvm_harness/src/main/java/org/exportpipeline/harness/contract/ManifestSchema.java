@@ -40,7 +40,13 @@ final class ManifestSchema {
 
   /** Refuses the manifest text read from file unless it has the schema's structure. */
   static void validate(Path file, String text) throws ContractException {
-    List<Error> errors = SCHEMA.validate(text, InputFormat.JSON);
+    List<Error> errors;
+    try {
+      errors = SCHEMA.validate(text, InputFormat.JSON);
+    } catch (RuntimeException e) { // the validator's own reader (UncheckedIOException: Invalid input): never past a reader
+      throw new ContractException(file + " could not be read as JSON by the schema check (" + Messages.firstLine(e.getMessage())
+          + "): the file is damaged or not ours; re-export the model");
+    }
     // The shallowest error, as the Python reader's best_match prefers: the field a person would fix first.
     Error error = errors.stream().min(Comparator.comparingInt(e -> e.getInstanceLocation().getNameCount())).orElse(null);
     if (error == null) {

@@ -82,7 +82,7 @@ class ContractVectorsTest {
   Stream<DynamicTest> fuzzedManifests() throws IOException {
     try (Stream<Path> folders = Files.list(VECTORS.resolve("fuzz"))) {
       List<Path> sorted = folders.sorted().toList();
-      assertEquals(150, sorted.size());
+      assertEquals(200, sorted.size());
       return sorted.stream().map(folder -> DynamicTest.dynamicTest(folder.getFileName().toString(), () -> {
         Answer answer = read(folder.resolve("vec"));
         if (answer.exit() == 2) {
@@ -97,6 +97,63 @@ class ContractVectorsTest {
         }
       }));
     }
+  }
+
+  /** An input vector's tensor: {dtype, shape, fill, at: {flat index: value}}, as generate.input_arrays builds it. */
+  private static Tensor inputTensor(String name, JsonObject spec) {
+    Tensor.DType dtype = Tensor.DType.valueOf(spec.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
+    long[] shape = new long[spec.getAsJsonArray("shape").size()];
+    for (int axis = 0; axis < shape.length; axis++) {
+      shape[axis] = spec.getAsJsonArray("shape").get(axis).getAsLong();
+    }
+    int count = Math.toIntExact(Tensor.elementCount(shape));
+    ByteBuffer data = ByteBuffer.allocateDirect(count * dtype.bytes()).order(ByteOrder.nativeOrder());
+    long fill = spec.has("fill") ? spec.get("fill").getAsLong() : 0;
+    for (int i = 0; i < count; i++) {
+      put(data, dtype, i, fill);
+    }
+    if (spec.has("at")) {
+      spec.getAsJsonObject("at").entrySet().forEach(e -> put(data, dtype, Integer.parseInt(e.getKey()), e.getValue().getAsLong()));
+    }
+    return new Tensor(name, dtype, shape, data);
+  }
+
+  private static void put(ByteBuffer data, Tensor.DType dtype, int index, long value) {
+    switch (dtype) {
+      case INT64 -> data.putLong(index * 8, value);
+      case INT32 -> data.putInt(index * 4, Math.toIntExact(value));
+      case FLOAT32 -> data.putFloat(index * 4, value);
+      case FLOAT64 -> data.putDouble(index * 8, value);
+      case BOOL -> data.put(index, (byte) value);
+    }
+  }
+
+  /** What a service sends, checked against a vector's manifest: the same line check_inputs gives, or none. */
+  @TestFactory
+  Stream<DynamicTest> inputVectors() throws IOException {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonElement element : expected().getAsJsonArray("inputs")) {
+      JsonObject v = element.getAsJsonObject();
+      tests.add(DynamicTest.dynamicTest(v.get("name").getAsString(), () -> {
+        InputCheck check = new InputCheck(Manifest.read(VECTORS.resolve(v.get("manifest").getAsString()).resolve("vec"), null));
+        java.util.Optional<String> want = v.get("problem").isJsonNull()
+            ? java.util.Optional.empty() : java.util.Optional.of(v.get("problem").getAsString());
+        if (v.has("shape")) {
+          JsonObject asked = v.getAsJsonObject("shape");
+          Tensor.DType dtype = Tensor.DType.valueOf(asked.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
+          long[] shape = new long[asked.getAsJsonArray("shape").size()];
+          for (int axis = 0; axis < shape.length; axis++) {
+            shape[axis] = asked.getAsJsonArray("shape").get(axis).getAsLong();
+          }
+          assertEquals(want, check.shapeProblem(asked.get("name").getAsString(), dtype, shape));
+        } else {
+          Map<String, Tensor> inputs = new java.util.LinkedHashMap<>();
+          v.getAsJsonObject("inputs").entrySet().forEach(e -> inputs.put(e.getKey(), inputTensor(e.getKey(), e.getValue().getAsJsonObject())));
+          assertEquals(want, check.problem(inputs));
+        }
+      }));
+    }
+    return tests.stream();
   }
 
   private static Tensor tensor(double... values) {
