@@ -59,9 +59,20 @@ def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
     return ["python", *jvm]
 
 
+def _crashed(result: dict[str, Any]) -> str:
+    """How a runtime's process died, for a cell: the signal (else the exit code) and its last words."""
+    crashed = result["crashed"]
+    how = crashed.get("signal") or f"exit code {crashed.get('exit_code')}"
+    lines = crashed.get("last_lines") or [""]
+    last = lines[0] if lines[-1].startswith("hs_err: ") else lines[-1]  # the JVM's fault line, else the last stderr line
+    return f"**CRASHED** {how}" + (f" ({last[:120].replace('|', '/')})" if last else "")
+
+
 def _cell(result: dict[str, Any] | None) -> str:
     if result is None:
         return "-"
+    if "crashed" in result:
+        return _crashed(result)
     verdict = "pass" if result["passed"] else "**FAIL**"
     cell = f"{verdict} {result['max_abs_err']:.1e} (eager {result['eager_abs_err']:.1e})"
     return f"{cell} ({result['error']})" if result.get("error") else cell
@@ -94,6 +105,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         "Box proven: the dim sizes the golden cases span (each dynamic dim at its declared min and max, and inside),",
         "shown only where every runtime passed every case.",
         "Status says whether the format is required (it must pass for the run to exit 0) or informative.",
+        "CRASHED: the runtime's process died (signal or exit code, then its last words; the manifest's error has",
+        "the command that reproduces it).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -117,7 +130,9 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
               "| model | format | runtime | version | java | load ms | first run ms | concurrent |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         for key, result in row["verification"].items():
-            if result["side"] == "jvm" and "@" not in key:
+            if result["side"] == "jvm" and "@" not in key and "crashed" in result:
+                lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | - | - | - | - | {_crashed(result)} |")
+            elif result["side"] == "jvm" and "@" not in key:
                 lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | {result['version']}"
                              f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f}"
                              f" | {_concurrency(result.get('concurrency'))} |")

@@ -19,7 +19,10 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
 
 def jvm_line(result: dict[str, Any]) -> str:
-    """The JVM result in one line: worst error, eager's own error, worst ratio to the allowance, timings."""
+    """The JVM result in one line: worst error, eager's own error, worst ratio to the allowance, timings (or how
+    the runtime's JVM died)."""
+    if "crashed" in result:
+        return f"{result['runtime']:<20} crashed: {result['error']}"
     line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
             f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
     line += f"  ({result['error']})" if "error" in result else ""
@@ -28,6 +31,11 @@ def jvm_line(result: dict[str, Any]) -> str:
         line += (f"; {c['callers']} callers: {c['calls']} calls, {c['failures']} failed, {c['mismatches']} mismatched"
                  f" ({c['wall_ms']:.0f} ms)" + (f" ({c['first_error']})" if "first_error" in c else ""))
     return line
+
+
+def mark(result: dict[str, Any]) -> str:
+    """A result's label when it did not pass: crashed when its JVM died, else failed."""
+    return "crashed" if "crashed" in result else ""
 
 
 @app.command()
@@ -51,7 +59,7 @@ def verify(
         chosen.add(record_key(result))
         reused = ("  (reused: files, golden data, rule, runtime version, harness and CPU unchanged; --force reruns)"
                   if result.get("reused") else "")
-        show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result) + reused)
+        show(f"{folder.name}/{fmt}", result["passed"], jvm_line(result) + reused, mark=mark(result))
 
     try:
         versions = runtime_versions.parse(runtimes)
@@ -71,6 +79,42 @@ def verify(
     if not checked:
         fail("no exported format has a JVM runner on this build: export one that `SelfCheck --list-runners` names first")
     summarize(verdicts)
+
+
+@app.command("check-engine")
+def check_engine(
+    engine: Annotated[str, typer.Argument(help="ENGINE, or ENGINE=VERSION for a served runtime version (fetched on first use).")],
+    model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
+    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print SelfCheck's results as its JSON array.")] = False,
+) -> None:
+    """Run one engine's check alone, in the child JVM verify starts for it, and print its results; records nothing.
+    What verify prints to reproduce an engine whose JVM died. Exit 0 passed, 1 a result failed or the JVM died
+    (its stderr shown first), 2 refused input."""
+    from .driver import EngineCrash, EngineError, check
+
+    try:
+        name, _, version = engine.partition("=")
+        if version:
+            runtime_versions.check(name, version)
+        jvm.classpath(name, version or None)  # an engine that was not built (or a version that cannot be fetched) says so
+        results = check(name, model_dir, callers, version or None)
+    except runtime_versions.VersionError as exc:
+        fail(str(exc), code=2)
+    except EngineCrash as exc:
+        typer.echo(exc.stderr, err=True, nl=False)
+        fail(str(exc), code=1)
+    except (EngineError, ContractError, jvm.JvmError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        typer.echo(json.dumps(results, indent=1))
+    else:
+        for result in results:
+            show(f"{Path(result['model_dir']).name}/{result['format']}", result["verification"]["passed"], jvm_line(result["verification"]))
+    if not results:
+        fail(f"nothing checked: no format in {', '.join(map(str, model_dir))} has a runner of engine {name}", code=2)
+    if not all(result["verification"]["passed"] for result in results):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -14,6 +14,8 @@ import functools
 import hashlib
 import json
 import os
+import shlex
+import signal
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 import sys
@@ -30,27 +32,107 @@ CALLERS = 4  # threads sharing one opened runner in SelfCheck's concurrency chec
 
 
 class EngineError(RuntimeError):
-    """An engine's JVM refused the input (exit 2) or died; the message is its one line."""
+    """An engine's JVM refused the input (exit 2); the message is its one line."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
 
 
+class EngineCrash(EngineError):
+    """An engine's JVM died (a signal, or an exit code the child never gives): that engine's verdict on every
+    format it was to check, not an abort of the run. crashed is what the manifest records; stderr is all of it."""
+
+    def __init__(self, message: str, crashed: dict[str, Any], stderr: str) -> None:
+        super().__init__(message, 1)
+        self.crashed = crashed
+        self.stderr = stderr
+
+
+LAST_LINES = 10  # of a dead child's stderr, kept in its crashed record
+HS_ERR_BANNER = "A fatal error has been detected by the Java Runtime Environment"
+
+
 def check(engine: str, model_dirs: list[Path], callers: int = CALLERS, version: str | None = None) -> list[dict[str, Any]]:
-    """SelfCheck's results for one engine (on that runtime version, else the pinned one), from a child process that owns the JVM."""
+    """SelfCheck's results for one engine (on that runtime version, else the pinned one), from a child process that
+    owns the JVM. A refusal raises EngineError (exit 2), a child that died EngineCrash."""
     word = engine if version is None else f"{engine}={version}"
     child = subprocess.run(
-        [sys.executable, "-m", "jvm_harness.driver", word, str(callers), *map(str, model_dirs)], capture_output=True, text=True
+        [sys.executable, "-m", "jvm_harness.driver", word, str(callers), *map(str, model_dirs)],
+        capture_output=True, text=True, errors="replace",
     )
     if child.returncode == 0:
         return json.loads(child.stdout)
     lines = child.stderr.strip().splitlines()
     if child.returncode == 2 and lines:
         raise EngineError(lines[-1].removeprefix("error: "), 2)
-    last = lines[-1] if lines else "no message"
-    raise EngineError(f"the JVM for engine {word} failed with exit code {child.returncode} ({last}): "
-                      f"run `python -m jvm_harness.driver {word} {callers} FOLDER` to see all of it", 1)
+    raise crash(word, callers, model_dirs, child)
+
+
+def crash(word: str, callers: int, model_dirs: list[Path], child: subprocess.CompletedProcess) -> EngineCrash:
+    """What a dead child leaves: its signal (exit_code 128+N, as a shell and Java's Process report it) or exit
+    code, and its last stderr lines, or the summary of the hs_err file the JVM wrote when it caught the fault."""
+    code = child.returncode
+    name = None
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+    summary = hs_err_summary(f"{child.stdout}\n{child.stderr}")
+    last = summary or [line for line in child.stderr.splitlines() if line.strip()][-LAST_LINES:]
+    crashed = {"signal": name, "exit_code": 128 - code if code < 0 else code, "last_lines": last}
+    hint = summary[0] if summary else last[-1].strip() if last else "no message"
+    message = (f"the JVM for engine {word} died with {name or f'exit code {code}'} ({hint[:200]}): "
+               f"reproduce with `{reproduce(word, callers, model_dirs)}`")
+    return EngineCrash(message, crashed, child.stderr)
+
+
+def hs_err_summary(output: str) -> list[str]:
+    """The fault line, the problematic frame and the hs_err file's path from the banner a JVM prints when it
+    catches a fatal signal in native code (on stdout unless -XX:+DisplayVMOutputToStderr); [] without one."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    start = next((i for i, line in enumerate(lines) if HS_ERR_BANNER in line), None)
+    if start is None:
+        return []
+    summary = [next((line.lstrip("# ") for line in lines[start + 1:] if line.startswith("#") and line.strip("# ")), "")]
+    for label, prefix in (("# Problematic frame:", ""), ("# An error report file with more information is saved as:", "hs_err: ")):
+        at = lines.index(label, start) if label in lines[start:] else len(lines)
+        if at + 1 < len(lines) and lines[at + 1].strip("# "):
+            summary.append(prefix + lines[at + 1].lstrip("# "))
+    return [line for line in summary if line]
+
+
+def reproduce(word: str, callers: int, model_dirs: list[Path]) -> str:
+    """The command that runs the same child alone and prints its results (python -m jvm_harness check-engine)."""
+    python = Path(sys.executable)
+    shown = str(python.relative_to(Path.cwd())) if python.is_relative_to(Path.cwd()) else str(python)
+    return shlex.join([shown, "-m", "jvm_harness", "check-engine", word, *map(str, model_dirs), "--callers", str(callers)])
+
+
+def crashed_results(engine: str, model_dirs: list[Path], died: EngineCrash) -> list[dict[str, Any]]:
+    """A failed result per (folder, format) the engine was to check: crashed says how its JVM died. It carries
+    no key, so the next run checks it again rather than reusing it."""
+    runners = [runner for runner in jvm.runners() if runner.engine == engine]
+    results = []
+    for folder in model_dirs:
+        manifest = read_manifest(folder)
+        for runner in runners:
+            if manifest["formats"].get(runner.format, {}).get("status") not in VERIFIABLE:
+                continue
+            results.append({"model_dir": str(folder), "model": manifest["model"], "manifest_sha256": sha256(folder / MANIFEST),
+                            "format": runner.format, "runtime": runner.runtime,
+                            "verification": {"side": SIDE, "runtime": runner.runtime, "passed": False,
+                                             "crashed": died.crashed, "error": str(died)}})
+    return results
+
+
+def check_or_crashed(engine: str, model_dirs: list[Path], callers: int, version: str | None) -> list[dict[str, Any]]:
+    """check(), with a JVM that died recorded as that engine's crashed results."""
+    try:
+        return check(engine, model_dirs, callers, version)
+    except EngineCrash as died:
+        return crashed_results(engine, model_dirs, died)
 
 
 def record_key(result: dict[str, Any]) -> str:
@@ -164,10 +246,10 @@ def verify_models(
     # A folder the contract refuses is refused by every engine that opens it: the first such engine runs alone,
     # so the refusal costs one JVM and reads in the Java check's words (the same rule: tests/contract_vectors).
     alone = refusing(due)
-    first = {alone: check(alone, due[alone], callers, versions.get(alone))} if alone else {}
+    first = {alone: check_or_crashed(alone, due[alone], callers, versions.get(alone))} if alone else {}
     # The other engines check at once, one JVM each, as many as there are cores: a JVM starting up uses one.
     with ThreadPoolExecutor(max(1, min(len(due), os.cpu_count() or 1))) as pool:
-        running = {engine: pool.submit(check, engine, folders, callers, versions.get(engine))
+        running = {engine: pool.submit(check_or_crashed, engine, folders, callers, versions.get(engine))
                    for engine, folders in due.items() if folders and engine not in first}
     checked = {**first, **{engine: future.result() for engine, future in running.items()}}
     results = []
@@ -184,9 +266,11 @@ def verify_models(
             raise ContractError(f"{folder / MANIFEST} changed while the JVM checked it: run verify again")
         manifest = read_manifest(folder)
         for result in mine:
-            verification = {**result["verification"], "box": manifest["golden"].get("box", {}),  # SelfCheck runs every case
-                            "key": result_key(manifest, result["format"], result["verification"]["runtime"],
-                                              result["engine"], result["verification"].get("engine_version"), callers)}
+            verification = dict(result["verification"])
+            if "crashed" not in verification:  # a crashed result has no key: never reused, checked again next run
+                verification.update(box=manifest["golden"].get("box", {}),  # SelfCheck runs every case
+                                    key=result_key(manifest, result["format"], verification["runtime"],
+                                                   result["engine"], verification.get("engine_version"), callers))
             manifest["formats"][result["format"]]["verification"][record_key(verification)] = verification
         write_manifest(folder, manifest)
         for result in mine:

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,10 @@ def start(engine: str, version: str | None = None) -> None:
         return
     cp, path = classpath(engine, version), jvm_path()
     options = native_options(engine, version)
-    jpype.startJVM(path, *options, *jvm_options(path), classpath=cp, convertStrings=True)
+    # A fault the JVM catches in native code writes hs_err_pidN.log: into the temp folder, not the caller's working
+    # folder (the driver records its path in the engine's crashed results).
+    error_file = f"-XX:ErrorFile={Path(tempfile.gettempdir()) / 'hs_err_pid%p.log'}"
+    jpype.startJVM(path, *options, *jvm_options(path), error_file, classpath=cp, convertStrings=True)
 
 
 def jvm_options(path: str) -> list[str]:

@@ -54,6 +54,13 @@ def failure(entry: dict[str, Any], chosen: frozenset[str] = frozenset()) -> tupl
         return f"export {entry['status']}: {why}", entry.get("hint", "see the problems in the manifest")
     failed = {key: result for key, result in entry["verification"].items()
               if not result["passed"] and ("@" not in key or key in chosen)}
+    crashed = {key: result for key, result in failed.items() if "crashed" in result}
+    if crashed:  # the runtime's process died before it answered: no parity to compare
+        result = next(iter(crashed.values()))
+        worse = [key for key in failed if key not in crashed]
+        return (f"the runtime crashed in {', '.join(crashed)} ({result['error']})"
+                + (f"; answers worse than eager PyTorch in {', '.join(worse)}" if worse else ""),
+                "run the command in that error alone; the manifest's crashed.last_lines has the runtime's last words")
     if failed:
         result = next(iter(failed.values()))
         return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")

@@ -4,22 +4,53 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.util.ArrayList;
 import java.util.List;
+import org.exportpipeline.harness.contract.ContractException;
+import org.exportpipeline.harness.contract.Manifest;
 
 /**
  * One runner's verdict on one model: verification is what the manifest records under
- * formats.FORMAT.verification["jvm/RUNTIME"] (parity figures, runtime, version, java, timings).
+ * formats.FORMAT.verification["jvm/RUNTIME"] (parity figures, runtime, version, java, timings), or
+ * how the engine's JVM died before it answered ({@link #crashed}).
  * Crosses a relaunch as JSON: a child JVM prints its results, the parent reads them back.
  * Thread-safe once built (nothing changes its verification).
  */
 record CheckResult(String modelDir, String model, String manifestSha256, String format, String runtime, JsonObject verification) {
-  static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+  static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().serializeNulls().create(); // crashed.signal: null
 
   boolean passed() {
     return verification.get("passed").getAsBoolean();
+  }
+
+  /**
+   * A runner's failed result when its engine's JVM died: crashed holds the signal (null when it exited
+   * with a code), the exit code (128 + N for signal N) and its last stderr lines (or the JVM's hs_err
+   * summary); error is the one line that names what reproduces it. As the JPype driver records it.
+   */
+  static CheckResult crashed(Manifest manifest, String format, String runtime, String signal, int exitCode, List<String> lastLines,
+      String error) throws ContractException {
+    JsonObject crashed = new JsonObject();
+    crashed.add("signal", signal == null ? JsonNull.INSTANCE : new JsonPrimitive(signal));
+    crashed.addProperty("exit_code", exitCode);
+    JsonArray lines = new JsonArray();
+    lastLines.forEach(lines::add);
+    crashed.add("last_lines", lines);
+    JsonObject verification = new JsonObject();
+    verification.addProperty("side", "jvm");
+    verification.addProperty("runtime", runtime);
+    verification.addProperty("passed", false);
+    verification.add("crashed", crashed);
+    verification.addProperty("error", error);
+    return new CheckResult(manifest.modelDir().toString(), manifest.model(), manifest.sha256(), format, runtime, verification);
+  }
+
+  boolean isCrashed() {
+    return verification.has("crashed");
   }
 
   JsonObject toJson() {
@@ -57,6 +88,9 @@ record CheckResult(String modelDir, String model, String manifestSha256, String 
   @Override
   public String toString() {
     JsonObject v = verification;
+    if (isCrashed()) {
+      return String.format("%-12s %-12s %-17s CRASHED: %s", model, format, runtime, v.get("error").getAsString().split(": reproduce with ")[0]);
+    }
     JsonObject c = v.getAsJsonObject("concurrency");
     return String.format("%-12s %-12s %-17s %s max abs %.1e (eager %.1e) worst ratio %.2g over %d case(s)%s (load %.0f ms, first run %.1f ms);"
             + " %d callers: %d calls, %d failed, %d mismatched (%.0f ms)%s",
