@@ -65,6 +65,54 @@ class ModelTest {
   }
 
   @Test
+  void aShapeOutsideTheBoxIsRefusedBeforeItsBufferExistsAndCallsAfterCloseAreRefusedAsClosed() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    Model model = Model.open(mlp.modelDir(), "onnx", Model.Options.defaults());
+    assertEquals("1.29.0", model.version());
+    InvalidInputException huge = assertThrows(InvalidInputException.class, () -> model.newInput("x", 100_000, 10)); // 4 MB never allocated
+    assertEquals("input x has shape [100000, 10] but the model was exported for [1..64, 10]: pass a shape within those bounds", huge.getMessage());
+    assertTrue(assertThrows(InvalidInputException.class, () -> model.newInput("ids", 1)).getMessage().startsWith("input ids is not an input"));
+    Tensor x = model.newInput("x", 3, 10);
+    assertEquals(Tensor.DType.FLOAT32, x.dtype());
+    assertEquals(List.of("y"), List.copyOf(model.run(Map.of("x", x)).keySet()));
+    model.close();
+    ModelUnavailableException closed = assertThrows(ModelUnavailableException.class, () -> model.run(Map.of("x", x)));
+    assertEquals(ModelUnavailableException.Reason.CLOSED, closed.reason());
+  }
+
+  @Test
+  void aCallThatFindsNoSlotInTheAdmissionWaitIsRefusedAsOverloaded() throws Exception {
+    Manifest mlp = RunnerChecks.model("mlp");
+    Model.Options one = Model.Options.builder().maxConcurrentCalls(1).admissionWait(java.time.Duration.ZERO).build();
+    try (Model model = Model.open(mlp.modelDir(), "onnx", one)) {
+      Map<String, Tensor> large = mlp.goldenCases().get(mlp.goldenCases().size() - 1).inputs();
+      AtomicInteger overloaded = new AtomicInteger();
+      List<Thread> callers = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Thread caller = new Thread(() -> {
+          for (int k = 0; k < 200; k++) {
+            try {
+              model.run(large);
+            } catch (ModelUnavailableException e) {
+              if (e.reason() == ModelUnavailableException.Reason.OVERLOADED && e.getMessage().contains("no call slot came free")) {
+                overloaded.incrementAndGet();
+              }
+            } catch (ModelException e) {
+              throw new AssertionError(e);
+            }
+          }
+        });
+        caller.start();
+        callers.add(caller);
+      }
+      for (Thread caller : callers) {
+        caller.join();
+      }
+      assertTrue(overloaded.get() > 0, "four callers on one slot with no wait were never refused");
+    }
+  }
+
+  @Test
   void refusesAWrongPinAnUnexportedFormatAndAnAlteredFileBeforeAnyRuntimeOpens() throws Exception {
     Path mlp = RunnerChecks.model("mlp").modelDir();
     Model.Options pinned = Model.Options.builder().manifestSha256("0".repeat(64)).build();
