@@ -10,6 +10,12 @@ from typing import Any, Callable
 
 from . import jvm
 
+# The soak's JVM: a fixed, pre-touched heap, so the resident set moves with native memory alone (a growing Java
+# heap would read as a leak); JIT thresholds scaled down, so the callers run the compiled code a long-running
+# service runs within seconds: compiled code ends a local's reachability at its last use, which is when a buffer
+# handed to native code can be freed under the call (the OpenVINO runner's wrong answers needed minutes of load).
+SOAK_JVM_OPTIONS = ["-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:CompileThresholdScaling=0.05"]
+
 
 class SoakError(RuntimeError):
     """An engine's JVM refused the folders or died; the message is its one line."""
@@ -20,7 +26,8 @@ def soak(model_dirs: list[Path], seconds: float, callers: int, max_rss_slope: fl
     """Each engine's SelfCheck --soak results on the folders (every runner whose format was exported)."""
     results = []
     for engine in engines:
-        command = [*jvm.java_command(jvm.SELF_CHECK, engine), "--json", "--engine", engine, "--soak", str(seconds),
+        java = jvm.java_command(jvm.SELF_CHECK, engine)
+        command = [java[0], *SOAK_JVM_OPTIONS, *java[1:], "--json", "--engine", engine, "--soak", str(seconds),
                    "--soak-callers", str(callers), "--soak-max-rss-slope", str(max_rss_slope), *map(str, model_dirs)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode not in (0, 1):

@@ -20,6 +20,8 @@ import pytest
 
 from jvm_harness import jvm
 
+from conftest import export_once
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = ROOT / "jvm_harness" / "example" / "ModelService.java"
 SIGTERMS = 5  # a crash in 2 of 3 exits survives 5 tries with probability (1/3)^5 < 0.5 %
@@ -60,6 +62,13 @@ class Service:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=120)
         return code, self.process.stderr.read()
+
+
+@pytest.fixture(scope="session")
+def tokens_dir(shared_root: Path) -> Path:
+    """tests.user_model:tokens (token ids into an nn.Embedding of 64 rows) in every JVM format, once per run."""
+    formats = sorted({fmt for _, fmt, _ in RUNTIMES})
+    return export_once(shared_root, "tokens", "tests.user_model:tokens", *(f"-f{f}" for f in formats)) / "tokens"
 
 
 def golden_inputs(model_dir: Path) -> list[dict[str, np.ndarray]]:
@@ -163,3 +172,34 @@ def test_sigterm_with_calls_in_flight_exits_cleanly_every_time(mlp_dir: Path, tm
         assert set(seen) <= {200, 503}, (attempt, sorted(set(seen)))  # answered, or refused as closing: never a 500
         statuses.append(code)
     assert statuses == [143] * SIGTERMS
+
+
+@pytest.mark.parametrize(("engine", "fmt", "runtime"), RUNTIMES, ids=[r[2] for r in RUNTIMES])
+def test_token_ids_outside_the_table_and_inputs_disagreeing_on_a_dim_are_refused_and_the_jvm_lives(
+        tokens_dir: Path, tmp_path: Path, engine: str, fmt: str, runtime: str) -> None:
+    """One bad token id aborted the whole JVM on AOTI (a c10::Error inside an OpenMP region) and got a 200 with an
+    answer from OpenVINO; disagreeing seq dims got the previous caller's answer from OpenVINO."""
+    manifest = json.loads((tokens_dir / "manifest.json").read_text())
+    assert manifest["inputs"][0]["values"] == {"min": 0, "max": 63, "from": "nn.Embedding tokens, 64 rows"}
+    service = Service(engine, tokens_dir, fmt, runtime, tmp_path)
+    try:
+        def ids(value: int) -> dict[str, np.ndarray]:
+            return {"input_ids": np.array([[5, 9, value, 1]]), "attention_mask": np.ones((1, 4), dtype=np.int64)}
+
+        status, good = service.call(ids(3))
+        assert status == 200, good
+        for value in (-1, 64, 10**9):
+            status, answer = service.call(ids(value))
+            assert status == 400 and answer["error"] == (
+                f"input input_ids holds {value} at index [0, 2] but the model takes values 0..63 (nn.Embedding tokens, "
+                "64 rows): pass values within that range"), answer
+        status, answer = service.call({"input_ids": np.array([[5, 9, 3, 1]]), "attention_mask": np.ones((1, 6), dtype=np.int64)})
+        assert status == 400 and answer["error"] == ("input attention_mask has seq 6 but input_ids has 4: inputs that share "
+                                                     "the dim seq must agree"), answer
+        assert service.call(ids(3)) == (200, good)  # the same answer as before the refusals
+        code, stderr = service.stop()
+        assert code == 128 + signal.SIGTERM and not list(tmp_path.glob("hs_err*")), stderr[-2000:]
+    finally:
+        if service.process.poll() is None:
+            service.process.kill()
+            service.process.wait()

@@ -204,3 +204,28 @@ def required_not_exported() -> ModelSpec:
     spec = build()
     spec.name, spec.formats, spec.required = "required_not_exported", ["onnx"], ["aoti"]
     return spec
+
+
+class TokenClassifier(nn.Module):
+    """Token ids through an embedding table, mean over the unmasked positions, a linear head: the shape of
+    the text models services run, small enough to export to every format in a test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.tokens = nn.Embedding(64, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        mask = attention_mask.unsqueeze(-1).to(self.tokens.weight.dtype)
+        pooled = (self.tokens(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return self.head(pooled)
+
+
+def tokens() -> ModelSpec:
+    """Integer inputs that index a table: export finds their valid values (0..63) from the embedding."""
+    ids = torch.tensor([[5, 9, 2, 0], [7, 1, 0, 0]])
+    return ModelSpec(module=TokenClassifier(), name="tokens", outputs=["logits"],
+                     inputs={"input_ids": ids, "attention_mask": (ids != 0).long()},
+                     dynamic={"input_ids": {0: Dim("batch", 1, 8), 1: Dim("seq", 2, 16)},
+                              "attention_mask": {0: Dim("batch", 1, 8), 1: Dim("seq", 2, 16)}})

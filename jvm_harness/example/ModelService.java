@@ -18,7 +18,7 @@ import org.exportpipeline.harness.GracefulShutdown;
 import org.exportpipeline.harness.InvalidInputException;
 import org.exportpipeline.harness.Model;
 import org.exportpipeline.harness.ModelUnavailableException;
-import org.exportpipeline.harness.RuntimeFailureException;
+import org.exportpipeline.harness.ModelException;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -75,7 +75,7 @@ public final class ModelService {
     } catch (ModelUnavailableException e) {
       status = 503;
       body.addProperty("error", e.getMessage());
-    } catch (RuntimeFailureException e) {
+    } catch (ModelException e) { // RuntimeFailureException, the one kind left: the runtime failed on valid input
       status = 500;
       body.addProperty("error", e.getMessage());
     }
