@@ -29,8 +29,22 @@ final class LibTorch {
 
   private LibTorch() {}
 
-  /** Loads libtorch (once), after the cache setting above: every runner calls this before libtorch. */
+  /**
+   * JavaCPP's libtorch does its GEMMs in OpenBLAS (a pthreads build, not the wheel's MKL), whose own
+   * thread pool (one thread per core) ignores at::set_num_threads: overlapping callers, ATen's OpenMP
+   * pool and OpenBLAS's pool fought over the cores. With one OpenBLAS thread a GEMM runs on its calling
+   * thread, with the intra-op threads IntraOpThreads chose. Measured side by side in one JVM (encoder,
+   * 7 golden shapes, 4 callers x 7 calls, 2 busy shared cores, 2 JVMs x 2 reps each way): torchscript
+   * 29-50 s wall, 24-28 s CPU with OpenBLAS's default against 7.4-14 s and 7.1-11 s with one thread;
+   * aoti (its extern GEMMs use the same OpenBLAS) 27-43 s -> 6.9-8.4 s; one caller 2-3x less CPU too.
+   * OpenBLAS reads it when it loads, so it is set before libtorch loads; a deployment's own
+   * OPENBLAS_NUM_THREADS wins.
+   */
+  static final String BLAS_THREADS_ENV = "OPENBLAS_NUM_THREADS";
+
+  /** Loads libtorch (once), after the cache and BLAS settings above: every runner calls this before libtorch. */
   static void load() {
+    Environment.setDefault(BLAS_THREADS_ENV, "1");
     Loader.load(torch.class);
   }
 

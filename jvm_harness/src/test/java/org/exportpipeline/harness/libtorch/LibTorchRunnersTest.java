@@ -88,6 +88,21 @@ class LibTorchRunnersTest {
 
 
   @Test
+  void openBlasUnderLibtorchRunsGemmsOnTheCallingThread() throws Exception {
+    LibTorch.load();
+    // The OpenBLAS libtorch_cpu.so loaded (its own copy, found in this process's mappings): dlopen of the
+    // same file hands back the loaded library, whose thread count is what every GEMM uses.
+    String openBlas;
+    try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+      openBlas = maps.map(line -> line.substring(line.indexOf('/') < 0 ? line.length() : line.indexOf('/')))
+          .filter(path -> path.contains("libopenblas")).findFirst().orElseThrow();
+    }
+    int threads = com.sun.jna.NativeLibrary.getInstance(openBlas).getFunction("openblas_get_num_threads").invokeInt(new Object[0]);
+    String deployment = System.getenv(LibTorch.BLAS_THREADS_ENV);
+    assertEquals(deployment == null ? 1 : Integer.parseInt(deployment), threads, openBlas);
+  }
+
+  @Test
   void torchScriptRefusesAFileVersionItsLibtorchDoesNotRead(@TempDir Path tmp) throws Exception {
     RunnerChecks.refusesTorchScriptBeyondItsLibtorch(LibTorchScriptRunner::new, tmp, "2.13.0");
   }
