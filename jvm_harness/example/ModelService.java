@@ -29,7 +29,7 @@ import org.exportpipeline.harness.contract.Tensor;
  *
  * <pre>
  * java -cp "$(python -m jvm_harness classpath --engine onnxruntime)" jvm_harness/example/ModelService.java \
- *     artifacts/mlp onnx [RUNTIME] [PORT]
+ *     artifacts/mlp onnx [RUNTIME|-] [PORT|0] [INTRA_OP_THREADS|0] [CALLS_AT_ONCE]
  * curl -s localhost:PORT/run -d '{"x": {"shape": [1, 10], "data": [0,1,2,3,4,5,6,7,8,9]}}'
  * </pre>
  *
@@ -45,7 +45,10 @@ public final class ModelService {
   public static void main(String[] args) throws Exception {
     Path folder = Path.of(args[0]);
     String format = args[1];
-    Model.Options.Builder options = Model.Options.builder().intraOpThreads(1).maxConcurrentCalls(4);
+    // One intra-op thread per call (0: the runtime's default) and 4 calls at once, unless told otherwise.
+    Model.Options.Builder options = Model.Options.builder()
+        .intraOpThreads(args.length > 4 ? Integer.parseInt(args[4]) : 1)
+        .maxConcurrentCalls(args.length > 5 ? Integer.parseInt(args[5]) : 4);
     if (args.length > 2 && !args[2].equals("-")) {
       options.runtime(args[2]);
     }
@@ -54,8 +57,9 @@ public final class ModelService {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.setExecutor(Executors.newFixedThreadPool(REQUEST_THREADS));
     server.createContext("/run", exchange -> answer(exchange, model));
-    // SIGTERM/SIGINT: stop accepting, then close the model (calls in flight finish first), then exit.
-    GracefulShutdown.install(() -> server.stop(0), model);
+    // SIGTERM/SIGINT: stop accepting and let the exchanges in flight write their answers (up to 30 s), then close
+    // the model (a call still running finishes first), then exit.
+    GracefulShutdown.install(() -> server.stop(30), model);
     server.start();
     System.out.println("listening on " + server.getAddress().getPort() + " (" + model.runtime() + " " + model.version() + ")");
   }
