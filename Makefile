@@ -146,7 +146,7 @@ soak: setup jvm ## Every JVM runtime under sustained load and GC pressure on SOA
 	dirs=$(call COMPAT_DIRS,$(SOAK_MODELS)) && $(PY) -m jvm_harness soak $$dirs --seconds $(SOAK_SECONDS) --callers $(SOAK_CALLERS) \
 	  --out $(ARTIFACTS)/soak.json
 
-soak-ci: ## CI's short soak: make soak for 20 s per runtime
+soak-ci: ## CI's short soak: make soak for 20 s per runtime (answers judged; the RSS slope needs 60 s after warm-up)
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=20
 
 reproduce: setup ## Export MODELS again and record per format whether the files are byte-identical

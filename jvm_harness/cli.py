@@ -217,6 +217,7 @@ def soak(
              f"{result['runtime']:<18} {s.get('callers')} callers {s.get('seconds')} s: {s.get('calls')} calls"
              f" ({s.get('calls_per_s')}/s), {s.get('wrong')} wrong, {s.get('failures')} failed, {s.get('gc_collections')} GCs,"
              f" RSS {s.get('rss_start_mib')} -> {s.get('rss_end_mib')} MiB, slope {s.get('rss_slope_mib_per_min')} MiB/min"
+             + ("" if s.get("rss_judged") else " (not judged: under 60 s after warm-up)")
              + (f" ({s['first_error']})" if "first_error" in s else "")
              + (f" ({result['verification']['error']})" if "error" in result["verification"] else ""))
 

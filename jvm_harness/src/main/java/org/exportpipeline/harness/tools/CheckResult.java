@@ -102,10 +102,11 @@ record CheckResult(String modelDir, String model, String manifestSha256, String 
   }
 
   private static String soakLine(JsonObject s) {
-    return String.format("; soak %d callers %.0f s: %d calls (%.1f/s), %d wrong, %d failed, %d GCs, RSS %.0f -> %.0f MiB, slope %.1f MiB/min (max %.0f)%s",
+    return String.format("; soak %d callers %.0f s: %d calls (%.1f/s), %d wrong, %d failed, %d GCs, RSS %.0f -> %.0f MiB, slope %.1f MiB/min (%s)%s",
         s.get("callers").getAsInt(), s.get("seconds").getAsDouble(), s.get("calls").getAsInt(), s.get("calls_per_s").getAsDouble(),
         s.get("wrong").getAsInt(), s.get("failures").getAsInt(), s.get("gc_collections").getAsLong(), s.get("rss_start_mib").getAsDouble(),
-        s.get("rss_end_mib").getAsDouble(), s.get("rss_slope_mib_per_min").getAsDouble(), s.get("rss_slope_max").getAsDouble(),
+        s.get("rss_end_mib").getAsDouble(), s.get("rss_slope_mib_per_min").getAsDouble(),
+        s.get("rss_judged").getAsBoolean() ? String.format("max %.0f", s.get("rss_slope_max").getAsDouble()) : "not judged: under 60 s after warm-up",
         s.has("first_error") ? ": " + s.get("first_error").getAsString() : "");
   }
 }

@@ -119,4 +119,15 @@ class SoakTest {
     assertEquals(60.0, Soak.slopePerMinute(samples, 5), 1e-9);
     assertEquals(0.0, Soak.slopePerMinute(samples.subList(0, 2), 0), 1e-9);
   }
+
+  @Test
+  void theSlopeIsJudgedOnlyWithAMinuteAfterTheWarmup() {
+    assertTrue(new Soak.Settings(120, 8, 30).judgesRss()); // 30 s warm-up, 90 s judged
+    assertFalse(new Soak.Settings(20, 8, 30).judgesRss());
+    Soak.Outcome shortRun = new Soak.Outcome(new Soak.Settings(20, 8, 30), 100, 0, 0, 0, 20, 50, 1000, 1100, 500, null);
+    assertTrue(shortRun.passed(), "a 20 s soak's settling allocators are reported, not judged");
+    assertFalse(shortRun.toJson().get("rss_judged").getAsBoolean());
+    Soak.Outcome leaking = new Soak.Outcome(new Soak.Settings(120, 8, 30), 100, 0, 0, 0, 120, 50, 1000, 1300, 150, null);
+    assertFalse(leaking.passed());
+  }
 }
