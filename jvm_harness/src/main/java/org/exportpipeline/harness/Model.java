@@ -198,30 +198,14 @@ public final class Model implements AutoCloseable {
    * an oversized request costs nothing.
    */
   public Tensor newInput(String name, long... shape) throws InvalidInputException {
-    Tensor.DType dtype = inputDType(name);
-    Optional<String> problem = inputCheck.shapeProblem(name, dtype, shape);
+    Optional<String> problem = inputCheck.shapeProblem(name, shape);
     if (problem.isPresent()) {
       throw new InvalidInputException(problem.get());
     }
+    Tensor.DType dtype = inputCheck.dtype(name).orElseThrow(() -> new UnsupportedOperationException("input " + name
+        + " has a dtype no Tensor holds (float32, float64, int32, int64, bool): re-export the model with one of them"));
     ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape) * dtype.bytes())).order(ByteOrder.nativeOrder());
     return new Tensor(name, dtype, shape.clone(), data);
-  }
-
-  private Tensor.DType inputDType(String name) throws InvalidInputException {
-    try {
-      for (Manifest.InputSpec spec : manifest.inputSpecs()) {
-        if (spec.name().equals(name)) {
-          for (Tensor.DType dtype : Tensor.DType.values()) {
-            if (dtype.numpy().equals(spec.dtype())) {
-              return dtype;
-            }
-          }
-        }
-      }
-      throw new InvalidInputException("input " + name + " is not an input of " + manifest.model() + ": it takes " + manifest.inputNames());
-    } catch (ContractException e) {
-      throw new IllegalStateException("the manifest read at open cannot be read again: " + e.getMessage(), e);
-    }
   }
 
   /** The runtime serving this model, as verification records name it (e.g. "onnxruntime-java"). */

@@ -107,7 +107,7 @@ public abstract class Runner implements AutoCloseable {
         Reference.reachabilityFence(ordered); // the caller's buffers outlive every native read of this call
         Reference.reachabilityFence(inputs);
       }
-      if (!outputs.keySet().equals(new java.util.HashSet<>(outputNames))) {
+      if (outputs.size() != outputNames.size() || !outputs.keySet().containsAll(outputNames)) {
         throw new RuntimeFailureException(runtime(), "the model returned outputs " + outputs.keySet() + ", the manifest names "
             + outputNames + ": re-export the model", null);
       }

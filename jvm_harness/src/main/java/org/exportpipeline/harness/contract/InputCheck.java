@@ -97,6 +97,18 @@ public final class InputCheck {
     return spec == null ? Optional.of(unknown(name)) : shapeProblem(spec, dtype, shape);
   }
 
+  /** The same for an input's shape alone, of the dtype the model declares for it: what a service asks before it allocates. */
+  public Optional<String> shapeProblem(String name, long[] shape) {
+    Manifest.InputSpec spec = byName.get(name);
+    return spec == null ? Optional.of(unknown(name)) : boundsProblem(spec, shape);
+  }
+
+  /** The dtype the model declares for an input, or empty for a name it does not take (or a dtype no Tensor holds). */
+  public Optional<Tensor.DType> dtype(String name) {
+    Manifest.InputSpec spec = byName.get(name);
+    return spec == null ? Optional.empty() : Tensor.DType.ofNumpy(spec.dtype());
+  }
+
   private String unknown(String name) {
     return "input " + name + " is not an input of the model; it takes " + names + ": fix the name or drop it";
   }
@@ -105,6 +117,10 @@ public final class InputCheck {
     if (!dtype.numpy().equals(spec.dtype())) {
       return Optional.of("input " + spec.name() + " is " + dtype.numpy() + " but the model was exported for " + spec.dtype());
     }
+    return boundsProblem(spec, shape);
+  }
+
+  private static Optional<String> boundsProblem(Manifest.InputSpec spec, long[] shape) {
     long[][] bounds = spec.bounds();
     boolean fits = shape.length == bounds.length;
     for (int axis = 0; fits && axis < shape.length; axis++) {

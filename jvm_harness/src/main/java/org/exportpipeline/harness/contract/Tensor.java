@@ -76,6 +76,11 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
       return numpy;
     }
 
+    /** The dtype numpy names so ("float32"), or empty. */
+    public static java.util.Optional<DType> ofNumpy(String numpy) {
+      return Arrays.stream(values()).filter(d -> d.numpy.equals(numpy)).findFirst();
+    }
+
     public int bytes() {
       return bytes;
     }

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,7 +94,7 @@ public final class OrtRunner extends Runner {
       }
       session = environment().createSession(model.toString(), options);
     }
-    pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), outputNames());
+    pinnable = OutputShape.fromInputs(session.getInputInfo(), session.getOutputInfo(), inputNames(), outputNames());
   }
 
   @Override
@@ -149,20 +150,24 @@ public final class OrtRunner extends Runner {
     }
   }
 
-  /** An output's shape as the model declares it, resolved per call from the inputs' shapes. */
-  private record OutputShape(String name, Tensor.DType dtype, long[] fixed, String[] inputName, int[] inputAxis) {
+  /**
+   * An output's shape as the model declares it, resolved per call from the inputs' shapes: inputIndex[axis]
+   * is the input (in the manifest's order, as infer gets them) whose inputAxis[axis] gives the size, or -1.
+   */
+  private record OutputShape(String name, Tensor.DType dtype, long[] fixed, int[] inputIndex, int[] inputAxis) {
     /** Every output resolvable, in outputNames order, or null. */
-    static List<OutputShape> fromInputs(Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs, List<String> outputNames) {
-      Map<String, String> dimInput = new HashMap<>();
+    static List<OutputShape> fromInputs(Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs, List<String> inputNames,
+        List<String> outputNames) {
+      Map<String, Integer> dimInput = new HashMap<>();
       Map<String, Integer> dimAxis = new HashMap<>();
       for (NodeInfo input : inputs.values()) {
-        if (!(input.getInfo() instanceof TensorInfo info)) {
+        if (!(input.getInfo() instanceof TensorInfo info) || !inputNames.contains(input.getName())) {
           return null;
         }
         String[] names = info.getDimensionNames();
         for (int axis = 0; axis < names.length; axis++) {
           if (!names[axis].isEmpty() && !dimInput.containsKey(names[axis])) {
-            dimInput.put(names[axis], input.getName());
+            dimInput.put(names[axis], inputNames.indexOf(input.getName()));
             dimAxis.put(names[axis], axis);
           }
         }
@@ -175,8 +180,9 @@ public final class OrtRunner extends Runner {
         }
         long[] fixed = info.getShape();
         String[] dims = info.getDimensionNames();
-        String[] fromInput = new String[fixed.length];
+        int[] fromInput = new int[fixed.length];
         int[] axes = new int[fixed.length];
+        Arrays.fill(fromInput, -1);
         for (int axis = 0; axis < fixed.length; axis++) {
           if (fixed[axis] < 0) {
             if (!dimInput.containsKey(dims[axis])) {
@@ -194,9 +200,8 @@ public final class OrtRunner extends Runner {
     long[] resolve(List<Tensor> inputs) {
       long[] shape = fixed.clone();
       for (int axis = 0; axis < shape.length; axis++) {
-        if (inputName[axis] != null) {
-          String name = inputName[axis];
-          shape[axis] = inputs.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow().shape()[inputAxis[axis]];
+        if (inputIndex[axis] >= 0) {
+          shape[axis] = inputs.get(inputIndex[axis]).shape()[inputAxis[axis]];
         }
       }
       return shape;

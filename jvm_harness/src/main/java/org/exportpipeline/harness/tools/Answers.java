@@ -1,7 +1,5 @@
 package org.exportpipeline.harness.tools;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,11 +89,7 @@ final class Answers {
   /** The case's inputs copied into fresh direct buffers, as a service builds each request's: dropped after the call. */
   Map<String, Tensor> freshInputs(int index) {
     Map<String, Tensor> fresh = new LinkedHashMap<>();
-    cases.get(index).inputs().forEach((name, t) -> {
-      ByteBuffer copy = ByteBuffer.allocateDirect(t.data().remaining()).order(ByteOrder.nativeOrder());
-      copy.put(t.data().duplicate()).flip();
-      fresh.put(name, new Tensor(t.name(), t.dtype(), t.shape(), copy));
-    });
+    cases.get(index).inputs().forEach((name, t) -> fresh.put(name, Tensor.copyOf(t.name(), t.dtype(), t.shape(), t.data())));
     return fresh;
   }
 
