@@ -201,6 +201,7 @@ test-java: test-exports
 	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
 	  && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
+	$(PY) -m exporters export tests.text_models:bpe_embedder --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors
 	mvn -B -ntp -f jvm_harness/pom.xml test -Dartifacts=$(CURDIR)/jvm_harness/target/test-artifacts \
 	  > jvm_harness/target/mvn-test.log 2>&1 || { cat jvm_harness/target/mvn-test.log; exit 1; }

@@ -4,7 +4,7 @@ The spec types are loaded on first use so that torch-free users of the package (
 reads the contract through exporters.contract) never load torch's native libraries.
 """
 
-__all__ = ["Dim", "ModelSpec", "Tolerance"]
+__all__ = ["Dim", "ModelSpec", "TextSpec", "Tolerance"]
 
 
 def __getattr__(name: str):

@@ -18,8 +18,8 @@ from typing import Any, Callable
 from . import box
 from . import golden as goldens
 from .contract.console import first_line
-from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, ContractError, check_format, file_entries,
-                       load_golden, plain_mode, read_manifest, write_manifest, writer_lock)
+from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, TEXT_DIR, ContractError, check_format,
+                                file_entries, load_golden, load_text, plain_mode, read_manifest, write_manifest, writer_lock)
 from .fingerprint import Fingerprint, changes, format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
 from .hints import hint_for
@@ -115,6 +115,7 @@ def _same_model(model_dir: Path, fingerprint: Fingerprint, options: ExportOption
         if manifest.get("fingerprint") != fingerprint.digest:
             return None, changes("the model", manifest.get("fingerprint_parts"), fingerprint)
         load_golden(model_dir, manifest)
+        load_text(model_dir, manifest)
     except ContractError as exc:
         return None, f"the last export is unusable: {exc}"
     return manifest, ""
@@ -148,6 +149,8 @@ def _sweep_staging(model_dir: Path) -> None:
 def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) -> dict[str, Any]:
     """A new manifest; entries of formats not re-exported survive only if the golden data is unchanged."""
     golden, rules, values = _replace_golden(spec, model_dir, options.tolerance)
+    io = goldens.io_specs(spec, golden, model_dir, values)
+    text = _replace_text(spec, model_dir, io, options.tolerance)
     previous: dict[str, Any] = {}
     try:
         previous = read_manifest(model_dir)
@@ -162,9 +165,10 @@ def _fresh_manifest(spec: ModelSpec, model_dir: Path, options: ExportOptions) ->
         "model": spec.name,
         "source": spec.source,
         "versions": library_versions(),
-        **goldens.io_specs(spec, golden, model_dir, values),
+        **io,
         "golden": golden,
         "parity": rules,
+        **({"text": text} if text else {}),
         "formats": kept,
     }
 
@@ -185,6 +189,32 @@ def _replace_golden(spec: ModelSpec, model_dir: Path,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return golden, rules, values
+
+
+def _replace_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], override: Tolerance | None) -> dict[str, Any] | None:
+    """The text section and its files (tokenizer, text cases) for a model with text ends; a stale text/ folder goes."""
+    shutil.rmtree(model_dir / TEXT_DIR, ignore_errors=True)
+    if spec.text is None:
+        return None
+    import torch
+
+    from .text.cases import write_text
+
+    staging = Path(tempfile.mkdtemp(prefix=".text.", dir=model_dir))
+    run = lambda module, inputs: goldens.named_outputs(module, spec.outputs,  # noqa: E731
+                                                       [torch.from_numpy(inputs[name]) for name in spec.inputs])
+    try:
+        try:
+            section = write_text(spec, staging, io, run, override)
+        except SpecError:
+            raise
+        except (Exception, SystemExit) as exc:  # the model's own forward on a tokenizer's batch
+            raise SpecError(f"{spec.name}: running the model eagerly on its text cases raised "
+                            f"{type(exc).__name__}: {first_line(exc)}; traceback in {write_traceback(exc)}") from exc
+        (staging / TEXT_DIR).rename(model_dir / TEXT_DIR)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return section
 
 
 def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, options: ExportOptions) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> Finge
              "outputs": _short(repr(spec.outputs)), "dynamic": _short(repr(spec.dynamic)),
              "values": _short(repr(sorted(spec.values.items()))),
              "tolerance": _short(repr(spec.tolerance)), "cli tolerance": _short(repr(tolerance)),
+             "text": _short(spec.text.digest_text() if spec.text else ""),
              "python": ".".join(platform.python_version_tuple()[:2]), **versions(MODEL_PACKAGES)}
     parts |= {CODE + label: _content(path) for label, path in _code_files(spec)}
     return Fingerprint.of(parts)

@@ -119,7 +119,7 @@ def write_golden(spec: ModelSpec, model_dir: Path,
     try:
         for label, inputs in labelled:
             watch.current = inputs
-            eager.append(_named_outputs(spec.module, spec.outputs, list(inputs.values())))
+            eager.append(named_outputs(spec.module, spec.outputs, list(inputs.values())))
             box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
     finally:
         watch.close()  # the float64 run deep-copies the module: no hooks may come along
@@ -160,7 +160,7 @@ def covered_box(golden: dict[str, Any]) -> dict[str, list[int]]:
     return {name: [min(seen), max(seen)] for name, seen in sizes.items()}
 
 
-def _named_outputs(module: torch.nn.Module, names: list[str], args: list[torch.Tensor]) -> dict[str, np.ndarray]:
+def named_outputs(module: torch.nn.Module, names: list[str], args: list[torch.Tensor]) -> dict[str, np.ndarray]:
     """The module's outputs on args, by output name."""
     with torch.no_grad():
         result = module(*args)
@@ -173,7 +173,7 @@ def float64_outputs(spec: ModelSpec, cases: list[dict[str, torch.Tensor]]) -> tu
     try:
         double = copy.deepcopy(spec.module).double()
         results = [
-            _named_outputs(double, spec.outputs, [t.double() if t.is_floating_point() else t for t in inputs.values()])
+            named_outputs(double, spec.outputs, [t.double() if t.is_floating_point() else t for t in inputs.values()])
             for inputs in cases
         ]
     except Exception as exc:  # any op without a float64 kernel, or a model that insists on fp32

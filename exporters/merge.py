@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .contract.manifest import MANIFEST, ContractError, confined, load_golden, read_manifest, write_manifest
+from .contract.manifest import MANIFEST, TEXT_DIR, ContractError, confined, load_golden, load_text, read_manifest, write_manifest
 from .formats import FORMATS
 
 
@@ -24,10 +24,12 @@ def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -
         for model_dir in model_dirs:
             manifest = read_manifest(model_dir)
             load_golden(model_dir, manifest)  # confined, size- and hash-checked before anything is copied
+            load_text(model_dir, manifest)
             target = out / model_dir.name
             if model_dir.name not in merged:
                 merged[model_dir.name] = _start(model_dir, manifest, target)
-            elif merged[model_dir.name]["golden"]["files"] != manifest["golden"]["files"]:
+            elif (merged[model_dir.name]["golden"]["files"], merged[model_dir.name].get("text", {}).get("files")) != (
+                    manifest["golden"]["files"], manifest.get("text", {}).get("files")):
                 raise ContractError(f"{model_dir} has other golden data than the trees merged before it: "
                                     "were the stages built from different models or versions?")
             for name, entry in manifest["formats"].items():
@@ -46,11 +48,13 @@ def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -
 
 
 def _start(model_dir: Path, manifest: dict, target: Path) -> dict:
-    """A fresh target folder holding the golden data and a manifest with no formats yet."""
+    """A fresh target folder holding the golden data (and text cases) and a manifest with no formats yet."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     shutil.copytree(model_dir / "golden", target / "golden", symlinks=True)
+    if "text" in manifest:
+        shutil.copytree(model_dir / TEXT_DIR, target / TEXT_DIR, symlinks=True)
     return {**manifest, "formats": {}}
 
 

@@ -136,7 +136,30 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
                 lines.append(f"| {row['model']} | {row['format']} | {result['runtime']} | {result['version']}"
                              f" | {result['java']} | {result['load_ms']:.0f} | {result['first_run_ms']:.1f}"
                              f" | {_concurrency(result.get('concurrency'))} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + text_section(rows)) + "\n"
+
+
+def text_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Strings to answers, per text model and runtime: the corpus tokenized by each side's binding of the Rust
+    tokenizers library, token ids compared exactly, answers after the postprocess judged by the parity rule."""
+    found = [(row, key, result["text"]) for row in rows for key, result in row["verification"].items()
+             if "@" not in key and isinstance(result.get("text"), dict)]
+    if not found:
+        return []
+    lines = ["", "## Text in, answers out", "",
+             "Text models (ModelSpec text=): the spec's texts and the built-in corpus tokenized in each runtime's process,",
+             "token ids, masks and type ids compared with export's exactly, the postprocessed answers judged by the parity",
+             "rule, from one caller and from several at once.", "",
+             "| model | format | runtime | tokenizer | texts | token ids | answers worst ratio | max abs err | concurrent |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row, key, text in found:
+        ids = "**differ**" if "differs at token" in text.get("error", "") else "exact"
+        verdict = "pass" if text["passed"] else f"**FAIL** {text.get('error', '')}"
+        c = text.get("concurrency", {})
+        lines.append(f"| {row['model']} | {row['format']} | {key} | {text.get('tokenizer', 'python')} | {text['texts']} | {ids} "
+                     f"| {verdict}, {text['worst_ratio']:.2g} | {text['max_abs_err']:.1e} "
+                     f"| {c.get('callers', '-')} x {c.get('calls', '-')}, {c.get('mismatches', 0)} wrong |")
+    return lines
 
 
 def bench_links(artifacts: Path) -> str:

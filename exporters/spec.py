@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Callable
 
 
 from .contract.parity import Tolerance
+from .text import TextSpec
 
 if TYPE_CHECKING:
     import torch
@@ -66,6 +67,8 @@ class ModelSpec:
     # a failure of any other format is reported but keeps the exit code 0. The command line overrides both.
     formats: list[str] | None = None
     required: list[str] | None = None
+    # The model's text ends (tokenizer in front, postprocess behind), proven with it: exporters/text/spec.py.
+    text: TextSpec | None = None
     name: str = ""
     source: str = ""
 
@@ -89,6 +92,8 @@ class ModelSpec:
                 raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
         self._validate_gate()
         self._validate_values()
+        if self.text is not None:
+            self.text.validate(self)
         for input_name, dims in self.dynamic.items():
             for axis, dim in dims.items():
                 size = self.inputs[input_name].shape[axis]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract.manifest import ContractError, checked_model, verification_key, write_manifest
+from .contract.manifest import ContractError, checked_model, load_text, verification_key, write_manifest
 from .contract.parity import Parity
 from .contract.console import first_line
 from .formats import FORMATS
@@ -28,6 +28,7 @@ def verify_model(
     """
     names = only or list(FORMATS)
     manifest, cases, due = checked_model(model_dir, names)
+    text = load_text(model_dir, manifest)
     for name in due:  # Python runs what its registry says; the manifest must say the same to the Java side
         entry, fmt = manifest["formats"][name], FORMATS[name]
         if (entry["main"], entry["settings"]) != (fmt.main, fmt.settings):
@@ -45,15 +46,23 @@ def verify_model(
         if recorded.get("key") == key and not force:
             on_result(name, {**recorded, "reused": True})
             continue
+        text_result = None
         try:
             predict = fmt.load(model_dir / name, manifest)
             for case in cases:
                 parity.add(case.name, predict(case.inputs), case.reference)
+            if text is not None:  # strings to answers: token ids exact, answers by the text parity rules
+                from .text.pipeline import prove
+
+                text_result = prove(text, predict)
         except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
             parity.fail(f"{type(exc).__name__}: {first_line(exc)}")
         result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict(),
                   "box": manifest["golden"].get("box", {}),  # every case ran: the sizes a pass covers
                   "key": key}
+        if text_result is not None:
+            result["text"] = text_result
+            result["passed"] = result["passed"] and text_result["passed"]
         entry["verification"][f"{SIDE}/{fmt.runtime}"] = result
         write_manifest(model_dir, manifest)
         on_result(name, result)

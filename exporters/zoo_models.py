@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from .spec import Dim, ModelSpec
+from .text import TextSpec
+from .text.train import ZOO_TOKENIZER
 from .zoo import SEED
 
 
@@ -152,4 +154,7 @@ def encoder() -> ModelSpec:
         outputs=["last_hidden_state", "sentence_embedding"],
         dynamic={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
         golden=[_tokenized_batch([7], 7, generator), _tokenized_batch([16, 11, 5, 16], 16, generator)],
+        # Strings in, embeddings out: the WordPiece tokenizer in front, mean pooling and L2 norm behind.
+        text=TextSpec(tokenizer=ZOO_TOKENIZER, output="last_hidden_state", postprocess=["mean_pool", "l2_normalize"],
+                      texts=["The VPN drops every few minutes.", "Reset my password, please."]),
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from exporters.contract.console import console, fail, show
+from exporters.contract.console import console, fail, show, text_part
 from exporters.contract.manifest import ContractError
 from exporters.contract.gate import RequireOption
 
@@ -30,7 +30,7 @@ def jvm_line(result: dict[str, Any]) -> str:
     if c:
         line += (f"; {c['callers']} callers: {c['calls']} calls, {c['failures']} failed, {c['mismatches']} mismatched"
                  f" ({c['wall_ms']:.0f} ms)" + (f" ({c['first_error']})" if "first_error" in c else ""))
-    return line
+    return line + text_part(result.get("text"))
 
 
 def mark(result: dict[str, Any]) -> str:

@@ -61,7 +61,9 @@ def classpath(engine: str | None = None, version: str | None = None) -> list[str
     chosen = engines() if engine is None else [engine]
     if engine is not None and engine not in engines():
         raise JvmError(f"no engine {engine} in {TARGET} (built: {', '.join(engines())}): run `make jvm`")
-    paths = [str(JAR), str(LIB / "core" / "*")]
+    # An engine's jars come before the core's: a served older version's own jars (DJL's api) win over the core's
+    # copy of the same artifact (the text tokenizer's DJL api).
+    paths = [str(JAR)]
     for name in chosen:
         paths.append(str(TARGET / f"jvm-harness-{name}.jar"))
         if version is None or version == runtimes.pinned(name) or isinstance(runtimes.RUNTIMES[name][version], runtimes.Wheel):
@@ -69,7 +71,7 @@ def classpath(engine: str | None = None, version: str | None = None) -> list[str
         else:
             fetched = fetch(name, version)
             paths += [str(fetched / "*"), *map(str, runtimes.replaced(LIB / name, fetched))]
-    return paths
+    return paths + [str(LIB / "core" / "*")]
 
 
 def fetch(engine: str, version: str) -> Path:

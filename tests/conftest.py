@@ -14,12 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tokenizers tests/text_models.py trains, one set per run shared by every worker and the exports they start.
+os.environ.setdefault("TEST_TOKENIZERS", str(Path(tempfile.gettempdir()) / "exporters-test-tokenizers"
+                                             / os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))))
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

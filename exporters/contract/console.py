@@ -21,7 +21,21 @@ def show(name: str, ok: bool, detail: str, mark: str = "") -> None:
 
 def parity_line(result: dict) -> str:
     line = f"{result['runtime']:<34} err {result['max_abs_err']:.1e}  eager's own {result['eager_abs_err']:.1e}"
-    return line + (f"  {result['error']}" if "error" in result else "")
+    return line + (f"  {result['error']}" if "error" in result else "") + text_part(result.get("text"))
+
+
+def text_part(text: dict | None) -> str:
+    """A verdict's strings-to-answers part (verification.text), as both the Python and the JVM lines end."""
+    if not text:
+        return ""
+    ids = "DIFFER" if "differs at token" in text.get("error", "") else "exact"
+    part = (f"; text {'pass' if text['passed'] else 'FAIL'}: {text['texts']} texts, token ids {ids}, answers worst ratio "
+            f"{text['worst_ratio']:.2g}")
+    concurrency = text.get("concurrency")
+    if concurrency:
+        part += f", {concurrency['callers']} callers {concurrency['calls']} calls {concurrency.get('mismatches', 0)} wrong"
+    error = text.get("error") or (concurrency or {}).get("first_error")
+    return part + (f" ({error})" if error else "")
 
 
 def first_line(exc: BaseException) -> str:

@@ -24,6 +24,8 @@ import numpy as np
 SCHEMA_VERSION = 3  # 3: each exported format records its main file and runtime settings
 MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
+# A text model's folder (the manifest's optional `text` section): its tokenizer and its text cases.
+TEXT_DIR, TEXT_TOKENIZER, TEXT_CASES = "text", "tokenizer.json", "cases.json"
 LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
 # The manifest's structure as JSON Schema: the one definition a reader validates against before use.
 SCHEMA = Path(__file__).with_name("manifest.schema.json")
@@ -302,6 +304,36 @@ def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
     if not cases:
         raise ContractError(f"{Path(model_dir) / MANIFEST} lists no golden cases: re-export the model")
     return cases
+
+
+@dataclass
+class TextCases:
+    """A text model's ends as export recorded them: the tokenizer file's text, its settings, the postprocess, the
+    parity rules of the answers, and the cases (items, exact inputs, eager answers, reference answers)."""
+
+    tokenizer_json: str
+    settings: dict[str, Any]
+    postprocess: dict[str, Any]
+    parity: dict[str, Any]
+    cases: list[dict[str, Any]]
+
+
+def load_text(model_dir: Path, manifest: dict[str, Any]) -> TextCases | None:
+    """The text section's files, each checked against its record before it is read; None for a model without one."""
+    text = manifest.get("text")
+    if text is None:
+        return None
+    by_path = unique_entries(text["files"], "text.files")
+    for rel in (text["tokenizer"]["file"], text["cases"]):
+        if rel not in by_path:
+            raise ContractError(f"text file {rel!r} is not listed in text.files: re-export the model")
+    tokenizer_json = checked_file(model_dir, by_path[text["tokenizer"]["file"]]).read_text(encoding="utf-8")
+    try:
+        cases = json.loads(checked_file(model_dir, by_path[text["cases"]]).read_text(encoding="utf-8"),
+                           parse_constant=_refuse_constant)["cases"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ContractError(f"{text['cases']} is not a text case file ({exc}): re-export the model") from exc
+    return TextCases(tokenizer_json, text["tokenizer"], text["postprocess"], text["parity"], cases)
 
 
 def _load_npy(path: Path) -> np.ndarray:

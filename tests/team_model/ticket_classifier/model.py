@@ -1,17 +1,23 @@
-"""Ticket priority classifier: token ids and an attention mask in, class logits and probabilities out.
+"""Ticket priority classifier: ticket text in (its tokenizer.json), the likeliest priorities out; underneath, token
+ids and an attention mask in, class logits and probabilities out.
 
 Written as a team would, with its own dependency (einops, pinned in ../requirements.txt), and
 exported with `make all MODELS=ticket_classifier.model:build MODEL_SRC=tests/team_model
 MODEL_REQUIREMENTS=tests/team_model/requirements.txt`.
 """
 
+from pathlib import Path
+
 import torch
 from einops import rearrange
 from torch import nn
 
-from exporters import Dim, ModelSpec
+from exporters import Dim, ModelSpec, TextSpec
 
 VOCAB, WIDTH, HEADS, CLASSES = 2048, 64, 4, 5
+PRIORITIES = ["low", "normal", "high", "urgent", "critical"]
+# The team's byte-level BPE tokenizer (1000 ids, <pad> is 1), trained on its ticket text.
+TOKENIZER = Path(__file__).with_name("tokenizer.json")
 
 
 class TicketClassifier(nn.Module):
@@ -53,4 +59,7 @@ def build() -> ModelSpec:
         golden=[padded([5], 5), padded([24, 3, 17], 24)],
         outputs=["logits", "probabilities"],
         dynamic={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+        # Tickets in, the two likeliest priorities out: the service sends text, not token ids.
+        text=TextSpec(tokenizer=TOKENIZER, output="logits", postprocess=["softmax", "top_k"], k=2, labels=PRIORITIES,
+                      texts=["The checkout page times out for every customer", "Please order a new keyboard"]),
     )

@@ -356,6 +356,36 @@ public final class Manifest {
     return tensors;
   }
 
+  /**
+   * The model's text ends (tokenizer, postprocess, text cases), or empty for a model that takes tensors only.
+   * The tokenizer and the case file are checked (path, size, sha256) before they are read.
+   */
+  public Optional<TextContract> text() throws ContractException {
+    if (!json.has("text")) {
+      return Optional.empty();
+    }
+    JsonObject text = field("text", () -> json.getAsJsonObject("text"));
+    Map<String, ArtifactFiles.Entry> entries = ArtifactFiles.entries(field("text.files", () -> text.getAsJsonArray("files")), "text.files");
+    byte[] tokenizer = files.read(textFile(entries, field("text.tokenizer.file", () -> text.getAsJsonObject("tokenizer").get("file").getAsString())));
+    String casesPath = field("text.cases", () -> text.get("cases").getAsString());
+    byte[] cases = files.read(textFile(entries, casesPath));
+    JsonObject casesJson = parse(modelDir.resolve(casesPath), new String(cases, StandardCharsets.UTF_8));
+    try {
+      return Optional.of(TextContract.parse(text, tokenizer, casesJson));
+    } catch (RuntimeException e) {
+      throw new ContractException(modelDir.resolve(FILE) + ": the text section or " + casesPath + " is malformed (" + e.getClass().getSimpleName()
+          + "): re-export the model");
+    }
+  }
+
+  private static ArtifactFiles.Entry textFile(Map<String, ArtifactFiles.Entry> entries, String path) throws ContractException {
+    ArtifactFiles.Entry entry = entries.get(path);
+    if (entry == null) {
+      throw new ContractException("manifest.json: text file " + path + " is not listed in text.files: re-export the model");
+    }
+    return entry;
+  }
+
   /** The parity rule of every output: the manifest's top-level "parity" section. */
   public Parity.Spec parity() throws ContractException {
     JsonObject section = field("parity", () -> json.getAsJsonObject("parity"));

@@ -98,7 +98,17 @@ record CheckResult(String modelDir, String model, String manifestSha256, String 
         v.get("worst_ratio").getAsDouble(), v.get("cases").getAsInt(), v.has("error") ? ": " + v.get("error").getAsString() : "",
         v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble(), c.get("callers").getAsInt(), c.get("calls").getAsInt(),
         c.get("failures").getAsInt(), c.get("mismatches").getAsInt(), c.get("wall_ms").getAsDouble(),
-        c.has("first_error") ? ": " + c.get("first_error").getAsString() : "") + (v.has("soak") ? soakLine(v.getAsJsonObject("soak")) : "");
+        c.has("first_error") ? ": " + c.get("first_error").getAsString() : "") + (v.has("soak") ? soakLine(v.getAsJsonObject("soak")) : "")
+        + (v.has("text") ? textLine(v.getAsJsonObject("text")) : "");
+  }
+
+  private static String textLine(JsonObject t) {
+    JsonObject c = t.getAsJsonObject("concurrency");
+    return String.format("; text %s: %d texts, token ids %s, answers worst ratio %.2g (max abs %.1e), %d callers: %d calls, %d wrong%s",
+        t.get("passed").getAsBoolean() ? "pass" : "FAIL", t.get("texts").getAsInt(), t.has("error") && t.get("error").getAsString().contains("differs at token")
+            ? "DIFFER" : "exact", t.get("worst_ratio").getAsDouble(), t.get("max_abs_err").getAsDouble(), c.get("callers").getAsInt(),
+        c.get("calls").getAsInt(), c.has("mismatches") ? c.get("mismatches").getAsInt() : 0,
+        t.has("error") ? ": " + t.get("error").getAsString() : c.has("first_error") ? ": " + c.get("first_error").getAsString() : "");
   }
 
   private static String soakLine(JsonObject s) {

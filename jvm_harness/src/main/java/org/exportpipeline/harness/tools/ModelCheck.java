@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.exportpipeline.harness.Runner;
@@ -14,6 +15,7 @@ import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.contract.Messages;
 import org.exportpipeline.harness.contract.Parity;
 import org.exportpipeline.harness.contract.Tensor;
+import org.exportpipeline.harness.contract.TextContract;
 
 /**
  * The check of one model folder in this JVM: every runner on the classpath whose format was
@@ -68,19 +70,21 @@ public final class ModelCheck {
       return List.of();
     }
     List<Manifest.GoldenCase> cases = manifest.checked(runners.stream().map(Runner::format).distinct().toList());
+    Optional<TextContract> text = manifest.text();
     List<CheckResult> results = new ArrayList<>();
     for (Runner runner : runners) {
-      results.add(run(runner, manifest, cases, callers, soak));
+      results.add(run(runner, manifest, cases, text, callers, soak));
     }
     return results;
   }
 
-  private static CheckResult run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases, int callers, Soak.Settings soak)
-      throws ContractException {
+  private static CheckResult run(Runner runner, Manifest manifest, List<Manifest.GoldenCase> cases, Optional<TextContract> text, int callers,
+      Soak.Settings soak) throws ContractException {
     Parity parity = new Parity(manifest.parity());
     List<Map<String, Tensor>> answers = new ArrayList<>();
     ConcurrencyCheck.Outcome concurrency = ConcurrencyCheck.Outcome.notRun(callers, "the single-caller run failed");
     Soak.Outcome soaked = soak == null ? null : Soak.Outcome.notRun(soak, "the single-caller run failed");
+    JsonObject textResult = null;
     double loadMs = 0;
     double firstRunMs = 0;
     String version = "unavailable";
@@ -104,6 +108,9 @@ public final class ModelCheck {
           soaked = Soak.run(runner, manifest.parity(), cases, answers, soak);
         }
       }
+      if (text.isPresent()) { // strings to answers through the same opened runner
+        textResult = TextCheck.run(runner, text.get(), callers);
+      }
     } catch (Exception | LinkageError e) { // LinkageError: a native library that does not load
       parity.fail(e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
     }
@@ -115,10 +122,14 @@ public final class ModelCheck {
     verification.addProperty("load_ms", Math.round(loadMs * 10) / 10.0);
     verification.addProperty("first_run_ms", Math.round(firstRunMs * 100) / 100.0);
     ParityJson.of(parity).entrySet().forEach(e -> verification.add(e.getKey(), e.getValue()));
-    verification.addProperty("passed", parity.passed() && concurrency.passed() && (soaked == null || soaked.passed()));
+    boolean textPassed = text.isEmpty() || textResult != null && textResult.get("passed").getAsBoolean();
+    verification.addProperty("passed", parity.passed() && concurrency.passed() && (soaked == null || soaked.passed()) && textPassed);
     verification.add("concurrency", concurrency.toJson());
     if (soaked != null) {
       verification.add("soak", soaked.toJson());
+    }
+    if (textResult != null) {
+      verification.add("text", textResult);
     }
     return new CheckResult(manifest.modelDir().toString(), manifest.model(), manifest.sha256(), runner.format(), runner.runtime(), verification);
   }
