@@ -155,10 +155,10 @@ def text_section(rows: list[dict[str, Any]]) -> list[str]:
     for row, key, text in found:
         ids = "**differ**" if "differs at token" in text.get("error", "") else "exact"
         verdict = "pass" if text["passed"] else f"**FAIL** {text.get('error', '')}"
-        c = text.get("concurrency", {})
-        lines.append(f"| {row['model']} | {row['format']} | {key} | {text.get('tokenizer', 'python')} | {text['texts']} | {ids} "
-                     f"| {verdict}, {text['worst_ratio']:.2g} | {text['max_abs_err']:.1e} "
-                     f"| {c.get('callers', '-')} x {c.get('calls', '-')}, {c.get('mismatches', 0)} wrong |")
+        c = text.get("concurrency")
+        concurrent = f"{c['callers']} x {c['calls']}, {c.get('mismatches', 0)} wrong" if c else "-"
+        lines.append(f"| {row['model']} | {row['format']} | {key} | {text.get('tokenizer', '-')} | {text['texts']} | {ids} "
+                     f"| {verdict}, {text['worst_ratio']:.2g} | {text['max_abs_err']:.1e} | {concurrent} |")
     return lines
 
 

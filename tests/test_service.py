@@ -54,6 +54,15 @@ class Service:
         except urllib.error.HTTPError as refused:
             return refused.code, json.loads(refused.read())
 
+    def post_text(self, request: dict, timeout: float = 60) -> tuple[int, dict]:
+        """A text model's /text: {"texts": [...]} or {"pairs": [[first, second], ...]}."""
+        http = urllib.request.Request(f"http://127.0.0.1:{self.port}/text", data=json.dumps(request).encode(), method="POST")
+        try:
+            with urllib.request.urlopen(http, timeout=timeout) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
     def call(self, inputs: dict[str, np.ndarray]) -> tuple[int, dict]:
         return self.post(json.dumps({name: {"shape": list(a.shape), "data": a.ravel().tolist()}
                                      for name, a in inputs.items()}).encode())

@@ -74,7 +74,7 @@ def test_every_jvm_runtime_proves_strings_to_answers(reranker_dir: Path, bpe_dir
         for key, result in results:
             text = result["text"]
             assert text["passed"] and "error" not in text, (key, text)
-            assert text["texts"] == manifest_of(copy)["text"]["texts"] and text["tokenizer"].startswith("0.")
+            assert text["texts"] == manifest_of(copy)["text"]["texts"] and text["tokenizer"].startswith("tokenizers 0.")
             assert text["concurrency"]["calls"] > 0 and text["concurrency"]["mismatches"] == 0
 
 
@@ -157,3 +157,46 @@ def test_a_tokenizer_with_more_ids_than_the_embedding_is_refused_at_export(tmp_p
     assert done.returncode == 2, done.stdout + done.stderr
     assert "the tokenizer has" in done.stderr and "takes 0..99 (nn.Embedding tokens, 100 rows)" in done.stderr, done.stderr
     assert not (tmp_path / "too_many_ids").exists()
+
+
+def test_the_example_service_answers_text_as_the_python_pipeline_does(reranker_dir: Path, tmp_path: Path) -> None:
+    """jvm_harness/example/ModelService.java serves a text model's /text: several clients send pairs, every answer
+    (scores and labels) equals the Python pipeline's for the same request; bad texts are 400; SIGTERM exits 143."""
+    import random
+    import threading
+
+    from test_service import Service
+
+    python = TextPipeline.open(reranker_dir, "onnx")
+    service = Service("onnxruntime", reranker_dir, "onnx", "onnxruntime-java", tmp_path)
+    pool = [list(pair) for _, pair in corpus.PAIRS] + [[a, b] for (_, a), (_, b) in zip(corpus.TEXTS, corpus.TEXTS[3:])]
+    outcome = {"ok": 0, "wrong": []}
+    lock = threading.Lock()
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(15):
+            pairs = [rng.choice(pool) for _ in range(rng.randrange(1, 20))]
+            status, answer = service.post_text({"pairs": pairs})
+            want = python.classify(pairs)
+            got = [[(label["name"], label["score"]) for label in row] for row in answer.get("labels", [])]
+            right = status == 200 and [[n for n, _ in row] for row in got] == [[n for n, _ in row] for row in want] and np.allclose(
+                [[s for _, s in row] for row in got], [[s for _, s in row] for row in want], atol=1e-6)
+            with lock:
+                if right:
+                    outcome["ok"] += 1
+                else:
+                    outcome["wrong"].append((status, answer, want))
+
+    try:
+        threads = [threading.Thread(target=client, args=(seed,)) for seed in range(4)]
+        [thread.start() for thread in threads]
+        [thread.join() for thread in threads]
+        assert outcome["ok"] == 60 and not outcome["wrong"], outcome["wrong"][:1]
+        status, answer = service.post_text({"pairs": [["fine", "bad \ud800"]]})
+        assert status == 400 and answer["error"].startswith("text 0 holds an unpaired UTF-16 surrogate (U+D800) at char 4")
+        status, answer = service.post_text({"texts": ["a single text"]})
+        assert (status, answer["error"]) == (400, "this model takes (first, second) pairs")
+    finally:
+        code, stderr = service.stop()
+    assert code == 143, stderr

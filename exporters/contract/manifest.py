@@ -49,11 +49,12 @@ def sha256(path: Path) -> str:
 
 def verification_key(manifest: dict[str, Any], entry: dict[str, Any], runtime: str, version: str) -> str:
     """Everything a verdict depends on: the artifact's and the golden files' recorded digests (checked
-    against the files on every run), the parity rule, the runtime and its version, and the CPU (its ISA
-    picks the kernels; AOTI's compiled code needs it)."""
+    against the files on every run), the parity rule, the runtime and its version, the CPU (its ISA
+    picks the kernels; AOTI's compiled code needs it), and a text model's text section (its files' digests,
+    the tokenizer's settings, the postprocess and the answers' rules)."""
     digest = hashlib.sha256()
     for part in ([f["sha256"] for f in entry["files"]], [f["sha256"] for f in manifest["golden"]["files"]],
-                 manifest["parity"], runtime, version, cpu_features()):
+                 manifest["parity"], runtime, version, cpu_features(), *([manifest["text"]] if "text" in manifest else [])):
         digest.update(json.dumps(part, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -27,6 +27,14 @@ TEXTS: tuple[tuple[str, str], ...] = (
     ("empty", ""),
     ("single char", "a"),
     ("numbers and symbols", "Error 0x80070005 at 12:30 (UTC+2) - 100% CPU, $4.99/mo & <html>"),
+    ("compatibility forms", "\ufb01le \uff26\uff35\uff2c\uff2c width \u2460\u2461\u2462 \u337b"),  # fi ligature, fullwidth, circled
+    ("turkish i", "\u0130stanbul \u0131l\u0131k ISPARTA i\u0307"),  # dotted capital I, dotless i
+    ("stacked combining marks", "Z\u0334\u0321a\u0337l\u0338g\u0335o\u0336 text"),
+    ("thai", "\u0e40\u0e0b\u0e34\u0e23\u0e4c\u0e1f\u0e40\u0e27\u0e2d\u0e23\u0e4c\u0e44\u0e21\u0e48\u0e15\u0e2d\u0e1a"),  # no spaces
+    ("devanagari", "\u0928\u092e\u0938\u094d\u0924\u0947, \u0938\u0930\u094d\u0935\u0930 \u0915\u093e\u092e \u0928\u0939\u0940\u0902"),
+    ("very long word", "a" * 150 + " end"),  # past WordPiece's 100 characters per word
+    ("url and email", "see https://example.com/a?b=c&d=e#f or mail ops+alerts@example.org"),
+    ("math and currency", "\u2211x\u00b2 \u2264 \u221e \u2014 \u20ac5 \u00a5300 \u00a32 \u20b910"),
     ("long", "The nightly build fails when the integration tests run against the staging database. " * 20),
 )
 

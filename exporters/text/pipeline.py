@@ -5,11 +5,13 @@
     pipeline.classify(["a ticket"])               # [[(label, score), ...]] best first
 
 The same steps as the JVM's TextModel: tokenizer (tokenize.py), the exported model, the declared postprocess.
-Thread-safe where the runtime's predict is (every runtime here is).
+Thread-safe: tokenizing and the postprocess run in the caller's thread, the runtime's calls one at a time (the Python
+OpenVINO runtime's infer request refuses a second call in flight: "Infer Request is busy").
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -28,6 +30,7 @@ class TextPipeline:
         self.text = text
         self.tokenizer = TextTokenizer(text.tokenizer_json, text.settings)
         self._predict = predict
+        self._one_call = threading.Lock()
 
     @classmethod
     def open(cls, model_dir: str | Path, format_name: str) -> TextPipeline:
@@ -48,7 +51,9 @@ class TextPipeline:
     def run(self, batch: Batch) -> dict[str, np.ndarray]:
         """One encoded batch through the model and the postprocess."""
         section = self.text.postprocess
-        return postprocess.apply(section, self._predict(batch.inputs)[section["output"]], batch.mask)
+        with self._one_call:
+            output = self._predict(batch.inputs)[section["output"]]
+        return postprocess.apply(section, output, batch.mask)
 
     def answer(self, items: Sequence[Any]) -> dict[str, np.ndarray]:
         """Any number of texts (or pairs), in batches of the model's batch max; the answers in the order given."""

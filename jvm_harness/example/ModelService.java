@@ -11,7 +11,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import org.exportpipeline.harness.GracefulShutdown;
@@ -20,6 +23,9 @@ import org.exportpipeline.harness.Model;
 import org.exportpipeline.harness.ModelUnavailableException;
 import org.exportpipeline.harness.ModelException;
 import org.exportpipeline.harness.contract.Tensor;
+import org.exportpipeline.harness.text.TextAnswers;
+import org.exportpipeline.harness.text.TextModel;
+import org.exportpipeline.harness.text.TextPair;
 
 /**
  * A small JSON service over one exported model, as a JVM team writes one: one Model shared by every
@@ -57,31 +63,90 @@ public final class ModelService {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.setExecutor(Executors.newFixedThreadPool(REQUEST_THREADS));
     server.createContext("/run", exchange -> answer(exchange, model));
+    // A text model (its spec declared text=) also takes strings: its tokenizer and postprocess, as export proved them.
+    AutoCloseable closing = model;
+    if (model.manifest().text().isPresent()) {
+      TextModel text = TextModel.of(model);
+      server.createContext("/text", exchange -> answerText(exchange, text));
+      closing = text; // closes the model after the tokenizer's calls in flight
+    }
     // SIGTERM/SIGINT: stop accepting and let the exchanges in flight write their answers (up to 30 s), then close
     // the model (a call still running finishes first), then exit.
-    GracefulShutdown.install(() -> server.stop(30), model);
+    GracefulShutdown.install(() -> server.stop(30), closing);
     server.start();
     System.out.println("listening on " + server.getAddress().getPort() + " (" + model.runtime() + " " + model.version() + ")");
   }
 
+  /** A call's answer, or the exception that maps to its HTTP status. */
+  private interface Call {
+    JsonObject answer(byte[] request) throws ModelException;
+  }
+
   private static void answer(HttpExchange exchange, Model model) throws IOException {
-    int status = 200;
-    JsonObject body = new JsonObject();
-    try {
-      Map<String, Tensor> outputs = model.run(inputs(model, exchange.getRequestBody().readAllBytes()));
+    respond(exchange, request -> {
+      Map<String, Tensor> outputs = model.run(inputs(model, request));
+      JsonObject body = new JsonObject();
       body.addProperty("runtime", model.runtime());
       JsonObject named = new JsonObject();
       outputs.forEach((name, tensor) -> named.add(name, json(tensor)));
       body.add("outputs", named);
+      return body;
+    });
+  }
+
+  /** {"texts": [...]} (or {"pairs": [[first, second], ...]}) in; each text's vector and, for a classifier, its labels out. */
+  private static void answerText(HttpExchange exchange, TextModel model) throws IOException {
+    respond(exchange, request -> {
+      TextAnswers answers;
+      try {
+        JsonObject json = JsonParser.parseString(new String(request, StandardCharsets.UTF_8)).getAsJsonObject();
+        if (json.has("pairs")) {
+          List<TextPair> pairs = new ArrayList<>();
+          for (String[] pair : GSON.fromJson(json.get("pairs"), String[][].class)) {
+            pairs.add(new TextPair(pair[0], pair[1]));
+          }
+          answers = model.answerPairs(pairs);
+        } else {
+          answers = model.answer(Arrays.asList(GSON.fromJson(json.get("texts"), String[].class)));
+        }
+      } catch (JsonParseException | IllegalStateException | NullPointerException | ArrayIndexOutOfBoundsException e) {
+        throw new InvalidInputException("the request is not {\"texts\": [\"...\", ...]} or {\"pairs\": [[\"...\", \"...\"], ...]}: " + e.getMessage());
+      }
+      JsonObject body = new JsonObject();
+      body.addProperty("runtime", model.model().runtime());
+      body.add("vectors", GSON.toJsonTree(answers.vectors()));
+      if (answers.hasLabels()) {
+        JsonArray labels = new JsonArray();
+        for (int i = 0; i < answers.size(); i++) {
+          labels.add(GSON.toJsonTree(answers.labels(i)));
+        }
+        body.add("labels", labels);
+      }
+      return body;
+    });
+  }
+
+  private static void respond(HttpExchange exchange, Call call) throws IOException {
+    int status = 200;
+    JsonObject body;
+    try {
+      body = call.answer(exchange.getRequestBody().readAllBytes());
     } catch (InvalidInputException e) {
+      body = new JsonObject();
       status = 400;
       body.addProperty("error", e.getMessage());
     } catch (ModelUnavailableException e) {
+      body = new JsonObject();
       status = 503;
       body.addProperty("error", e.getMessage());
     } catch (ModelException e) { // RuntimeFailureException, the one kind left: the runtime failed on valid input
+      body = new JsonObject();
       status = 500;
       body.addProperty("error", e.getMessage());
+    } catch (IOException e) { // reading the request body
+      body = new JsonObject();
+      status = 400;
+      body.addProperty("error", "the request could not be read: " + e.getMessage());
     }
     byte[] bytes = GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
@@ -102,7 +167,7 @@ public final class ModelService {
         JsonArray data = input.getAsJsonArray("data");
         if (data.size() != tensor.elementCount()) {
           throw new InvalidInputException("input " + entry.getKey() + " has " + data.size() + " values for shape "
-              + java.util.Arrays.toString(shape) + " (" + tensor.elementCount() + ")");
+              + Arrays.toString(shape) + " (" + tensor.elementCount() + ")");
         }
         for (int i = 0; i < data.size(); i++) {
           put(tensor, i, data.get(i));

@@ -35,6 +35,11 @@ public final class TextAnswers {
     return vectors.stream().map(float[]::clone).toArray(float[][]::new);
   }
 
+  /** Whether the postprocess ends in top_k, so that {@link #labels} answers. */
+  public boolean hasLabels() {
+    return topK != null;
+  }
+
   /** Text i's best classes, best first; throws where the postprocess has no top_k step. */
   public List<Label> labels(int i) {
     if (topK == null) {

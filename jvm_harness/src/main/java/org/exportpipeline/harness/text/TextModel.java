@@ -1,5 +1,6 @@
 package org.exportpipeline.harness.text;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,13 +37,21 @@ public final class TextModel implements AutoCloseable {
   public static TextModel open(Path folder, String format, Model.Options options) throws Exception {
     Model model = Model.open(folder, format, options);
     try {
-      TextContract text = model.manifest().text().orElseThrow(() -> new ContractException(folder
-          + ": the model declares no text ends (ModelSpec text=): call it through Model with tensors"));
-      return new TextModel(model, new TextPipeline(text, model::run));
+      return of(model);
     } catch (Exception | Error e) {
       model.close();
       throw e;
     }
+  }
+
+  /**
+   * Strings in front of a model already open (a service that also takes tensors): the text model then owns it,
+   * and its close() closes the model. Throws ContractException when the model declares no text ends.
+   */
+  public static TextModel of(Model model) throws ContractException, IOException {
+    TextContract text = model.manifest().text().orElseThrow(() -> new ContractException(model.manifest().modelDir()
+        + ": the model declares no text ends (ModelSpec text=): call it through Model with tensors"));
+    return new TextModel(model, new TextPipeline(text, model::run));
   }
 
   /** Each text's vector: its embedding for an embedder, its class scores for a classifier. */
@@ -67,6 +76,11 @@ public final class TextModel implements AutoCloseable {
   /** Everything the postprocess gives, for texts. */
   public TextAnswers answer(List<String> texts) throws ModelException {
     return pipeline.answer(texts);
+  }
+
+  /** Everything the postprocess gives, for pairs. */
+  public TextAnswers answerPairs(List<TextPair> pairs) throws ModelException {
+    return pipeline.answerPairs(pairs);
   }
 
   private static List<List<TextAnswers.Label>> labels(TextAnswers answers) {

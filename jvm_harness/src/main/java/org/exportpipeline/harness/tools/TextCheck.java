@@ -31,7 +31,7 @@ final class TextCheck {
     String binding = "unavailable";
     JsonObject concurrency = new JsonObject();
     try (TextPipeline pipeline = new TextPipeline(text, runner::run)) {
-      binding = pipeline.tokenizer().version();
+      binding = "tokenizers " + pipeline.tokenizer().version().replaceFirst("-", " (DJL ") + ")"; // "0.21.0-0.35.1"
       for (TextContract.TextCase textCase : text.cases()) {
         TextTokenizer.Batch batch = encode(pipeline, textCase);
         String mismatch = tokenMismatch(textCase, batch.inputs());
