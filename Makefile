@@ -79,7 +79,8 @@ export: setup ## Export MODELS (default: the zoo) to FORMATS (default every form
 verify: setup ## Run every artifact in its Python runtime against the golden outputs (gate: REQUIRE)
 	dirs=$(MODEL_DIRS) && $(PY) -m exporters verify $$dirs $(FORMAT_ARGS) $(REQUIRE_ARGS) $(FORCE_ARG)
 
-jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness and its JNI shim (quiet; no-op when unchanged)
+jvm: $(HARNESS) $(ET_JNI) ## Build the JVM harness, its JNI shim and the natives jars (quiet; no-op when unchanged)
+	@$(PYTHON) -m jvm_harness.natives >/dev/null
 
 $(HARNESS): jvm_harness/pom.xml exporters/contract/manifest.schema.json $(shell find jvm_harness/src/main jvm_harness/src/engines -type f 2>/dev/null)
 	$(MVN) -DskipTests package
@@ -95,8 +96,8 @@ $(ET_WHEEL):
 $(ET_JNI): jvm_harness/src/main/native/executorch_jni.cpp $(ET_BUILD) $(ET_WHEEL)
 	$(ET_BUILD) $(ET_WHEEL) $(ET_RUNTIME_VERSION) .cache/executorch-$(ET_RUNTIME_VERSION) $(NATIVE)
 
-jvm-install: jvm ## Install the harness into the local Maven repository: org.exportpipeline:jvm-harness:0.1.0 (+ one classifier jar per engine)
-	mvn -q -B -ntp -f jvm_harness/pom.xml -DskipTests install
+jvm-install: setup jvm ## Install into the local Maven repository: org.exportpipeline:jvm-harness-ENGINE:0.1.0, one per engine, and jvm-harness-bom
+	$(PY) -m jvm_harness install
 
 # Runtime versions to prove on, e.g. JVM_RUNTIMES="onnxruntime=1.22.0 openvino=2025.4.1" (the table: jvm_harness/runtimes.py);
 # empty: every engine on its pinned version.

@@ -267,19 +267,18 @@ def render(
 
 
 @app.command()
-def natives(
-    engine: Annotated[list[str], typer.Argument(help="Engines a deployment carries, e.g. onnxruntime executorch.")],
+def install(
+    repo: Annotated[Optional[Path], typer.Option(help="A local Maven repository other than ~/.m2/repository.")] = None,
 ) -> None:
-    """Print ENGINE SETTING FOLDER for each of these engines whose runner loads a native folder from a wheel (its
-    pinned build): what docker/deploy-bundle.sh copies, passing -DSETTING=its copy."""
-    for name in engine:
-        if name not in runtime_versions.ENGINES:
-            fail(f"unknown JVM engine '{name}': choose one of {', '.join(runtime_versions.ENGINES)}")
-        setting, folder = runtime_versions.ENGINES[name].native, jvm.native_folder(name)
-        if setting and (folder is None or not folder.is_dir()):
-            fail(f"no native folder for {name} ({folder or 'its wheel is not installed'}): run `make setup jvm`")
-        if setting:
-            typer.echo(f"{name} {setting} {folder}")
+    """Install one artifact per engine (org.exportpipeline:jvm-harness-ENGINE:0.1.0: its runners, a pom naming what it
+    needs at run time, natives included) and the BOM (jvm-harness-bom); `make jvm-install` runs it after `mvn install`."""
+    from .packaging import install as install_artifacts
+
+    try:
+        installed = install_artifacts(jvm.TARGET, repo)
+    except RuntimeError as exc:
+        fail(str(exc))
+    console.print(f"installed {len(installed)} artifacts (one per engine, their natives, the BOM)")
 
 
 # The benchmark's JVM side as a command line: `python -m exporters bench` drives it in turn with the Python

@@ -151,7 +151,6 @@ def harness_digest(engine: str, version: str | None) -> str:
         digest.update(jar.name.encode() + sha256(jar).encode())
     folders = [Path(p.removesuffix("*")) for p in jvm.classpath(engine, version) if p.endswith("*")]
     folders += [Path(o.partition("=")[2]) for o in jvm.native_options(engine, version)]
-    folders += [jvm.NATIVE] if jvm.native_folder(engine) == jvm.NATIVE else []  # found beside the jar, with no setting
     for folder in folders:
         for lib in sorted(folder.glob("*")) if folder.is_dir() else []:
             digest.update(f"{lib.name}:{lib.stat().st_size}".encode())

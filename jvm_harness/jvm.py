@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -83,31 +82,13 @@ def fetch(engine: str, version: str) -> Path:
 
 
 def native_options(engine: str, version: str | None) -> list[str]:
-    """-D settings naming the native folder a runner loads (runtimes.Engine.native): the chosen version's (an
-    OpenVINO wheel's C library, an ExecuTorch shim built against that wheel), else the pinned wheels' libs this
-    Python has (OpenVINO's; its HARNESS_... variable, when set, wins) and ExecuTorch's pinned build in target/native
-    (the runner's default)."""
+    """The -D setting naming the native folder of a chosen runtime version that comes from a wheel (an OpenVINO wheel's
+    C library, an ExecuTorch shim built against that wheel); none for the pinned version, whose natives jar is in
+    target/lib/ENGINE (jvm_harness/natives.py) with the engine's other jars."""
     chosen = runtimes.ENGINES.get(engine)
     if chosen and chosen.native and version is not None and version != runtimes.pinned(engine):
         return [f"-D{chosen.native}={fetch(engine, version)}"]
-    return [f"-D{e.native}={folder}" for name, e in runtimes.ENGINES.items()
-            if e.native and (folder := native_folder(name)) not in (None, NATIVE)
-            and not os.environ.get(e.native.upper().replace(".", "_"))]
-
-
-def native_folder(engine: str) -> Path | None:
-    """The pinned native folder of a runner whose runtime comes from a wheel: the libs of this Python's wheel
-    (OpenVINO's, found without importing it), else what `make jvm` built into target/native (ExecuTorch's)."""
-    wheel = runtimes.RUNTIMES[engine][runtimes.pinned(engine)]
-    if not isinstance(wheel, runtimes.Wheel):
-        return None
-    if not wheel.libs:
-        return NATIVE
-    spec = importlib.util.find_spec(wheel.package)
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(location).parent / wheel.libs).is_dir():
-            return Path(location).parent / wheel.libs
-    return None
+    return []
 
 
 def jvm_path() -> str:

@@ -94,7 +94,8 @@ ENGINES: dict[str, Engine] = {
         "0.36.0": djl("0.36.0", "2.7.1"),
     }, "torch", transitive=("net.java.dev.jna", "org.apache.commons", "commons-codec", "commons-io")),
     "openvino": Engine("openvino", {
-        "2026.4.1": Wheel("openvino", "", "", "openvino/libs"),  # the .venv's own wheel (pyproject pin)
+        "2026.4.1": Wheel("openvino", "openvino-2026.4.1-22982-cp311-cp311-manylinux_2_28_x86_64.whl",
+                          "2d22b1da03f7caf74df30e9f6417d0ab2f637e4a38e08e1dcd294d2c37407aaf", "openvino/libs"),  # pyproject's pin
         # The 2023.3.0 and 2024.0.0 wheels ship no libopenvino_c (checked): a C-API binding cannot load them.
         "2024.6.0": Wheel("openvino", "openvino-2024.6.0-17404-cp311-cp311-manylinux2014_x86_64.whl",
                           "444a6d3a746dd728654877993c30582faefcad2868c80ec261839a144b8925bc", "openvino/libs"),

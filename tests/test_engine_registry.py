@@ -50,10 +50,3 @@ def test_only_registered_engines_count_as_built(tmp_path: Path, monkeypatch: pyt
         (tmp_path / jar).touch()
     monkeypatch.setattr(jvm, "TARGET", tmp_path)
     assert jvm.engines() == ["onnxruntime"]
-
-
-def test_natives_names_the_wheel_runtimes_only() -> None:
-    jars_only = run_cli("jvm_harness", "natives", "onnxruntime", "djl-pytorch")
-    assert jars_only.returncode == 0 and jars_only.stdout == "", jars_only.stderr
-    unknown = run_cli("jvm_harness", "natives", "tensorflow")
-    assert unknown.returncode == 2 and "unknown JVM engine 'tensorflow'" in unknown.stderr

@@ -1,5 +1,7 @@
 package org.exportpipeline.harness.executorch;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.NativeLibraries;
 import org.exportpipeline.harness.NativeLocations;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
@@ -152,17 +155,29 @@ public final class ExecuTorchRunner extends Runner {
     if (loaded) {
       return;
     }
-    Path dir = NativeLocations.setting(NATIVE_DIR_PROPERTY, NATIVE_DIR_ENV)
-        .map(Path::of)
-        .orElseGet(() -> NativeLocations.harnessHome().resolve("native"));
-    Path library = dir.resolve(LIBRARY);
-    if (!Files.isRegularFile(library)) {
-      throw new IllegalStateException("ExecuTorch JNI library " + library + " not found: run `make jvm`, or set -D"
+    Optional<Path> dir;
+    try {
+      dir = NativeLocations.setting(NATIVE_DIR_PROPERTY, NATIVE_DIR_ENV).map(Path::of).or(() -> extracted());
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException("ExecuTorch's natives jar could not be extracted: " + e.getCause().getMessage(), e);
+    }
+    Path library = dir.map(d -> d.resolve(LIBRARY)).orElse(null);
+    if (library == null || !Files.isRegularFile(library)) {
+      throw new IllegalStateException("ExecuTorch JNI library " + (library == null ? LIBRARY + " not on the classpath" : library + " not found")
+          + ": depend on org.exportpipeline:jvm-harness-executorch (its natives jar carries it), or set -D"
           + NATIVE_DIR_PROPERTY + " (or " + NATIVE_DIR_ENV + ") to the folder that holds it");
     }
     // Its RUNPATH ($ORIGIN) finds the runtime, XNNPACK backend and kernel libraries copied beside it.
     System.load(library.toString());
     loaded = true;
+  }
+
+  private static Optional<Path> extracted() {
+    try {
+      return NativeLibraries.folder("executorch");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static native String nativeVersion();

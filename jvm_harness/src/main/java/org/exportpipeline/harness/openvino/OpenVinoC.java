@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.exportpipeline.harness.NativeLibraries;
 import org.exportpipeline.harness.NativeLocations;
 
 /**
@@ -106,15 +107,23 @@ interface OpenVinoC extends Library {
 
   void ov_tensor_free(Pointer tensor);
 
-  /** Loads libopenvino_c from the pinned wheel's libs folder, or where the setting points. */
+  /**
+   * Loads libopenvino_c from where the setting points (a file or its folder: another OpenVINO version), else from
+   * the natives jar on the classpath (the pinned wheel's libraries, extracted and checked by NativeLibraries).
+   */
   static OpenVinoC load() {
     Path configured = NativeLocations.setting(LIBRARY_PROPERTY, LIBRARY_ENV).map(Path::of).orElse(null);
-    Path library = configured != null && Files.isRegularFile(configured)
-        ? configured
-        : find(configured != null ? List.of(configured) : venvLibs()).orElseThrow(() -> new IllegalStateException(
-            "OpenVINO C library (libopenvino_c.so.<version>) not found in "
-                + (configured != null ? configured : "the project's .venv") + ": run `make setup` (the pinned openvino"
-                + " wheel ships it), or set -D" + LIBRARY_PROPERTY + " (or " + LIBRARY_ENV + ") to it or its folder"));
+    Path library;
+    try {
+      library = configured != null && Files.isRegularFile(configured)
+          ? configured
+          : find(configured != null ? List.of(configured) : NativeLibraries.folder("openvino").map(List::of).orElse(List.of()))
+              .orElseThrow(() -> new IllegalStateException("OpenVINO C library (libopenvino_c.so.<version>) not found "
+                  + (configured != null ? "in " + configured : "on the classpath") + ": depend on org.exportpipeline:jvm-harness-openvino"
+                  + " (its natives jar carries it), or set -D" + LIBRARY_PROPERTY + " (or " + LIBRARY_ENV + ") to it or its folder"));
+    } catch (IOException e) {
+      throw new IllegalStateException("OpenVINO's natives jar could not be extracted: " + e.getMessage(), e);
+    }
     // The wheel's libraries have no RUNPATH: load TBB and the core library by absolute path first, so
     // the dynamic linker finds them by soname when libopenvino_c asks for them.
     Path dir = library.getParent();
@@ -136,15 +145,5 @@ interface OpenVinoC extends Library {
       }
     }
     return Optional.empty();
-  }
-
-  /** .venv/lib/python3.X/site-packages/openvino/libs of the checkout the harness was built in (jvm_harness/target/..). */
-  private static List<Path> venvLibs() {
-    Path lib = NativeLocations.harnessHome().getParent().getParent().resolve(".venv/lib");
-    try (Stream<Path> pythons = Files.list(lib)) {
-      return pythons.map(p -> p.resolve("site-packages/openvino/libs")).toList();
-    } catch (IOException missing) {
-      return List.of();
-    }
   }
 }

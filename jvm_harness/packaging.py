@@ -1,0 +1,104 @@
+"""One Maven dependency per engine: `org.exportpipeline:jvm-harness-ENGINE:0.1.0` is the engine's runners with a pom
+that depends on the core, on everything the engine needs at run time (its pinned runtime jars, their binding) and,
+for an engine whose runtime comes from a wheel, on its natives jar (natives.py); `jvm-harness-bom` pins them all.
+Generated from the engine registry (runtimes.ENGINES) and installed by `make jvm-install` (`python -m jvm_harness
+install`): the classes are those `mvn package` built into target/jvm-harness-ENGINE.jar.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from . import natives, runtimes
+
+GROUP, VERSION, CORE = "org.exportpipeline", natives.VERSION, "jvm-harness"
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<project xmlns="http://maven.apache.org/POM/4.0.0" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd">\n'
+        '  <modelVersion>4.0.0</modelVersion>\n')
+
+
+def artifact(engine: str) -> str:
+    return f"{CORE}-{engine}"
+
+
+def natives_artifact(engine: str) -> str:
+    return f"{CORE}-{engine}-natives"
+
+
+def coordinates(engine: str) -> list[tuple[str, str, str, str]]:
+    """(group, artifact, version, classifier) of everything the engine needs beside the core, in the pom's order."""
+    found = []
+    for coordinate in runtimes.ENGINES[engine].jars():
+        group, name, version, *rest = coordinate.split(":")
+        found.append((group, name, version, rest[1] if len(rest) == 2 else ""))
+    if runtimes.ENGINES[engine].native:
+        found.append((GROUP, natives_artifact(engine), VERSION, natives.PLATFORM))
+    return found
+
+
+def _dependency(group: str, name: str, version: str, classifier: str = "", indent: str = "    ") -> str:
+    extra = f"\n{indent}  <classifier>{classifier}</classifier>" if classifier else ""
+    return (f"{indent}<dependency>\n{indent}  <groupId>{group}</groupId>\n{indent}  <artifactId>{name}</artifactId>\n"
+            f"{indent}  <version>{version}</version>{extra}\n{indent}</dependency>\n")
+
+
+def engine_pom(engine: str) -> str:
+    served = ", ".join(runtimes.RUNTIMES[engine])
+    deps = _dependency(GROUP, CORE, VERSION) + "".join(_dependency(*c) for c in coordinates(engine))
+    return (HEAD + f"  <groupId>{GROUP}</groupId>\n  <artifactId>{artifact(engine)}</artifactId>\n  <version>{VERSION}</version>\n"
+            f"  <description>The {engine} engine's runners with everything they need at run time. Runtime versions proven: "
+            f"{served} (jvm_harness/runtimes.py).</description>\n"
+            f"  <dependencies>\n{deps}  </dependencies>\n</project>\n")
+
+
+def bom_pom() -> str:
+    pinned = {(GROUP, CORE, VERSION, "")}
+    managed = [(GROUP, CORE, VERSION, "")]
+    for engine in runtimes.ENGINES:
+        for entry in [(GROUP, artifact(engine), VERSION, ""), *coordinates(engine)]:
+            if entry not in pinned:
+                pinned.add(entry)
+                managed.append(entry)
+    deps = "".join(_dependency(*entry, indent="      ") for entry in managed)
+    return (HEAD + f"  <groupId>{GROUP}</groupId>\n  <artifactId>{CORE}-bom</artifactId>\n  <version>{VERSION}</version>\n"
+            "  <packaging>pom</packaging>\n"
+            "  <description>Pins the harness, each engine artifact and the runtime versions they were proven with.</description>\n"
+            f"  <dependencyManagement>\n    <dependencies>\n{deps}    </dependencies>\n  </dependencyManagement>\n</project>\n")
+
+
+def write_poms(target: Path) -> dict[str, Path]:
+    """target/poms/ARTIFACT.pom for every engine and the BOM."""
+    folder = target / "poms"
+    folder.mkdir(parents=True, exist_ok=True)
+    poms = {artifact(engine): engine_pom(engine) for engine in runtimes.ENGINES} | {f"{CORE}-bom": bom_pom()}
+    written = {}
+    for name, text in poms.items():
+        (folder / f"{name}.pom").write_text(text)
+        written[name] = folder / f"{name}.pom"
+    return written
+
+
+def install(target: Path, repo: Path | None = None, settings: Path | None = None) -> list[str]:
+    """Installs the core, each engine artifact, each natives jar and the BOM into the local Maven repository (or
+    repo; settings: a Maven settings file, e.g. a mirror). Returns the files installed."""
+    poms = write_poms(target)
+    local = ([f"-Dmaven.repo.local={repo}"] if repo else []) + (["-s", str(settings)] if settings else [])
+    calls = [[f"-Dfile={target / 'jvm-harness.jar'}", f"-DpomFile={target.parent / 'pom.xml'}"],
+             [f"-Dfile={poms[f'{CORE}-bom']}", f"-DpomFile={poms[f'{CORE}-bom']}"]]
+    for engine in runtimes.ENGINES:
+        calls.append([f"-Dfile={target / f'jvm-harness-{engine}.jar'}", f"-DpomFile={poms[artifact(engine)]}"])
+        if runtimes.ENGINES[engine].native:
+            calls.append([f"-Dfile={target / 'lib' / engine / natives.jar_name(engine)}", f"-DgroupId={GROUP}",
+                          f"-DartifactId={natives_artifact(engine)}", f"-Dversion={VERSION}", f"-Dclassifier={natives.PLATFORM}",
+                          "-Dpackaging=jar", "-DgeneratePom=true"])
+    installed = []
+    for args in calls:
+        done = subprocess.run(["mvn", "-q", "-B", "-ntp", "org.apache.maven.plugins:maven-install-plugin:3.1.3:install-file",
+                               *local, *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or [done.stderr.strip()[-300:]]
+            raise RuntimeError(f"installing {args[0]} failed: {last[0]}")
+        installed.append(args[0].removeprefix("-Dfile="))
+    return installed
