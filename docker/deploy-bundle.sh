@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assemble what a deployment image for FORMATS carries, under OUT:
-#   OUT/harness/   the core jar, the jar and lib/ folder of each engine these formats need, nothing else
+#   OUT/harness/   lib/: what the Maven artifacts of the engines these formats need resolve to, nothing else
 #   OUT/jre/       a jlink runtime with only the modules jdeps finds in those jars
 #   OUT/self-check the image's default command: SelfCheck with each manifest's sha256 pinned now
 # Usage: deploy-bundle.sh HARNESS_TARGET ARTIFACTS OUT FORMAT...   (ARTIFACTS: merged for FORMATS;
@@ -21,17 +21,11 @@ done
 mapfile -t engines < <(printf '%s\n' "${engines[@]}" | sort -u)
 
 rm -rf "$out/harness" "$out/jre" "$out/self-check" && mkdir -p "$out/harness/lib"
-cp "$target/jvm-harness.jar" "$out/harness/" && cp -r "$target/lib/core" "$out/harness/lib/"
-classpath="/opt/harness/*:/opt/harness/lib/core/*"
-for engine in "${engines[@]}"; do
-  cp "$target/jvm-harness-$engine.jar" "$out/harness/"
-  if [ -d "$target/lib/$engine" ]; then
-    cp -r "$target/lib/$engine" "$out/harness/lib/"
-    classpath="$classpath:/opt/harness/lib/$engine/*"
-  fi
-done
+# What a service depending on those engines' Maven artifacts resolves (jvm_harness/packaging.py), natives included.
+"$python" -m jvm_harness resolve "${engines[@]}" --out "$out/harness/lib" >/dev/null
+classpath="/opt/harness/lib/*"
 # ONNX Runtime's jar carries natives for every OS (~190 MB unpacked): keep linux-x64's only.
-for jar in "$out"/harness/lib/onnxruntime/onnxruntime-*.jar; do
+for jar in "$out"/harness/lib/onnxruntime-*.jar; do
   [ -f "$jar" ] || continue
   "$python" - "$jar" <<'PY'
 import sys, zipfile

@@ -281,6 +281,23 @@ def install(
     console.print(f"installed {len(installed)} artifacts (one per engine, their natives, the BOM)")
 
 
+@app.command()
+def resolve(
+    engine: Annotated[list[str], typer.Argument(help="Engines a deployment serves, e.g. onnxruntime djl-pytorch.")],
+    out: Annotated[Path, typer.Option(help="Folder for the jars (a deployment's classpath).")],
+) -> None:
+    """Install the artifacts (as `install`), then copy what a service depending on these engines' artifacts resolves
+    into OUT: one folder a deployment puts on its classpath."""
+    from .packaging import install as install_artifacts, resolve as resolve_jars
+
+    try:
+        install_artifacts(jvm.TARGET)
+        jars = resolve_jars(engine, out)
+    except RuntimeError as exc:
+        fail(str(exc))
+    console.print(f"{len(jars)} jars in {out} ({sum(j.stat().st_size for j in jars) >> 20} MiB) for {', '.join(engine)}")
+
+
 # The benchmark's JVM side as a command line: `python -m exporters bench` drives it in turn with the Python
 # side (exporters/bench.py), through a process and JSON lines, so neither package imports the other.
 @app.command(name="bench-runtimes")

@@ -102,3 +102,24 @@ def install(target: Path, repo: Path | None = None, settings: Path | None = None
             raise RuntimeError(f"installing {args[0]} failed: {last[0]}")
         installed.append(args[0].removeprefix("-Dfile="))
     return installed
+
+
+def resolve(engines: list[str], out: Path, repo: Path | None = None) -> list[Path]:
+    """The jars a service depending on these engines' artifacts gets (resolved by Maven from the local repository,
+    where install() put them) copied into out: what a deployment image carries."""
+    unknown = [name for name in engines if name not in runtimes.ENGINES]
+    if unknown:
+        raise RuntimeError(f"unknown JVM engine {', '.join(unknown)}: choose from {', '.join(runtimes.ENGINES)}")
+    out.mkdir(parents=True, exist_ok=True)
+    pom = out / ".service.pom.xml"
+    deps = "".join(_dependency(GROUP, artifact(name), VERSION) for name in engines)
+    pom.write_text(HEAD + "  <groupId>org.exportpipeline</groupId>\n  <artifactId>deployment</artifactId>\n  <version>0</version>\n"
+                   f"  <dependencies>\n{deps}  </dependencies>\n</project>\n")
+    local = [f"-Dmaven.repo.local={repo}"] if repo else []
+    done = subprocess.run(["mvn", "-q", "-B", "-ntp", *local, "-f", str(pom), "dependency:copy-dependencies",
+                           "-DincludeScope=runtime", f"-DoutputDirectory={out}"], capture_output=True, text=True)
+    pom.unlink()
+    if done.returncode != 0:
+        last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or [done.stderr.strip()[-300:]]
+        raise RuntimeError(f"resolving {', '.join(map(artifact, engines))} failed: {last[0]}")
+    return sorted(out.glob("*.jar"))

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from . import natives
 from .runtimes import ENGINES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +66,11 @@ def jars() -> list[str]:
 
 
 def test_services() -> list[str]:
-    return [f"<additionalClasspathElement>${{project.basedir}}/src/engines/{name}</additionalClasspathElement>"
-            for name in ENGINES]
+    """Each engine's services file, and the natives jar of an engine whose runtime comes from a wheel (`make jvm`)."""
+    lines = [f"<additionalClasspathElement>${{project.basedir}}/src/engines/{name}</additionalClasspathElement>"
+             for name in ENGINES]
+    return lines + [f"<additionalClasspathElement>${{project.build.directory}}/lib/{name}/{natives.jar_name(name)}"
+                    "</additionalClasspathElement>" for name in natives.engines()]
 
 
 def libs() -> list[str]:
@@ -84,19 +88,11 @@ def libs() -> list[str]:
 
 
 def runtime_image() -> list[str]:
-    """The jvm-runtime image's harness: the core jar, each of IMAGE_ENGINES' jar and lib folder, their classpath."""
-    for name in IMAGE_ENGINES:
-        if ENGINES[name].native:
-            raise ValueError(f"the jvm-runtime image carries jars only: {name} needs a native folder ({ENGINES[name].native})")
-    built = "/src/jvm_harness/target"
-    with_libs = ["core", *(name for name in IMAGE_ENGINES if ENGINES[name].groups())]
-    jars = [f"{built}/jvm-harness.jar", *(f"{built}/jvm-harness-{name}.jar" for name in IMAGE_ENGINES)]
-    lines = ["COPY --from=jvm-harness " + jars[0] + "".join(f" \\\n     {jar}" for jar in jars[1:]) + " /opt/harness/"]
-    lines += [f"COPY --from=jvm-harness {built}/lib/{name}/ /opt/harness/lib/{name}/" for name in with_libs]
-    lines += ["# java expands each dir/* itself: the core jar, every engine jar, and each engine's dependency folder",
-              "# (SelfCheck runs one JVM per engine).",
-              'ENV CLASSPATH="/opt/harness/*' + "".join(f":/opt/harness/lib/{name}/*" for name in with_libs) + '"']
-    return "\n".join(lines).split("\n")
+    """The jvm-runtime image's harness: what the Maven artifacts of IMAGE_ENGINES resolve to (runtime_image_formats)."""
+    return ["COPY --from=jvm-harness /deploy/lib/ /opt/harness/lib/",
+            "# What a service depending on org.exportpipeline:jvm-harness-ENGINE for each of these engines gets, natives",
+            "# included (SelfCheck runs one JVM per engine).",
+            'ENV CLASSPATH="/opt/harness/lib/*"']
 
 
 def runtime_image_formats() -> list[str]:
@@ -106,7 +102,9 @@ def runtime_image_formats() -> list[str]:
             "# with manifests that list only those.",
             'RUN formats=$(java -cp "$(python -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners \\',
             f"      | awk '{engines} {{printf \"--format %s \", $1}}') \\",
-            ' && [ -n "$formats" ] && python -m exporters merge /artifacts $formats --out /deploy/artifacts']
+            ' && [ -n "$formats" ] && python -m exporters merge /artifacts $formats --out /deploy/artifacts',
+            "# Its jars: what those engines' Maven artifacts resolve to (installed from this build first).",
+            f"RUN --mount=type=cache,target=/root/.m2 python -m jvm_harness resolve {' '.join(IMAGE_ENGINES)} --out /deploy/lib"]
 
 
 BLOCKS: dict[Path, dict[str, Callable[[], list[str]]]] = {

@@ -102,7 +102,7 @@ def test_onnx_image_carries_one_engine_and_self_checks_as_non_root(onnx_image: s
     assert "onnxruntime-java" in run.stdout and "djl-pytorch" not in run.stdout
     listing = docker("run", "--rm", onnx_image, "sh", "-c", "id -u; ls /opt/harness /opt/harness/lib")
     assert listing.stdout.split()[0] == "10001"
-    assert "djl" not in listing.stdout and "jvm-harness-onnxruntime.jar" in listing.stdout
+    assert "djl" not in listing.stdout and "jvm-harness-onnxruntime-0.1.0.jar" in listing.stdout
 
 
 def test_onnx_image_refuses_a_tampered_artifact(onnx_image: str) -> None:
