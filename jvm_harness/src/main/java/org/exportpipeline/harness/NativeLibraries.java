@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -76,8 +74,10 @@ public final class NativeLibraries {
       }
       try {
         Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException raced) {
-        // another process extracted the same jar first: its folder is checked like ours
+      } catch (IOException raced) {
+        if (!Files.isDirectory(folder)) {
+          throw raced;
+        } // else another thread or process extracted the same jar first: its folder is checked like ours
       }
     } finally {
       deleteTree(partial);
