@@ -60,17 +60,19 @@ def classpath(engine: str | None = None, version: str | None = None) -> list[str
     chosen = engines() if engine is None else [engine]
     if engine is not None and engine not in engines():
         raise JvmError(f"no engine {engine} in {TARGET} (built: {', '.join(engines())}): run `make jvm`")
-    # An engine's jars come before the core's: a served older version's own jars (DJL's api) win over the core's
-    # copy of the same artifact (the text tokenizer's DJL api).
-    paths = [str(JAR)]
+    paths, tied = [str(JAR), str(LIB / "core" / "*")], set()
     for name in chosen:
         paths.append(str(TARGET / f"jvm-harness-{name}.jar"))
         if version is None or version == runtimes.pinned(name) or isinstance(runtimes.RUNTIMES[name][version], runtimes.Wheel):
             paths.append(str(LIB / name / "*"))
         else:
             fetched = fetch(name, version)
-            paths += [str(fetched / "*"), *map(str, runtimes.replaced(LIB / name, fetched))]
-    return paths + [str(LIB / "core" / "*")]
+            tied |= set(runtimes.ENGINES[name].tied)
+            paths += [str(fetched / "*"), *(str(jar) for jar in runtimes.replaced(LIB / name, fetched)
+                                            if runtimes.artifact(jar) not in tied)]
+    if tied:  # the core's jars one by one, without those tied to the pinned runtime (runtimes.Engine.tied)
+        paths[1:2] = [str(jar) for jar in sorted((LIB / "core").glob("*.jar")) if runtimes.artifact(jar) not in tied]
+    return paths
 
 
 def fetch(engine: str, version: str) -> Path:

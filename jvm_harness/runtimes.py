@@ -65,6 +65,10 @@ class Engine:
     binding: tuple[str, ...] = ()  # jars a wheel runtime is reached through (OpenVINO's C API through JNA)
     transitive: tuple[str, ...] = ()  # group ids its runtime's jars pull in, copied to target/lib/ENGINE too
     native: str = ""  # the -D setting naming the native folder of a runtime that comes from a wheel
+    # Artifacts of the core's (and this engine's pinned) jars built on this runtime's own library, which another
+    # version of the runtime cannot share a classpath with: DJL's text tokenizer needs DJL's api at its pinned
+    # version (an older api lacks fields it reads when DJL loads its providers). A chosen version leaves them out.
+    tied: tuple[str, ...] = ()
 
     def jars(self) -> tuple[str, ...]:
         """The Maven coordinates the harness is built with: the pinned runtime's and the binding's."""
@@ -92,7 +96,7 @@ ENGINES: dict[str, Engine] = {
         "0.27.0": djl("0.27.0", "2.1.1"),
         "0.32.0": djl("0.32.0", "2.5.1"),
         "0.36.0": djl("0.36.0", "2.7.1"),
-    }, "torch", transitive=("net.java.dev.jna", "org.apache.commons", "commons-codec", "commons-io")),
+    }, "torch", transitive=("net.java.dev.jna", "org.apache.commons", "commons-codec", "commons-io"), tied=("api", "tokenizers")),
     "openvino": Engine("openvino", {
         "2026.4.1": Wheel("openvino", "openvino-2026.4.1-22982-cp311-cp311-manylinux_2_28_x86_64.whl",
                           "2d22b1da03f7caf74df30e9f6417d0ab2f637e4a38e08e1dcd294d2c37407aaf", "openvino/libs"),  # pyproject's pin
