@@ -42,9 +42,20 @@ final class LibTorch {
    */
   static final String BLAS_THREADS_ENV = "OPENBLAS_NUM_THREADS";
 
-  /** Loads libtorch (once), after the cache and BLAS settings above: every runner calls this before libtorch. */
+  /**
+   * JavaCPP logs through SLF4J, as DJL does, so its one warning reaches the service's logging, not stderr:
+   * "Versions of org.bytedeco:javacpp:1.5.14 and org.bytedeco:openblas:0.3.31-1.5.13 do not match" (the
+   * presets' own OpenBLAS, 0.3.34-1.5.14, is not on Maven Central; libtorch's GEMMs pass parity with 0.3.31).
+   * A deployment's own org.bytedeco.javacpp.logger wins.
+   */
+  static final String LOGGER_PROPERTY = "org.bytedeco.javacpp.logger";
+
+  /** Loads libtorch (once), after the cache, BLAS and logging settings above: every runner calls this before libtorch. */
   static void load() {
     Environment.setDefault(BLAS_THREADS_ENV, "1");
+    if (System.getProperty(LOGGER_PROPERTY) == null) {
+      System.setProperty(LOGGER_PROPERTY, "slf4j");
+    }
     Loader.load(torch.class);
   }
 
