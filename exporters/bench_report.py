@@ -16,7 +16,7 @@ from .contract.gate import is_required
 
 JVM_RATIO_TARGET = 1.05  # same runtime, same native kernels: the JVM should cost at most 5% more
 JVM_RATIO_LIMIT = 1.10  # beyond this at batch 1 the bench note must explain the gap
-# Recorded facts about each format that a JVM team must weigh beside speed (DESIGN.md, measured 2026-11).
+# Recorded facts about each format that a JVM team must weigh beside speed (measured 2026-11).
 CAVEATS = {
     "torchscript": "TorchScript (torch.jit) is deprecated upstream: torch 2.13 warns on every use",
     "exported_program": "no JVM runtime loads an ExportedProgram; it is the input AOTI, ExecuTorch and OpenVINO start from",

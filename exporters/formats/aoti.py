@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 
 from ..spec import ModelSpec
 from .base import TORCH_THREADS, zip_names, zip_record, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
 
-if TYPE_CHECKING:
-    import torch
 
 
 FILE = "model.pt2"

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..spec import ModelSpec
 from .base import (TORCH_THREADS, ExportOptions, Format, Predict, export_program, recurrent_loops_kept, set_torch_threads,
                    torch_dynamic_shapes, torch_predict)
 
-if TYPE_CHECKING:
-    import torch
 
 
 FILE = "model.pt2"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
 
-if TYPE_CHECKING:
-    import torch
 
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
