@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from . import natives, runtimes
+from .render import dependency
 
 GROUP, VERSION, CORE = "org.exportpipeline", natives.VERSION, "jvm-harness"
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<project xmlns="http://maven.apache.org/POM/4.0.0" '
@@ -27,26 +28,21 @@ def natives_artifact(engine: str) -> str:
     return f"{CORE}-{engine}-natives"
 
 
-def coordinates(engine: str) -> list[tuple[str, str, str, str]]:
-    """(group, artifact, version, classifier) of everything the engine needs beside the core, in the pom's order."""
-    found = []
-    for coordinate in runtimes.ENGINES[engine].jars():
-        group, name, version, *rest = coordinate.split(":")
-        found.append((group, name, version, rest[1] if len(rest) == 2 else ""))
+def coordinates(engine: str) -> list[str]:
+    """group:artifact:version[:jar:classifier] of everything the engine needs beside the core, in the pom's order."""
+    found = list(runtimes.ENGINES[engine].jars())
     if runtimes.ENGINES[engine].native:
-        found.append((GROUP, natives_artifact(engine), VERSION, natives.PLATFORM))
+        found.append(f"{GROUP}:{natives_artifact(engine)}:{VERSION}:jar:{natives.PLATFORM}")
     return found
 
 
-def _dependency(group: str, name: str, version: str, classifier: str = "", indent: str = "    ") -> str:
-    extra = f"\n{indent}  <classifier>{classifier}</classifier>" if classifier else ""
-    return (f"{indent}<dependency>\n{indent}  <groupId>{group}</groupId>\n{indent}  <artifactId>{name}</artifactId>\n"
-            f"{indent}  <version>{version}</version>{extra}\n{indent}</dependency>\n")
+def _dependencies(coords: list[str], indent: str) -> str:
+    return "".join(f"{indent}{line}\n" for coordinate in coords for line in dependency(coordinate, optional=False))
 
 
 def engine_pom(engine: str) -> str:
     served = ", ".join(runtimes.RUNTIMES[engine])
-    deps = _dependency(GROUP, CORE, VERSION) + "".join(_dependency(*c) for c in coordinates(engine))
+    deps = _dependencies([f"{GROUP}:{CORE}:{VERSION}", *coordinates(engine)], "    ")
     return (HEAD + f"  <groupId>{GROUP}</groupId>\n  <artifactId>{artifact(engine)}</artifactId>\n  <version>{VERSION}</version>\n"
             f"  <description>The {engine} engine's runners with everything they need at run time. Runtime versions proven: "
             f"{served} (jvm_harness/runtimes.py).</description>\n"
@@ -54,14 +50,9 @@ def engine_pom(engine: str) -> str:
 
 
 def bom_pom() -> str:
-    pinned = {(GROUP, CORE, VERSION, "")}
-    managed = [(GROUP, CORE, VERSION, "")]
-    for engine in runtimes.ENGINES:
-        for entry in [(GROUP, artifact(engine), VERSION, ""), *coordinates(engine)]:
-            if entry not in pinned:
-                pinned.add(entry)
-                managed.append(entry)
-    deps = "".join(_dependency(*entry, indent="      ") for entry in managed)
+    managed = dict.fromkeys([f"{GROUP}:{CORE}:{VERSION}", *(c for engine in runtimes.ENGINES
+                                                             for c in [f"{GROUP}:{artifact(engine)}:{VERSION}", *coordinates(engine)])])
+    deps = _dependencies(list(managed), "      ")
     return (HEAD + f"  <groupId>{GROUP}</groupId>\n  <artifactId>{CORE}-bom</artifactId>\n  <version>{VERSION}</version>\n"
             "  <packaging>pom</packaging>\n"
             "  <description>Pins the harness, each engine artifact and the runtime versions they were proven with.</description>\n"
@@ -80,11 +71,19 @@ def write_poms(target: Path) -> dict[str, Path]:
     return written
 
 
-def install(target: Path, repo: Path | None = None, settings: Path | None = None) -> list[str]:
+def _mvn(args: list[str], what: str) -> None:
+    """Runs Maven quietly; a failure is one line naming what failed and Maven's first error."""
+    done = subprocess.run(["mvn", "-q", "-B", "-ntp", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or [done.stderr.strip()[-300:]]
+        raise RuntimeError(f"{what} failed: {last[0]}")
+
+
+def install(target: Path, repo: Path | None = None) -> list[str]:
     """Installs the core, each engine artifact, each natives jar and the BOM into the local Maven repository (or
-    repo; settings: a Maven settings file, e.g. a mirror). Returns the files installed."""
+    repo). Returns the files installed."""
     poms = write_poms(target)
-    local = ([f"-Dmaven.repo.local={repo}"] if repo else []) + (["-s", str(settings)] if settings else [])
+    local = [f"-Dmaven.repo.local={repo}"] if repo else []
     calls = [[f"-Dfile={target / 'jvm-harness.jar'}", f"-DpomFile={target.parent / 'pom.xml'}"],
              [f"-Dfile={poms[f'{CORE}-bom']}", f"-DpomFile={poms[f'{CORE}-bom']}"]]
     for engine in runtimes.ENGINES:
@@ -93,18 +92,12 @@ def install(target: Path, repo: Path | None = None, settings: Path | None = None
             calls.append([f"-Dfile={target / 'lib' / engine / natives.jar_name(engine)}", f"-DgroupId={GROUP}",
                           f"-DartifactId={natives_artifact(engine)}", f"-Dversion={VERSION}", f"-Dclassifier={natives.PLATFORM}",
                           "-Dpackaging=jar", "-DgeneratePom=true"])
-    installed = []
     for args in calls:
-        done = subprocess.run(["mvn", "-q", "-B", "-ntp", "org.apache.maven.plugins:maven-install-plugin:3.1.3:install-file",
-                               *local, *args], capture_output=True, text=True)
-        if done.returncode != 0:
-            last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or [done.stderr.strip()[-300:]]
-            raise RuntimeError(f"installing {args[0]} failed: {last[0]}")
-        installed.append(args[0].removeprefix("-Dfile="))
-    return installed
+        _mvn(["org.apache.maven.plugins:maven-install-plugin:3.1.3:install-file", *local, *args], f"installing {args[0]}")
+    return [args[0].removeprefix("-Dfile=") for args in calls]
 
 
-def resolve(engines: list[str], out: Path, repo: Path | None = None) -> list[Path]:
+def resolve(engines: list[str], out: Path) -> list[Path]:
     """The jars a service depending on these engines' artifacts gets (resolved by Maven from the local repository,
     where install() put them) copied into out: what a deployment image carries."""
     unknown = [name for name in engines if name not in runtimes.ENGINES]
@@ -112,14 +105,12 @@ def resolve(engines: list[str], out: Path, repo: Path | None = None) -> list[Pat
         raise RuntimeError(f"unknown JVM engine {', '.join(unknown)}: choose from {', '.join(runtimes.ENGINES)}")
     out.mkdir(parents=True, exist_ok=True)
     pom = out / ".service.pom.xml"
-    deps = "".join(_dependency(GROUP, artifact(name), VERSION) for name in engines)
-    pom.write_text(HEAD + "  <groupId>org.exportpipeline</groupId>\n  <artifactId>deployment</artifactId>\n  <version>0</version>\n"
+    deps = _dependencies([f"{GROUP}:{artifact(name)}:{VERSION}" for name in engines], "    ")
+    pom.write_text(HEAD + f"  <groupId>{GROUP}</groupId>\n  <artifactId>deployment</artifactId>\n  <version>0</version>\n"
                    f"  <dependencies>\n{deps}  </dependencies>\n</project>\n")
-    local = [f"-Dmaven.repo.local={repo}"] if repo else []
-    done = subprocess.run(["mvn", "-q", "-B", "-ntp", *local, "-f", str(pom), "dependency:copy-dependencies",
-                           "-DincludeScope=runtime", f"-DoutputDirectory={out}"], capture_output=True, text=True)
-    pom.unlink()
-    if done.returncode != 0:
-        last = [line for line in done.stdout.splitlines() if "ERROR" in line][:1] or [done.stderr.strip()[-300:]]
-        raise RuntimeError(f"resolving {', '.join(map(artifact, engines))} failed: {last[0]}")
+    try:
+        _mvn(["-f", str(pom), "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={out}"],
+             f"resolving {', '.join(map(artifact, engines))}")
+    finally:
+        pom.unlink()
     return sorted(out.glob("*.jar"))

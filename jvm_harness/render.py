@@ -24,11 +24,12 @@ BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:<!--|#) >>> engines: (?P<name>[\w-]+)
                    r"^(?P=indent)(?:<!--|#) <<< engines[^\n]*$", re.MULTILINE | re.DOTALL)
 
 
-def dependency(coordinate: str) -> list[str]:
+def dependency(coordinate: str, optional: bool = True) -> list[str]:
+    """A <dependency> element's lines for group:artifact:version[:jar:classifier]."""
     group, artifact, version, *rest = coordinate.split(":")
     classifier = [f"  <classifier>{rest[1]}</classifier>"] if len(rest) == 2 else []
     return ["<dependency>", f"  <groupId>{group}</groupId>", f"  <artifactId>{artifact}</artifactId>",
-            f"  <version>{version}</version>", *classifier, "  <optional>true</optional>", "</dependency>"]
+            f"  <version>{version}</version>", *classifier, *(["  <optional>true</optional>"] if optional else []), "</dependency>"]
 
 
 def dependencies() -> list[str]:

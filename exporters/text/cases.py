@@ -3,15 +3,16 @@ each with its token ids (exact) and its answers from eager fp32 and from the flo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..contract import parity
 from ..contract.manifest import TEXT_CASES, TEXT_DIR, TEXT_TOKENIZER, check_inputs, file_entries, write_json_atomic
 from ..contract.parity import Tolerance
+from ..golden import float64_outputs, named_outputs
 from ..spec import ModelSpec, SpecError
 from . import corpus, postprocess
 from .tokenize import TextError, TextTokenizer, batches
@@ -21,9 +22,9 @@ def corpus_items(pairs: bool) -> list[tuple[str, Any]]:
     return [(label, list(pair)) for label, pair in corpus.PAIRS] if pairs else list(corpus.TEXTS)
 
 
-def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], run: Any, override: Tolerance | None) -> dict[str, Any]:
+def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], override: Tolerance | None) -> dict[str, Any]:
     """The manifest's text section, its files written under model_dir/text. io: the manifest's inputs and dims (the
-    cases are checked against them); run(module, inputs) -> the module's outputs by name (numpy), on named numpy inputs."""
+    cases are checked against them). Eager fp32 and the float64 reference run as for the golden cases (golden.py)."""
     text = spec.text
     tokenizer = text.resolved()
     folder = model_dir / TEXT_DIR
@@ -34,8 +35,8 @@ def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], run: Any, o
     section = text.postprocess_section(spec)
     encoder = TextTokenizer((folder / TEXT_TOKENIZER).read_text(encoding="utf-8"), settings)
     own = [(f"text {i}", list(item) if text.pairs else item) for i, item in enumerate(text.texts)]
-    labelled = own + corpus_items(text.pairs)
-    chunks = batches(own, settings["max_batch"]) + batches(corpus_items(text.pairs), settings["max_batch"])
+    builtin = corpus_items(text.pairs)
+    chunks = batches(own, settings["max_batch"]) + batches(builtin, settings["max_batch"])
     cases, eager, encoded = [], [], []
     for index, chunk in enumerate(chunks):
         items = [item for _, item in chunk]
@@ -47,7 +48,7 @@ def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], run: Any, o
         if problem:
             raise SpecError(f"{spec.name}: the tokenizer's batch of {[label for label, _ in chunk]} {problem}: match the "
                             "tokenizer and the model's inputs (fills=, max_length=, values=)")
-        output = run(spec.module, batch.inputs)[section["output"]]
+        output = named_outputs(spec.module, spec.outputs, _tensors(spec, batch.inputs))[section["output"]]
         problem = postprocess.check_shape(section, output)
         if problem:
             raise SpecError(f"{spec.name}: text postprocess: {problem}")
@@ -55,7 +56,9 @@ def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], run: Any, o
         encoded.append(batch)
         cases.append({"name": f"text{index}", "labels": [label for label, _ in chunk], "items": items,
                       "inputs": {name: array.tolist() for name, array in batch.inputs.items()}, "outputs": _lists(eager[-1])})
-    reference, reason = _reference(spec, section, encoded, run)
+    outputs, reason = float64_outputs(spec, [dict(zip(spec.inputs, _tensors(spec, batch.inputs))) for batch in encoded])
+    reference = None if outputs is None else [postprocess.apply(section, out[section["output"]], batch.mask, double=True)
+                                              for out, batch in zip(outputs, encoded)]
     for case, answers in zip(cases, reference or []):
         case["reference"] = _lists(answers)
     write_json_atomic(folder / TEXT_CASES, {"cases": cases})
@@ -64,7 +67,7 @@ def write_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], run: Any, o
                                [case["name"] for case in cases], eager, reference, reason, override)
     files = file_entries(model_dir, [folder / TEXT_TOKENIZER, folder / TEXT_CASES])
     return {"tokenizer": settings, "postprocess": section, "answers": names, "cases": f"{TEXT_DIR}/{TEXT_CASES}",
-            "texts": len(labelled), "files": files, "parity": rules}
+            "texts": len(own) + len(builtin), "files": files, "parity": rules}
 
 
 def _check_vocabulary(spec: ModelSpec, settings: dict[str, Any], io: dict[str, Any]) -> None:
@@ -77,16 +80,9 @@ def _check_vocabulary(spec: ModelSpec, settings: dict[str, Any], io: dict[str, A
                                 f"0..{top} ({declared['values']['from']}): give the model's tokenizer, or a larger embedding")
 
 
-def _reference(spec: ModelSpec, section: dict[str, Any], encoded: list[Any], run: Any) -> tuple[list[dict[str, np.ndarray]] | None, str]:
-    """The answers of the float64 model through the postprocess (in float64), or None and why it cannot run in double."""
-    import copy
-
-    try:
-        double = copy.deepcopy(spec.module).double()
-        outputs = [run(double, batch.inputs)[section["output"]] for batch in encoded]
-    except Exception as exc:  # as golden.float64_outputs: an op without a float64 kernel
-        return None, f"the model does not run in float64 ({type(exc).__name__}: {str(exc).strip()[:200]})"
-    return [postprocess.apply(section, output, batch.mask, double=True) for output, batch in zip(outputs, encoded)], ""
+def _tensors(spec: ModelSpec, inputs: dict[str, np.ndarray]) -> list[torch.Tensor]:
+    """A batch's inputs in the model's argument order."""
+    return [torch.from_numpy(inputs[name]) for name in spec.inputs]
 
 
 def _lists(answers: dict[str, np.ndarray]) -> dict[str, Any]:

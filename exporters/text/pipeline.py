@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..contract.manifest import ContractError, TextCases, check_format, load_text, read_manifest
+from ..contract.console import first_line
+from ..contract.manifest import ContractError, TextCases, checked_formats, load_text, read_manifest
 from ..contract.parity import Parity
 from . import postprocess
 from .tokenize import Batch, TextTokenizer, batches
@@ -42,10 +43,8 @@ class TextPipeline:
         text = load_text(model_dir, manifest)
         if text is None:
             raise ContractError(f"{model_dir}: the model declares no text ends (ModelSpec text=): call its formats with tensors")
-        entry = manifest["formats"].get(format_name)
-        if entry is None or entry.get("status") not in ("ok", "problems"):
+        if not checked_formats(model_dir, manifest, [format_name]):  # each of its files checked against the manifest
             raise ContractError(f"{model_dir}: format {format_name} was not exported: export it, or open one the manifest lists")
-        check_format(model_dir, format_name, entry)
         return cls(text, FORMATS[format_name].load(model_dir / format_name, manifest))
 
     def run(self, batch: Batch) -> dict[str, np.ndarray]:
@@ -88,7 +87,7 @@ def prove(text: TextCases, predict: Predict) -> dict[str, Any]:
                 continue
             answers = pipeline.run(batch)
         except Exception as exc:
-            parity.fail(f"{case['name']}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+            parity.fail(f"{case['name']}: {type(exc).__name__}: {first_line(exc)}")
             continue
         parity.add(case["name"], answers, {name: np.asarray(value) for name, value in case.get("reference", case["outputs"]).items()})
     import tokenizers

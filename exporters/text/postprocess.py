@@ -47,7 +47,7 @@ def apply(section: dict[str, Any], output: np.ndarray, mask: np.ndarray, double:
     """The chain on one batch's model output; mask is the tokenizer's attention mask (batch, seq). The vector is
     float32 unless double (the float64 reference keeps its precision)."""
     x = np.asarray(output, dtype=np.float64)
-    answers: dict[str, np.ndarray] = {}
+    best = None
     for step in section["steps"]:
         if step == "mean_pool":
             weights = np.asarray(mask, dtype=np.float64)[..., None]
@@ -60,9 +60,9 @@ def apply(section: dict[str, Any], output: np.ndarray, mask: np.ndarray, double:
             e = np.exp(x - x.max(axis=-1, keepdims=True))
             x = e / e.sum(axis=-1, keepdims=True)
         elif step == "top_k":
-            answers[TOP_K] = np.argsort(-x, axis=-1, kind="stable")[:, : section["k"]].astype(np.int64)
-    answers[VECTOR] = x if double else x.astype(np.float32)
-    return dict(sorted(answers.items(), key=lambda item: item[0] != VECTOR))
+            best = np.argsort(-x, axis=-1, kind="stable")[:, : section["k"]].astype(np.int64)
+    answers = {VECTOR: x if double else x.astype(np.float32)}
+    return answers if best is None else {**answers, TOP_K: best}
 
 
 def check_shape(section: dict[str, Any], output: np.ndarray) -> str | None:

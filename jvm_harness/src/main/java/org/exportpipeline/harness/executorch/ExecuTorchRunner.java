@@ -1,7 +1,6 @@
 package org.exportpipeline.harness.executorch;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,11 +154,12 @@ public final class ExecuTorchRunner extends Runner {
     if (loaded) {
       return;
     }
+    Optional<Path> configured = NativeLocations.setting(NATIVE_DIR_PROPERTY, NATIVE_DIR_ENV).map(Path::of);
     Optional<Path> dir;
     try {
-      dir = NativeLocations.setting(NATIVE_DIR_PROPERTY, NATIVE_DIR_ENV).map(Path::of).or(() -> extracted());
-    } catch (UncheckedIOException e) {
-      throw new IllegalStateException("ExecuTorch's natives jar could not be extracted: " + e.getCause().getMessage(), e);
+      dir = configured.isPresent() ? configured : NativeLibraries.folder("executorch");
+    } catch (IOException e) {
+      throw new IllegalStateException("ExecuTorch's natives jar could not be extracted: " + e.getMessage(), e);
     }
     Path library = dir.map(d -> d.resolve(LIBRARY)).orElse(null);
     if (library == null || !Files.isRegularFile(library)) {
@@ -170,14 +170,6 @@ public final class ExecuTorchRunner extends Runner {
     // Its RUNPATH ($ORIGIN) finds the runtime, XNNPACK backend and kernel libraries copied beside it.
     System.load(library.toString());
     loaded = true;
-  }
-
-  private static Optional<Path> extracted() {
-    try {
-      return NativeLibraries.folder("executorch");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static native String nativeVersion();

@@ -3,6 +3,7 @@ package org.exportpipeline.harness.text;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +25,6 @@ public final class Postprocess {
 
   /** The answers of one batch: "vector" (float32, [rows, width]) and, with top_k, "top_k" (int64, [rows, k]). */
   public static Map<String, Tensor> apply(TextContract.Postprocess chain, Tensor output, long[][] mask) {
-    long[] shape = output.shape();
-    int rows = (int) shape[0];
     double[][] x;
     int step = 0;
     List<String> steps = chain.steps();
@@ -57,7 +56,7 @@ public final class Postprocess {
   private static double[][] pool(String how, Tensor output, long[][] mask) {
     long[] shape = output.shape();
     if (shape.length != 3) {
-      throw new IllegalArgumentException("postprocess " + how + " reads (batch, seq, width), got " + java.util.Arrays.toString(shape));
+      throw new IllegalArgumentException("postprocess " + how + " reads (batch, seq, width), got " + Arrays.toString(shape));
     }
     int rows = (int) shape[0];
     int seq = (int) shape[1];
@@ -89,7 +88,7 @@ public final class Postprocess {
   private static double[][] matrix(Tensor output) {
     long[] shape = output.shape();
     if (shape.length != 2) {
-      throw new IllegalArgumentException("postprocess without pooling reads (batch, width), got " + java.util.Arrays.toString(shape));
+      throw new IllegalArgumentException("postprocess without pooling reads (batch, width), got " + Arrays.toString(shape));
     }
     double[][] x = new double[(int) shape[0]][(int) shape[1]];
     for (int r = 0; r < x.length; r++) {

@@ -2,16 +2,16 @@ package org.exportpipeline.harness.tools;
 
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.exportpipeline.harness.ModelException;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Messages;
 import org.exportpipeline.harness.contract.Parity;
 import org.exportpipeline.harness.contract.Tensor;
 import org.exportpipeline.harness.contract.TextContract;
+import org.exportpipeline.harness.text.TextPair;
 import org.exportpipeline.harness.text.TextPipeline;
 import org.exportpipeline.harness.text.TextTokenizer;
 
@@ -58,7 +58,7 @@ final class TextCheck {
     if (!pipeline.contract().settings().pairs()) {
       return pipeline.tokenizer().encode(textCase.items().stream().map(item -> item.get(0)).toList());
     }
-    return pipeline.tokenizer().encodePairs(textCase.items().stream().map(item -> new org.exportpipeline.harness.text.TextPair(item.get(0), item.get(1))).toList());
+    return pipeline.tokenizer().encodePairs(textCase.items().stream().map(item -> new TextPair(item.get(0), item.get(1))).toList());
   }
 
   /** The first place where these inputs differ from those export recorded, worded as the Python check does, or null. */
@@ -69,7 +69,7 @@ final class TextCheck {
       Tensor got = inputs.get(name);
       int width = want.length == 0 ? 0 : want[0].length;
       if (got == null || got.shape().length != 2 || got.shape()[0] != want.length || got.shape()[1] != width) {
-        return textCase.name() + ": " + name + " has shape " + (got == null ? "None" : java.util.Arrays.toString(got.shape()))
+        return textCase.name() + ": " + name + " has shape " + (got == null ? "None" : Arrays.toString(got.shape()))
             + ", export recorded [" + want.length + ", " + width + "]";
       }
       for (int row = 0; row < want.length; row++) {
@@ -87,10 +87,7 @@ final class TextCheck {
 
   /** callers threads, each through every case ConcurrencyCheck.ROUNDS times from its own offset. */
   private static JsonObject concurrently(TextPipeline pipeline, TextContract text, int callers) throws InterruptedException {
-    AtomicInteger calls = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    AtomicInteger wrong = new AtomicInteger();
-    AtomicReference<String> firstError = new AtomicReference<>();
+    Answers.Tally tally = new Answers.Tally();
     List<TextContract.TextCase> cases = text.cases();
     List<Thread> threads = new ArrayList<>();
     long start = System.nanoTime();
@@ -107,14 +104,14 @@ final class TextCheck {
               judged.add(textCase.name(), pipeline.run(batch), textCase.reference());
             }
             if (mismatch != null || !judged.passed()) {
-              wrong.incrementAndGet();
-              firstError.compareAndSet(null, mismatch != null ? mismatch : textCase.name() + ": " + judged);
+              tally.wrong.incrementAndGet();
+              tally.firstError.compareAndSet(null, mismatch != null ? mismatch : textCase.name() + ": " + judged);
             }
           } catch (Exception e) {
-            failures.incrementAndGet();
-            firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
+            tally.failures.incrementAndGet();
+            tally.firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
           }
-          calls.incrementAndGet();
+          tally.calls.incrementAndGet();
         }
       }, "text-caller-" + caller);
       thread.start();
@@ -125,13 +122,14 @@ final class TextCheck {
     }
     JsonObject json = new JsonObject();
     json.addProperty("callers", callers);
-    json.addProperty("calls", calls.get());
-    json.addProperty("failures", failures.get());
-    json.addProperty("mismatches", wrong.get());
+    json.addProperty("calls", tally.calls.get());
+    json.addProperty("failures", tally.failures.get());
+    json.addProperty("mismatches", tally.wrong.get());
     json.addProperty("wall_ms", Math.round((System.nanoTime() - start) / 1e5) / 10.0);
-    json.addProperty("passed", failures.get() == 0 && wrong.get() == 0 && calls.get() == callers * ConcurrencyCheck.ROUNDS * cases.size());
-    if (firstError.get() != null) {
-      json.addProperty("first_error", firstError.get());
+    json.addProperty("passed", tally.failures.get() == 0 && tally.wrong.get() == 0
+        && tally.calls.get() == callers * ConcurrencyCheck.ROUNDS * cases.size());
+    if (tally.firstError.get() != null) {
+      json.addProperty("first_error", tally.firstError.get());
     }
     return json;
   }
