@@ -56,7 +56,7 @@ final class EngineRelaunch {
       code = process.waitFor();
       echo.join();
     } catch (IOException e) {
-      throw new Usage("could not start a JVM for engine " + engine + " (" + e.getMessage() + "): check that " + command.get(0) + " runs");
+      throw new Usage("could not start a JVM for engine " + engine + " (" + e.getMessage() + "): check that " + command.get(2) + " runs");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Usage("interrupted while engine " + engine + " ran");
@@ -156,12 +156,17 @@ final class EngineRelaunch {
         .map(arg -> PLAIN.matcher(arg).matches() ? arg : "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
   }
 
-  /** This JVM's java and options, SelfCheck --json --engine ENGINE, and the arguments less any --engine or --json. */
+  /**
+   * env CLASSPATH=this JVM's classpath, its java and options, SelfCheck --json --engine ENGINE, and the arguments less
+   * any --engine or --json. The classpath travels in the environment, not as -cp: ONNX Runtime 1.29 crashed (SIGSEGV,
+   * no hs_err) while creating its environment in a JVM whose command line passed about 4000 bytes, as a -cp of a
+   * test classpath did; `env` keeps the reproduce line runnable as printed.
+   */
   private static List<String> command(String engine, List<String> args) {
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(List.of("env", "CLASSPATH=" + System.getProperty("java.class.path")));
     command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), SelfCheck.class.getName(), "--json", "--engine", engine));
+    command.addAll(List.of(SelfCheck.class.getName(), "--json", "--engine", engine));
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--engine")) {
         i++;
