@@ -120,12 +120,16 @@ def write_golden(spec: ModelSpec, model_dir: Path,
         for label, inputs in labelled:
             watch.current = inputs
             eager.append(named_outputs(spec.module, spec.outputs, list(inputs.values())))
+            _check_data_dims(spec, label, eager[-1])
             box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
     finally:
         watch.close()  # the float64 run deep-copies the module: no hooks may come along
     values = input_values(spec, watch.found)
     _check_values(spec, labelled, values)
     reference, reason = float64_outputs(spec, inputs_per_case)
+    if reference is not None:
+        reason = _counts_differ(spec, [label for label, _ in labelled], eager, reference)
+        reference = None if reason else reference
     cases, paths = [], []
     for index, (label, inputs) in enumerate(labelled):
         case: dict[str, Any] = {"name": f"case{index}", "at": label, "dims": _dim_sizes(spec, inputs)}
@@ -145,6 +149,30 @@ def write_golden(spec: ModelSpec, model_dir: Path,
     rules = parity.build_rules(spec.outputs, spec.tolerance_for, [c["name"] for c in cases], eager, reference, reason, override)
     golden = {"cases": cases, "files": file_entries(model_dir, paths)}
     return {**golden, "box": covered_box(golden)}, rules, values
+
+
+def _check_data_dims(spec: ModelSpec, label: str, outputs: dict[str, np.ndarray]) -> None:
+    """Each size the data decides within its declared bound: a service sizes its buffers from it."""
+    for name, dims in spec.data_dims.items():
+        for axis, dim in dims.items():
+            size = outputs[name].shape[axis]
+            if not dim.min <= size <= dim.max:
+                raise SpecError(f"{spec.name}: golden case at {label}: output {name} has {size} along dim {axis} "
+                                f"({dim.name}), outside its declared {dim.min}..{dim.max}: fix data_dims= or the model")
+
+
+def _counts_differ(spec: ModelSpec, labels: list[str], eager: list[dict[str, np.ndarray]],
+                   reference: list[dict[str, np.ndarray]]) -> str:
+    """Why the float64 run cannot be the reference, or "": where thresholds and NMS keep another number of rows in
+    float64 than in fp32 (a score at a threshold), its answers are other detections, not more exact ones."""
+    for label, fp32, double in zip(labels, eager, reference, strict=True):
+        for name, dims in spec.data_dims.items():
+            for axis, dim in dims.items():
+                if fp32[name].shape[axis] != double[name].shape[axis]:
+                    return (f"the float64 run kept {double[name].shape[axis]} {dim.name} where eager fp32 kept "
+                            f"{fp32[name].shape[axis]} (output {name}, golden case at {label}): thresholds decide "
+                            "differently in float64, so eager fp32 is the reference")
+    return ""
 
 
 def _dim_sizes(spec: ModelSpec, inputs: dict[str, torch.Tensor]) -> dict[str, int]:
@@ -187,7 +215,7 @@ def float64_outputs(spec: ModelSpec, cases: list[dict[str, torch.Tensor]]) -> tu
 def io_specs(spec: ModelSpec, golden: dict[str, Any], model_dir: Path,
              values: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Inputs (with their valid values, where known) and outputs with symbolic dims; an output dim is named after
-    the input dim it follows."""
+    the input dim it follows, or the data dim the spec declares there (`dims` marks it "decided_by": "data")."""
     dim_sizes = {}
     for name, dims in spec.dynamic.items():
         for axis, dim in dims.items():
@@ -201,13 +229,18 @@ def io_specs(spec: ModelSpec, golden: dict[str, Any], model_dir: Path,
     for name in spec.outputs:
         shapes = [case["shapes"][name] for case in golden["cases"]]
         symbolic = []
+        data_dims = spec.data_dims.get(name, {})
         for axis, size in enumerate(shapes[0]):
             sizes = [shape[axis] for shape in shapes]
-            if len(set(sizes)) == 1:
+            if axis in data_dims:
+                symbolic.append(data_dims[axis].name)
+            elif len(set(sizes)) == 1:
                 symbolic.append(size)
             else:
                 symbolic.append(next((dim for dim, seen in dim_sizes.items() if seen == sizes), "?"))
         dtype = str(np.load(model_dir / golden["cases"][0]["outputs"][name], mmap_mode="r").dtype)
         outputs.append({"name": name, "dtype": dtype, "shape": symbolic})
     dims = {dim.name: {"min": dim.min, "max": dim.max} for dims in spec.dynamic.values() for dim in dims.values()}
+    dims |= {dim.name: {"min": dim.min, "max": dim.max, "decided_by": "data"}
+             for dims in spec.data_dims.values() for dim in dims.values()}
     return {"inputs": inputs, "outputs": outputs, "dims": dims}

@@ -52,6 +52,9 @@ class ModelSpec:
     inputs: dict[str, torch.Tensor]
     outputs: list[str]
     dynamic: dict[str, dict[int, Dim]] = field(default_factory=dict)
+    # Output dims whose size the data decides, by output name and axis, with the model's bound (a detector's
+    # detections per image: {"boxes": {0: Dim("detections", 0, 100)}}); every golden case must stay within it.
+    data_dims: dict[str, dict[int, Dim]] = field(default_factory=dict)
     # Valid values of integer inputs, inclusive: {"input_ids": (0, 8191)}. Inputs not named here get the range of
     # the nn.Embedding/nn.EmbeddingBag they reach unchanged, found at export (exporters/golden.py).
     values: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -92,6 +95,7 @@ class ModelSpec:
                 raise SpecError(f"{self.name}: tolerance names unknown outputs {sorted(unknown)}")
         self._validate_gate()
         self._validate_values()
+        self._validate_data_dims()
         if self.text is not None:
             self.text.validate(self)
         for input_name, dims in self.dynamic.items():
@@ -134,6 +138,19 @@ class ModelSpec:
             if example.numel() and not bounds[0] <= int(example.min()) <= int(example.max()) <= bounds[1]:
                 raise SpecError(f"{self.name}: example {input_name} holds values {int(example.min())}..{int(example.max())}, "
                                 f"outside its values= range {bounds[0]}..{bounds[1]}: fix the example or the range")
+
+    def _validate_data_dims(self) -> None:
+        unknown = sorted(set(self.data_dims) - set(self.outputs))
+        if unknown:
+            raise SpecError(f"{self.name}: data_dims= names unknown outputs {unknown}; the outputs are {self.outputs}")
+        input_dims = {dim.name for dims in self.dynamic.values() for dim in dims.values()}
+        for output, dims in self.data_dims.items():
+            for axis, dim in dims.items():
+                if dim.name in input_dims:
+                    raise SpecError(f"{self.name}: data_dims[{output!r}] names {dim.name!r}, an input dim: a size the "
+                                    "data decides needs a name of its own")
+                if not 0 <= dim.min <= dim.max:
+                    raise SpecError(f"{self.name}: data_dims[{output!r}][{axis}] is {dim}; give 0 <= min <= max")
 
     def tolerance_for(self, output: str) -> Tolerance | None:
         if isinstance(self.tolerance, dict):

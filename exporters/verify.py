@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .contract.manifest import ContractError, checked_model, load_text, verification_key, write_manifest
-from .contract.parity import Parity
+from .contract.parity import Parity, data_axes
 from .contract.console import first_line
 from .formats import FORMATS
 
@@ -40,7 +40,7 @@ def verify_model(
     for name in due:
         entry = manifest["formats"][name]
         fmt = FORMATS[name]
-        parity = Parity(manifest["parity"])
+        parity = Parity(manifest["parity"], data_axes(manifest))
         key = verification_key(manifest, entry, fmt.runtime, fmt.runtime_version())
         recorded = entry["verification"].get(f"{SIDE}/{fmt.runtime}", {})
         if recorded.get("key") == key and not force:

@@ -140,13 +140,17 @@ def _refuse_constant(token: str) -> Any:
 
 
 def _check_references(path: Path, manifest: dict[str, Any]) -> None:
-    """What a schema cannot say: each symbolic dim is bounded in dims, each output has a parity rule, a value
-    range sits on an integer input and is not empty (Manifest.java refuses the same in the same words)."""
+    """What a schema cannot say: each symbolic dim of an input is bounded in dims and not one the data decides, each
+    output has a parity rule, a value range sits on an integer input and is not empty (Manifest.java refuses the
+    same in the same words)."""
     dims = manifest.get("dims", {})
     for io in manifest["inputs"]:
         for dim in io["shape"]:
             if isinstance(dim, str) and dim not in dims:
                 raise ContractError(f"{path}: {io['name']}'s dim {dim!r} has no bounds in dims: re-export the model")
+            if isinstance(dim, str) and dims[dim].get("decided_by") == "data":
+                raise ContractError(f"{path}: input {io['name']}'s dim {dim!r} is decided by the model's data, which no "
+                                    "input's size can be: re-export the model")
         values = io.get("values")
         if values is not None and not is_integer_dtype(io["dtype"]):
             raise ContractError(f"{path}: input {io['name']} is {io['dtype']} but declares values: only integer "

@@ -96,6 +96,7 @@ class Parity:
     """An artifact's answers on every golden case judged by the manifest's rules (see the module doc)."""
 
     rules: dict[str, Any]
+    data_axes: dict[str, dict[int, str]] = field(default_factory=dict)  # data_axes(manifest): counts named as such
     passed: bool = True
     cases: int = 0
     error: str | None = None
@@ -109,7 +110,7 @@ class Parity:
                 continue
             got = np.asarray(actual[name])
             if got.shape != want.shape:
-                self.fail(f"output {name}: shape {list(got.shape)} != golden {list(want.shape)}")
+                self.fail(shape_difference(name, got.shape, want.shape, self.data_axes.get(name, {})))
                 continue
             diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
             if not np.all(np.isfinite(diff)):
@@ -157,6 +158,24 @@ class Parity:
         if self.error:
             result["error"] = self.error
         return result
+
+
+def data_axes(manifest: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """Per output, the axes whose size the data decides (a dim `dims` marks "decided_by": "data") and their names."""
+    decided = {name for name, dim in manifest.get("dims", {}).items() if dim.get("decided_by") == "data"}
+    return {io["name"]: {axis: dim for axis, dim in enumerate(io["shape"]) if dim in decided}
+            for io in manifest["outputs"] if decided.intersection(d for d in io["shape"] if isinstance(d, str))}
+
+
+def shape_difference(name: str, got: tuple[int, ...], want: tuple[int, ...], axes: dict[int, str]) -> str:
+    """One line for an answer of another shape: where only a count the data decides differs, the artifact kept other
+    detections than the reference did, and the line says so (Parity.java words it alike)."""
+    for axis, dim in axes.items():
+        others = [a for a in range(len(want)) if a != axis]
+        if len(got) == len(want) > axis and all(got[a] == want[a] for a in others):
+            unit = "rows" if axis == 0 else f"entries along dim {axis}"
+            return f"output {name}: the artifact returned {got[axis]} {unit} ({dim}), the reference {want[axis]}"
+    return f"output {name}: shape {list(got)} != golden {list(want)}"
 
 
 def _ratio(err: float, allowed: float) -> float:

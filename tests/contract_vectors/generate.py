@@ -81,7 +81,40 @@ def text_manifest(files: dict[str, bytes]) -> dict[str, Any]:
     return manifest
 
 
-BASES = {"mlp": (base_files, base_manifest), "text": (text_files, text_manifest)}
+DETECTOR_OUTPUTS = {"boxes": ("float32", ["detections", 4]), "scores": ("float32", ["detections"]),
+                    "labels": ("int64", ["detections"])}
+
+
+def detector_files() -> dict[str, bytes]:
+    """One image in, two detections out: each output's first dim is decided by the data."""
+    outputs = {name: np.zeros([2 if dim == "detections" else dim for dim in shape], dtype)
+               for name, (dtype, shape) in DETECTOR_OUTPUTS.items()}
+    return {"golden/c0_image.npy": _npy(np.zeros((3, 4, 5), np.float32)),
+            **{f"golden/c0_{name}.npy": _npy(array) for name, array in outputs.items()},
+            **{rel: f"not a real {name} file\n".encode() for name, rel in FORMATS.items()}}
+
+
+def detector_manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    """A detector's manifest: a static image in, outputs whose first dim (detections, at most 20) the data decides,
+    and a TorchScript program that needs torchvision's operator library."""
+    manifest = base_manifest(files | {"golden/c0_x.npy": b"", "golden/c0_y.npy": b""})
+    manifest["inputs"] = [{"name": "image", "dtype": "float32", "shape": [3, 4, 5]}]
+    manifest["outputs"] = [{"name": name, "dtype": dtype, "shape": shape} for name, (dtype, shape) in DETECTOR_OUTPUTS.items()]
+    manifest["dims"] = {"detections": {"min": 0, "max": 20, "decided_by": "data"}}
+    names = sorted(rel for rel in files if rel.startswith("golden/"))
+    manifest["golden"] = {"files": [_entry(rel, files[rel]) for rel in names],
+                          "cases": [{"name": "c0", "inputs": {"image": "golden/c0_image.npy"},
+                                     "outputs": {name: f"golden/c0_{name}.npy" for name in DETECTOR_OUTPUTS}}]}
+    manifest["parity"]["outputs"] = {"boxes": {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5, "set_by": "default"},
+                                     "scores": {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5, "set_by": "default"},
+                                     "labels": {"rule": "exact"}}
+    manifest["formats"]["torchscript"]["needs"] = {"torchscript_file_version": 5,
+                                                   "operator_libraries": {"torchvision": ["nms", "roi_align"]}}
+    return manifest
+
+
+BASES = {"mlp": (base_files, base_manifest), "text": (text_files, text_manifest),
+         "detector": (detector_files, detector_manifest)}
 
 Mutation = Callable[[Path, dict[str, Any], dict[str, bytes]], None]
 
@@ -217,6 +250,12 @@ TEXT_MUTATIONS: dict[str, Mutation] = {
     "manifest_minus_infinity_token": _set("inputs", 0, "values", "min", float("-inf")),
 }
 MUTATIONS["values_on_float_input"] = _values_on_float
+# Vectors on the detector base (outputs whose size the data decides).
+DETECTOR_MUTATIONS: dict[str, Mutation] = {
+    "detector_valid": lambda folder, manifest, files: None,
+    "detector_input_on_data_dim": _set("inputs", 0, "shape", ["detections", 4, 5]),
+    "detector_schema_decided_by_unknown": _set("dims", "detections", "decided_by", "model"),
+}
 
 AFTER: dict[str, Callable[[Path], None]] = {
     "manifest_truncated": lambda folder: _raw((folder / "manifest.json").read_bytes()[:100])(folder),
@@ -259,10 +298,12 @@ def fuzz_mutation(index: int) -> Mutation:
 def write_vector(out: Path, name: str, mutation: Mutation | None = None, base: str | None = None) -> Path:
     folder = out / name / "vec"
     folder.mkdir(parents=True)
-    make_files, make_manifest = BASES[base or ("text" if name in TEXT_MUTATIONS else "mlp")]
+    make_files, make_manifest = BASES[base or ("text" if name in TEXT_MUTATIONS else
+                                                "detector" if name in DETECTOR_MUTATIONS else "mlp")]
     files = make_files()
     manifest = make_manifest(files)
-    (mutation or MUTATIONS.get(name) or TEXT_MUTATIONS.get(name, lambda *_: None))(folder, manifest, files)
+    mutations = {**MUTATIONS, **TEXT_MUTATIONS, **DETECTOR_MUTATIONS}
+    (mutation or mutations.get(name, lambda *_: None))(folder, manifest, files)
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
@@ -276,7 +317,7 @@ def generate(out: Path) -> dict[str, Any]:
     out/fuzz/NNN/vec (each must end in a contract error or verdicts); returns expected.json."""
     expected = json.loads(EXPECTED.read_text())
     shutil.rmtree(out, ignore_errors=True)
-    unknown = set(expected["contract"]) - set(MUTATIONS) - set(TEXT_MUTATIONS) - set(AFTER)
+    unknown = set(expected["contract"]) - set(MUTATIONS) - set(TEXT_MUTATIONS) - set(DETECTOR_MUTATIONS) - set(AFTER)
     if unknown:
         raise SystemExit(f"expected.json names vectors this script cannot write: {sorted(unknown)}")
     for name in expected["contract"]:
@@ -284,6 +325,13 @@ def generate(out: Path) -> dict[str, Any]:
     for index in range(FUZZ_COUNT):
         write_vector(out / "fuzz", f"{index:03d}", fuzz_mutation(index), "text" if index % 2 else "mlp")
     return expected
+
+
+def count_arrays(manifest: dict[str, Any], rows: int) -> dict[str, np.ndarray]:
+    """A counts vector's answers: every output with ROWS along its data-decided dims, zeros."""
+    decided = {name for name, dim in manifest["dims"].items() if dim.get("decided_by") == "data"}
+    return {io["name"]: np.zeros([rows if dim in decided else dim for dim in io["shape"]], io["dtype"])
+            for io in manifest["outputs"]}
 
 
 def input_arrays(vector: dict[str, Any]) -> dict[str, np.ndarray]:

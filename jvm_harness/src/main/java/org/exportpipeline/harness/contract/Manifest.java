@@ -17,11 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The Java reading of artifacts/MODEL/manifest.json (docs/manifest.md), validated against the schema the
@@ -143,6 +145,10 @@ public final class Manifest {
       for (int axis = 0; axis < spec.bounds().length; axis++) {
         if (spec.bounds()[axis] == null) {
           throw new ContractException(file + ": " + spec.name() + "'s dim '" + spec.dims()[axis] + "' has no bounds in dims: re-export the model");
+        }
+        if (spec.dims()[axis] != null && dataDims().contains(spec.dims()[axis])) {
+          throw new ContractException(file + ": input " + spec.name() + "'s dim '" + spec.dims()[axis]
+              + "' is decided by the model's data, which no input's size can be: re-export the model");
         }
       }
       InputSpec.Values values = spec.values();
@@ -386,10 +392,66 @@ public final class Manifest {
     return entry;
   }
 
-  /** The parity rule of every output: the manifest's top-level "parity" section. */
+  /** The parity rule of every output: the manifest's top-level "parity" section, with the outputs' data axes. */
   public Parity.Spec parity() throws ContractException {
     JsonObject section = field("parity", () -> json.getAsJsonObject("parity"));
-    return Parity.Spec.fromJson(section, outputNames());
+    return Parity.Spec.fromJson(section, outputNames()).withDataAxes(dataAxes());
+  }
+
+  /**
+   * Per output, the axes whose size the model's data decides (a dim that `dims` marks "decided_by": "data", such
+   * as a detector's detections) and their dim names: a service reads how many rows came back, up to the dim's max.
+   */
+  public Map<String, Map<Integer, String>> dataAxes() throws ContractException {
+    Set<String> decided = dataDims();
+    return field("outputs", () -> {
+      Map<String, Map<Integer, String>> axes = new LinkedHashMap<>();
+      for (JsonElement element : json.getAsJsonArray("outputs")) {
+        JsonObject io = element.getAsJsonObject();
+        JsonArray shape = io.getAsJsonArray("shape");
+        for (int axis = 0; axis < shape.size(); axis++) {
+          JsonPrimitive dim = shape.get(axis).getAsJsonPrimitive();
+          if (dim.isString() && decided.contains(dim.getAsString())) {
+            axes.computeIfAbsent(io.get("name").getAsString(), name -> new LinkedHashMap<>()).put(axis, dim.getAsString());
+          }
+        }
+      }
+      return axes;
+    });
+  }
+
+  /** The names of the dims the data decides (none in a manifest older than the field). */
+  private Set<String> dataDims() throws ContractException {
+    return field("dims", () -> {
+      Set<String> names = new HashSet<>();
+      JsonObject dims = json.has("dims") ? json.getAsJsonObject("dims") : new JsonObject();
+      dims.entrySet().forEach(dim -> {
+        JsonElement decidedBy = dim.getValue().getAsJsonObject().get("decided_by");
+        if (decidedBy != null && "data".equals(decidedBy.getAsString())) {
+          names.add(dim.getKey());
+        }
+      });
+      return names;
+    });
+  }
+
+  /**
+   * The operator libraries the format's program calls beyond its runtime's own (formats.FORMAT.needs.operator_libraries,
+   * read from the files at export): library name to its ops, e.g. torchvision to [nms, roi_align]; empty when none.
+   */
+  public Map<String, List<String>> operatorLibraries(String format) throws ContractException {
+    return field("formats." + format + ".needs.operator_libraries", () -> {
+      JsonObject needs = json.getAsJsonObject("formats").getAsJsonObject(format).getAsJsonObject("needs");
+      Map<String, List<String>> libraries = new TreeMap<>();
+      if (needs != null && needs.has("operator_libraries")) {
+        for (Map.Entry<String, JsonElement> library : needs.getAsJsonObject("operator_libraries").entrySet()) {
+          List<String> ops = new ArrayList<>();
+          library.getValue().getAsJsonArray().forEach(op -> ops.add(op.getAsString()));
+          libraries.put(library.getKey(), ops);
+        }
+      }
+      return libraries;
+    });
   }
 
   /** A JSON accessor whose missing (gson answers null) or mistyped field becomes one line naming the field. */

@@ -29,8 +29,20 @@ public final class Parity {
   /** actual == ref elementwise (integer and bool outputs). */
   public record Exact() implements Rule {}
 
-  /** The rules of every output, in the manifest's output order. */
-  public record Spec(Map<String, Rule> rules) {
+  /**
+   * The rules of every output, in the manifest's output order, and per output the axes whose size the data decides
+   * (their dim names; Manifest.dataAxes), so that a count that differs is named as such.
+   */
+  public record Spec(Map<String, Rule> rules, Map<String, Map<Integer, String>> dataAxes) {
+
+    public Spec(Map<String, Rule> rules) {
+      this(rules, Map.of());
+    }
+
+    /** These rules, with the outputs' data axes. */
+    public Spec withDataAxes(Map<String, Map<Integer, String>> axes) {
+      return new Spec(rules, axes);
+    }
 
     static Spec fromJson(JsonObject parity, List<String> outputs) throws ContractException {
       Map<String, Rule> rules = new LinkedHashMap<>();
@@ -105,7 +117,7 @@ public final class Parity {
       } else if (want == null) {
         fail("case " + caseName + " has no reference for output " + name);
       } else if (!Arrays.equals(got.shape(), want.shape())) {
-        fail("output " + name + ": shape " + Arrays.toString(got.shape()) + " != reference " + Arrays.toString(want.shape()));
+        fail(shapeDifference(name, got.shape(), want.shape(), spec.dataAxes().getOrDefault(name, Map.of())));
       } else {
         compare(caseName, got, want, entry.getValue(), outputs.get(name));
       }
@@ -143,6 +155,25 @@ public final class Parity {
     stats.maxAbsErr = Math.max(stats.maxAbsErr, err);
     stats.worstRatio = Math.max(stats.worstRatio, ratio);
     passed &= ratio <= 1; // as the Python side decides, so both sides give the same verdict
+  }
+
+  /**
+   * One line for an answer of another shape: where only a count the data decides differs, the artifact kept other
+   * detections than the reference did, and the line says so (parity.py's shape_difference words it alike).
+   */
+  static String shapeDifference(String name, long[] got, long[] want, Map<Integer, String> axes) {
+    for (Map.Entry<Integer, String> entry : axes.entrySet()) {
+      int axis = entry.getKey();
+      boolean othersEqual = got.length == want.length && axis < want.length;
+      for (int other = 0; othersEqual && other < want.length; other++) {
+        othersEqual = other == axis || got[other] == want[other];
+      }
+      if (othersEqual) {
+        String unit = axis == 0 ? "rows" : "entries along dim " + axis;
+        return "output " + name + ": the artifact returned " + got[axis] + " " + unit + " (" + entry.getValue() + "), the reference " + want[axis];
+      }
+    }
+    return "output " + name + ": shape " + Arrays.toString(got) + " != reference " + Arrays.toString(want);
   }
 
   /** err / allowed, with 0 for no error and +inf for any error where nothing is allowed. */

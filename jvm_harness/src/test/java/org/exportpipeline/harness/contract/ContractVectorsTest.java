@@ -183,4 +183,41 @@ class ContractVectorsTest {
     }
     return tests.stream();
   }
+
+  /** A counts vector's answers (generate.count_arrays): every output zeros, rows along its data-decided dims. */
+  private static Map<String, Tensor> countTensors(Path modelDir, int rows) throws IOException {
+    JsonObject manifest = Folders.manifest(modelDir);
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+    for (JsonElement element : manifest.getAsJsonArray("outputs")) {
+      JsonObject io = element.getAsJsonObject();
+      long[] shape = new long[io.getAsJsonArray("shape").size()];
+      for (int axis = 0; axis < shape.length; axis++) {
+        JsonElement dim = io.getAsJsonArray("shape").get(axis);
+        shape[axis] = dim.getAsJsonPrimitive().isNumber() ? dim.getAsLong() : rows;
+      }
+      Tensor.DType dtype = Tensor.DType.valueOf(io.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
+      String name = io.get("name").getAsString();
+      tensors.put(name, new Tensor(name, dtype, shape,
+          ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape)) * dtype.bytes()).order(ByteOrder.nativeOrder())));
+    }
+    return tensors;
+  }
+
+  /** Answers with another number of detections than the reference: the one line parity.py gives too. */
+  @TestFactory
+  Stream<DynamicTest> countsVectors() throws IOException {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonElement element : expected().getAsJsonArray("counts")) {
+      JsonObject v = element.getAsJsonObject();
+      tests.add(DynamicTest.dynamicTest(v.get("name").getAsString(), () -> {
+        Path modelDir = VECTORS.resolve(v.get("manifest").getAsString()).resolve("vec");
+        Parity parity = new Parity(Manifest.read(modelDir, null).parity());
+        parity.add("c0", countTensors(modelDir, v.get("artifact_rows").getAsInt()), countTensors(modelDir, v.get("reference_rows").getAsInt()));
+        String want = v.get("error").isJsonNull() ? null : v.get("error").getAsString();
+        assertEquals(want, parity.error());
+        assertEquals(want == null, parity.passed());
+      }));
+    }
+    return tests.stream();
+  }
 }
