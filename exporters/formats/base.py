@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -114,6 +115,30 @@ def recurrent_loops_kept() -> contextlib.AbstractContextManager[None]:
     except ImportError:
         return contextlib.nullcontext()
     return register_lstm_while_loop_decomposition()
+
+
+# Operator libraries a Python runtime loads for an artifact, by their ops' namespace: the module whose import registers
+# them (torchvision's _C library registers torchvision::nms and roi_align). Only these: a manifest says what a model
+# needs, never what code to run.
+OPERATOR_LIBRARIES = {"torchvision": "torchvision"}
+
+
+class MissingOperatorLibrary(RuntimeError):
+    """The artifact calls operators of a library this process cannot load: it does not load, whatever its answers."""
+
+
+def load_operator_libraries(libraries: dict[str, list[str]]) -> None:
+    """Registers each operator library (needs' operator_libraries: {library: [op, ...]}) before a program that calls
+    them is loaded, or says in one line which one cannot be."""
+    for library, ops in libraries.items():
+        named = f"operator library {library} ({', '.join(f'{library}::{op}' for op in ops)})"
+        if library not in OPERATOR_LIBRARIES:
+            raise MissingOperatorLibrary(f"does not load: needs {named}, which this verifier cannot load")
+        try:
+            importlib.import_module(OPERATOR_LIBRARIES[library])
+        except ImportError as exc:
+            raise MissingOperatorLibrary(f"does not load: needs {named}: {exc}; install the {library} built for this "
+                                         "torch") from exc
 
 
 TORCH_THREADS = "torch.set_num_threads (process-wide)"

@@ -203,6 +203,21 @@ public final class RunnerChecks {
     assertTrue(message.contains("version 11, but the maximum supported version for reading is 10"), message);
   }
 
+  /**
+   * A TorchScript program that needs torchvision's operators is refused in one line naming the library and its ops,
+   * before libtorch opens the file: it does not load there, which is no parity failure.
+   */
+  public static void refusesAMissingOperatorLibrary(Supplier<Runner> runner, Path tmp, String why) throws Exception {
+    JsonObject libraries = new JsonObject();
+    JsonArray ops = new JsonArray();
+    ops.add("nms");
+    ops.add("roi_align");
+    libraries.add("torchvision", ops);
+    Runner fresh = runner.get();
+    assertEquals("model.pt does not load: needs operator library torchvision (torchvision::nms, torchvision::roi_align), which "
+        + fresh.runtime() + " cannot load: " + why, refusedForNeeds(fresh, tmp, "operator_libraries", libraries));
+  }
+
   /** A fresh runner refuses run before open, a second open and run after close, each with one clear line. */
   public static void lifeCycleIsGuarded(Runner runner, Manifest manifest) throws Exception {
     Map<String, Tensor> inputs = manifest.goldenCases().get(0).inputs();

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.OperatorLibraries;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
@@ -68,8 +69,21 @@ public final class DjlTorchScriptRunner extends Runner {
     return Optional.of("libtorch set_num_threads(" + count + ") via DJL JniUtils (process-wide)");
   }
 
+  /**
+   * Why torchvision's operators cannot join DJL's libtorch: DJL loads an operator library through
+   * PYTORCH_EXTRA_LIBRARY_PATH, but it must be built for DJL's libtorch 2.7.1, while the pipeline's torchvision
+   * is built for torch 2.13 (and its wheel's _C.so links libtorch_python.so and CUDA's libraries besides).
+   */
+  static final String NO_OPERATOR_LIBRARIES = "DJL's libtorch is 2.7.1 and torchvision's operators are built for one "
+      + "torch release (the pipeline's for 2.13); serve the ONNX artifact, or the TorchScript one on libtorch 2.13 with "
+      + "the library loaded";
+
   @Override
   protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    Optional<String> library = OperatorLibraries.refusal(manifest, format(), main, runtime(), NO_OPERATOR_LIBRARIES);
+    if (library.isPresent()) {
+      return library;
+    }
     return TorchScriptLimits.refusal(manifest, format(), main, Engine.getEngine(ENGINE).getVersion());
   }
 

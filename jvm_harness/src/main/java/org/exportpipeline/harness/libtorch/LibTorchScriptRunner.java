@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.global.torch;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.OperatorLibraries;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
 import org.exportpipeline.harness.TorchScriptLimits;
@@ -58,8 +59,20 @@ public final class LibTorchScriptRunner extends Runner {
     return Optional.of(IntraOpThreads.describe(count));
   }
 
+  /**
+   * Why torchvision's operators cannot join this libtorch: the only build for torch 2.13 is the PyPI wheel's
+   * _C.so, which links libtorch_python.so and the CUDA libraries (libtorch_cuda.so, libc10_cuda.so,
+   * libcudart.so.13) that the presets' CPU libtorch does not carry; System.load fails on the first of them.
+   */
+  static final String NO_OPERATOR_LIBRARIES = "the only torchvision built for libtorch 2.13 (the PyPI wheel's _C.so) links "
+      + "libtorch_python.so and CUDA's libraries, which this CPU libtorch lacks; serve the ONNX artifact";
+
   @Override
   protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+    Optional<String> library = OperatorLibraries.refusal(manifest, format(), main, runtime(), NO_OPERATOR_LIBRARIES);
+    if (library.isPresent()) {
+      return library;
+    }
     LibTorch.load();
     return TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
   }

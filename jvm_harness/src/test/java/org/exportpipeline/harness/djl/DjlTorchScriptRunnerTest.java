@@ -28,4 +28,9 @@ class DjlTorchScriptRunnerTest {
   void refusesAFileVersionItsLibtorchDoesNotRead(@TempDir Path tmp) throws Exception {
     RunnerChecks.refusesTorchScriptBeyondItsLibtorch(DjlTorchScriptRunner::new, tmp, "2.7.1");
   }
+
+  @Test
+  void refusesAProgramThatNeedsTorchvisionsOperators(@TempDir Path tmp) throws Exception {
+    RunnerChecks.refusesAMissingOperatorLibrary(DjlTorchScriptRunner::new, tmp, DjlTorchScriptRunner.NO_OPERATOR_LIBRARIES);
+  }
 }

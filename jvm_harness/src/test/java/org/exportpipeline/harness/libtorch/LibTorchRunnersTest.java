@@ -108,6 +108,11 @@ class LibTorchRunnersTest {
   }
 
   @Test
+  void torchScriptRefusesAProgramThatNeedsTorchvisionsOperators(@TempDir Path tmp) throws Exception {
+    RunnerChecks.refusesAMissingOperatorLibrary(LibTorchScriptRunner::new, tmp, LibTorchScriptRunner.NO_OPERATOR_LIBRARIES);
+  }
+
+  @Test
   void aotiRefusesAPackageNewerThanItsLibtorch(@TempDir Path tmp) throws Exception {
     assertEquals("model.pt2 was compiled by torch 2.14.0; libtorch 2.13.0 loads AOTI packages of torch 2.13 and older (AOTI"
             + " promises old packages on newer libtorch only): export with torch 2.13 or upgrade libtorch",
