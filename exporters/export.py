@@ -240,6 +240,8 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
                     entry["needs"] = fmt.needs(final)
                 except Exception as exc:  # a file torch wrote but we cannot read: the runtimes decide alone
                     outcome.setdefault("warnings", []).append(f"what a runtime needs could not be read from the files: {first_line(exc)}")
+            if fmt.path:
+                entry.update(fmt.path(final))
             for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
                 if outcome.get(kind):
                     entry[kind] = outcome[kind]

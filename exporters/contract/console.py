@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 from rich.console import Console
 
@@ -38,7 +40,10 @@ def text_part(text: dict | None) -> str:
     return part + (f" ({error})" if error else "")
 
 
+COLOUR_CODES = re.compile(r"\x1b\[[0-9;]*m")  # torch.onnx colours its step banners even when writing to a file
+
+
 def first_line(exc: BaseException) -> str:
-    """An exception's first message line, bounded: what a one-line error shows of it."""
-    text = str(exc).strip()
+    """An exception's first message line, without terminal colour codes, bounded: what a one-line error shows of it."""
+    text = COLOUR_CODES.sub("", str(exc)).strip()
     return text.splitlines()[0][:300] if text else "(no message)"

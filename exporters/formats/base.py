@@ -50,6 +50,8 @@ class Format:
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
+    # Which export path made the files, where a format has more than one ({"path": ..., "path_why": why not the first}).
+    path: Callable[[Path], dict[str, str]] | None = None
     packages: tuple[str, ...] = ("torch",)  # the libraries its exporter uses: a new version re-exports it
     host_bound: bool = False  # compiled for this machine: the C++ compiler and the CPU are part of its fingerprint
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
