@@ -24,6 +24,10 @@ RequireOption = Annotated[
 ]
 
 
+# How every runtime words a program it cannot load (a missing operator library), in Python and in Java alike.
+DOES_NOT_LOAD = "does not load: "
+
+
 @dataclass(frozen=True)
 class Verdict:
     model: str
@@ -61,6 +65,13 @@ def failure(entry: dict[str, Any], chosen: frozenset[str] = frozenset()) -> tupl
         return (f"the runtime crashed in {', '.join(crashed)} ({result['error']})"
                 + (f"; answers worse than eager PyTorch in {', '.join(worse)}" if worse else ""),
                 "run the command in that error alone; the manifest's crashed.last_lines has the runtime's last words")
+    unloadable = {key: result for key, result in failed.items() if DOES_NOT_LOAD in result.get("error", "")}
+    if unloadable:  # the program never ran there: no answers to call worse
+        result = next(iter(unloadable.values()))
+        worse = [key for key in failed if key not in unloadable]
+        return (f"the program does not load in {', '.join(unloadable)} ({result['error']})"
+                + (f"; answers worse than eager PyTorch in {', '.join(worse)}" if worse else ""),
+                "serve it where its needs (the manifest's formats.FORMAT.needs) are met, or serve another format")
     if failed:
         result = next(iter(failed.values()))
         return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")

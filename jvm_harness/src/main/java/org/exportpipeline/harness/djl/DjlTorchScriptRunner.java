@@ -75,8 +75,7 @@ public final class DjlTorchScriptRunner extends Runner {
    * is built for torch 2.13 (and its wheel's _C.so links libtorch_python.so and CUDA's libraries besides).
    */
   static final String NO_OPERATOR_LIBRARIES = "DJL's libtorch is 2.7.1 and torchvision's operators are built for one "
-      + "torch release (the pipeline's for 2.13); serve the ONNX artifact, or the TorchScript one on libtorch 2.13 with "
-      + "the library loaded";
+      + "torch release (the pipeline's for 2.13); serve the ONNX artifact";
 
   @Override
   protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
