@@ -1,0 +1,136 @@
+"""A detector (tests/detector_model.py): outputs whose count the data decides, an operator library its TorchScript
+program needs, and an ONNX export through the TorchScript-based exporter where torch.export cannot take it.
+
+The end-to-end run (export of all six formats, verify in Python and in every JVM engine) is made once per run and
+read by each test here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from exporters import Dim, ModelSpec
+from exporters.contract.parity import Parity, data_axes
+from exporters.golden import write_golden
+from exporters.spec import SpecError
+
+from conftest import ROOT, cli_once, export_once, manifest_of
+
+TORCH_EXPORT_STOPS = "GuardOnDataDependentSymNode: Could not guard on data-dependent expression Eq(4*u1, 0)"
+TORCHVISION = "does not load: needs operator library torchvision (torchvision::nms, torchvision::roi_align)"
+
+
+@pytest.fixture(scope="module")
+def detector(shared_root: Path) -> tuple[dict, list[subprocess.CompletedProcess]]:
+    """The detector exported to every format (the export's own exit is 1: four formats fail), then verified in
+    Python and in the JVM engines; its manifest, and the verify and gate runs."""
+    out = shared_root / "detector"
+    runs = cli_once(shared_root, "detector", ("exporters", "export", "tests.detector_model:build", "--out", str(out)),
+                    ("exporters", "verify", str(out / "detector")), ("jvm_harness", "verify", str(out / "detector")),
+                    ("exporters", "gate", str(out / "detector")))
+    return manifest_of(out / "detector"), runs
+
+
+@pytest.mark.slow
+def test_the_manifest_declares_detections_as_a_dim_the_data_decides(detector) -> None:
+    manifest, _ = detector
+    assert manifest["outputs"] == [{"name": "boxes", "dtype": "float32", "shape": ["detections", 4]},
+                                   {"name": "scores", "dtype": "float32", "shape": ["detections"]},
+                                   {"name": "labels", "dtype": "int64", "shape": ["detections"]}]
+    assert manifest["dims"] == {"detections": {"min": 0, "max": 20, "decided_by": "data"}}
+    assert [case["shapes"]["boxes"] for case in manifest["golden"]["cases"]] == [[4, 4], [12, 4]]
+    assert manifest["parity"]["reference"] == "float64"  # both golden images keep as many boxes in float64
+
+
+@pytest.mark.slow
+def test_verdicts_per_format_and_runtime(detector) -> None:
+    manifest, (exported, verified, jvm, gate) = detector
+    formats = manifest["formats"]
+    verdicts = {f"{name}:{key}": (result["passed"], result.get("error", ""))
+                for name, entry in formats.items() for key, result in entry["verification"].items()}
+    assert {key: passed for key, (passed, _) in verdicts.items()} == {
+        "torchscript:python/torch.jit": True, "torchscript:jvm/djl-pytorch": False,
+        "torchscript:jvm/libtorch-javacpp": False, "onnx:python/onnxruntime": True, "onnx:jvm/onnxruntime-java": True}
+    for key in ("torchscript:jvm/djl-pytorch", "torchscript:jvm/libtorch-javacpp"):
+        assert f"model.pt {TORCHVISION}, which {key.split('/')[1]} cannot load: " in verdicts[key][1]
+    for key in ("torchscript:python/torch.jit", "onnx:python/onnxruntime", "onnx:jvm/onnxruntime-java"):
+        result = formats[key.split(":")[0]]["verification"][key.split(":")[1]]
+        assert result["cases"] == 2 and result["worst_ratio"] < 1, result
+    for name in ("exported_program", "aoti", "executorch", "openvino"):
+        assert formats[name]["status"] == "failed" and formats[name]["error"].startswith(TORCH_EXPORT_STOPS), formats[name]
+    assert exported.returncode == verified.returncode == jvm.returncode == gate.returncode == 1
+    assert ("gate: required detector/torchscript failed: the program does not load in jvm/djl-pytorch, "
+            "jvm/libtorch-javacpp (UnsupportedOperationException: model.pt " + TORCHVISION) in gate.stderr
+
+
+@pytest.mark.slow
+def test_onnx_records_the_path_that_made_it(detector) -> None:
+    onnx = detector[0]["formats"]["onnx"]
+    assert onnx["path"] == "torchscript-exporter"
+    assert onnx["path_why"].startswith(f"torch.export (dynamo) failed: {TORCH_EXPORT_STOPS}")
+    assert "\x1b" not in onnx["path_why"]
+    assert onnx["needs"]["opset_imports"] == {"ai.onnx": 17}
+
+
+@pytest.mark.slow
+def test_the_torchscript_program_needs_torchvision_and_does_not_load_without_it(detector, shared_root: Path) -> None:
+    assert detector[0]["formats"]["torchscript"]["needs"]["operator_libraries"] == {"torchvision": ["nms", "roi_align"]}
+    folder = shared_root / "detector" / "detector"
+    # A process where torchvision cannot be imported: the program is refused naming the library, not run.
+    child = subprocess.run(
+        [sys.executable, "-c", "import sys, json, pathlib; sys.modules['torchvision'] = None\n"
+         "from exporters.formats import FORMATS\n"
+         f"folder = pathlib.Path({str(folder)!r})\n"
+         "FORMATS['torchscript'].load(folder / 'torchscript', json.loads((folder / 'manifest.json').read_text()))"],
+        cwd=ROOT, capture_output=True, text=True)
+    assert child.returncode == 1
+    assert f"MissingOperatorLibrary: {TORCHVISION}: import of torchvision halted" in child.stderr.splitlines()[-1]
+
+
+class KeepRows(nn.Module):
+    """Keeps the rows whose sum reaches 1: [0.1, 0.2, 0.7] sums to 1.0 in fp32 and to 0.99999999 in float64."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[x.sum(dim=1) >= 1.0]
+
+
+def keep_rows(bound: int = 2) -> ModelSpec:
+    case = {"x": torch.tensor([[0.1, 0.2, 0.7], [0.5, 0.5, 0.5]])}
+    return ModelSpec(name="keep", module=KeepRows(), inputs=dict(case), outputs=["kept"],
+                     data_dims={"kept": {0: Dim("rows", 0, bound)}}, golden=[case, case])
+
+
+def test_a_float64_run_that_keeps_other_rows_is_no_reference(tmp_path: Path) -> None:
+    golden, rules, _ = write_golden(keep_rows(), tmp_path)
+    assert [case["shapes"]["kept"] for case in golden["cases"]] == [[2, 3], [2, 3]]
+    assert rules["reference"] == "eager"
+    assert rules["reason"] == ("the float64 run kept 1 rows where eager fp32 kept 2 (output kept, golden case at given): "
+                               "thresholds decide differently in float64, so eager fp32 is the reference")
+    assert rules["outputs"]["kept"] == {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5, "set_by": "default"}
+
+
+def test_a_count_beyond_its_bound_or_an_unknown_output_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"output kept has 2 along dim 0 \(rows\), outside its declared 0..1"):
+        write_golden(keep_rows(bound=1), tmp_path)
+    spec = keep_rows()
+    spec.data_dims = {"boxes": {0: Dim("rows", 0, 2)}}
+    with pytest.raises(SpecError, match=r"data_dims= names unknown outputs \['boxes'\]"):
+        spec.validate()
+
+
+def test_a_count_that_differs_is_named_in_one_line() -> None:
+    manifest = {"outputs": [{"name": "boxes", "dtype": "float32", "shape": ["detections", 4]}],
+                "dims": {"detections": {"min": 0, "max": 20, "decided_by": "data"}},
+                "parity": {"outputs": {"boxes": {"rule": "fixed", "atol": 1e-5, "rtol": 1e-5}}}}
+    parity = Parity(manifest["parity"], data_axes(manifest))
+    parity.add("case0", {"boxes": np.zeros((12, 4), np.float32)}, {"boxes": np.zeros((13, 4), np.float32)})
+    assert parity.error == "output boxes: the artifact returned 12 rows (detections), the reference 13"
+    other = Parity(manifest["parity"], data_axes(manifest))  # another width is no count: the plain shape line
+    other.add("case0", {"boxes": np.zeros((13, 5), np.float32)}, {"boxes": np.zeros((13, 4), np.float32)})
+    assert other.error == "output boxes: shape [13, 5] != golden [13, 4]"
