@@ -54,15 +54,17 @@ def test_verdicts_per_format_and_runtime(detector) -> None:
     formats = manifest["formats"]
     verdicts = {f"{name}:{key}": (result["passed"], result.get("error", ""))
                 for name, entry in formats.items() for key, result in entry["verification"].items()}
-    assert {key: passed for key, (passed, _) in verdicts.items()} == {
-        "torchscript:python/torch.jit": True, "torchscript:jvm/djl-pytorch": False,
-        "torchscript:jvm/libtorch-javacpp": False, "onnx:python/onnxruntime": True, "onnx:jvm/onnxruntime-java": True}
-    for key in ("torchscript:jvm/djl-pytorch", "torchscript:jvm/libtorch-javacpp"):
+    passing = ("torchscript:python/torch.jit", "onnx:python/onnxruntime", "onnx:jvm/onnxruntime-java",
+               "openvino:python/openvino", "openvino:jvm/openvino-c-jna")
+    refused = ("torchscript:jvm/djl-pytorch", "torchscript:jvm/libtorch-javacpp")
+    assert {key: passed for key, (passed, _) in verdicts.items()} == {**dict.fromkeys(passing, True),
+                                                                      **dict.fromkeys(refused, False)}
+    for key in refused:
         assert f"model.pt {TORCHVISION}, which {key.split('/')[1]} cannot load: " in verdicts[key][1]
-    for key in ("torchscript:python/torch.jit", "onnx:python/onnxruntime", "onnx:jvm/onnxruntime-java"):
+    for key in passing:
         result = formats[key.split(":")[0]]["verification"][key.split(":")[1]]
         assert result["cases"] == 2 and result["worst_ratio"] < 1, result
-    for name in ("exported_program", "aoti", "executorch", "openvino"):
+    for name in ("exported_program", "aoti", "executorch"):
         assert formats[name]["status"] == "failed" and formats[name]["error"].startswith(TORCH_EXPORT_STOPS), formats[name]
     assert exported.returncode == verified.returncode == jvm.returncode == gate.returncode == 1
     assert ("gate: required detector/torchscript failed: the program does not load in jvm/djl-pytorch, "
@@ -70,12 +72,14 @@ def test_verdicts_per_format_and_runtime(detector) -> None:
 
 
 @pytest.mark.slow
-def test_onnx_records_the_path_that_made_it(detector) -> None:
-    onnx = detector[0]["formats"]["onnx"]
+def test_onnx_and_openvino_record_the_path_that_made_them(detector) -> None:
+    onnx, openvino = (detector[0]["formats"][name] for name in ("onnx", "openvino"))
     assert onnx["path"] == "torchscript-exporter"
     assert onnx["path_why"].startswith(f"torch.export (dynamo) failed: {TORCH_EXPORT_STOPS}")
-    assert "\x1b" not in onnx["path_why"]
+    assert "\x1b" not in onnx["path_why"]  # torch.onnx's banner is coloured
     assert onnx["needs"]["opset_imports"] == {"ai.onnx": 17}
+    assert openvino["path"] == "torchscript-trace"
+    assert openvino["path_why"].startswith(f"torch.export failed: {TORCH_EXPORT_STOPS}")
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""OpenVINO IR (.xml + .bin) with fp32 weights, converted from the ExportedProgram."""
+"""OpenVINO IR (.xml + .bin) with fp32 weights, converted from the ExportedProgram (else from the traced module)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..contract.console import first_line
 from ..spec import ModelSpec
 from .base import ExportOptions, Format, Predict, Signature, export_program
 
@@ -15,10 +16,20 @@ FILE = "model.xml"  # weights in model.bin beside it
 SETTINGS = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
+# Where torch.export cannot take the model, OpenVINO's PyTorch frontend converts the module by tracing it (it
+# translates torchvision::nms and roi_align); the IR's rt_info records which path made it and why.
+FALLBACK_PATH = "torchscript-trace"
+PATH_INFO = ("exporters", "path")
+WHY_INFO = ("exporters", "path_why")
+
+
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     import openvino as ov
 
-    model = ov.convert_model(export_program(spec))
+    try:
+        model = ov.convert_model(export_program(spec))
+    except Exception as first:
+        model = _convert_traced(spec, first)
     # Conversion makes every dim dynamic: put back static dims and the bounds of dynamic ones.
     shapes = {}
     for port, (name, example) in zip(model.inputs, spec.inputs.items(), strict=True):
@@ -32,6 +43,33 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
         port.get_tensor().set_names({name})
     # save_model compresses weights to fp16 by default, which alone costs up to 5e-4 of parity.
     ov.save_model(model, str(out / FILE), compress_to_fp16=False)
+
+
+def _convert_traced(spec: ModelSpec, first: Exception) -> Any:
+    """The module converted through OpenVINO's TorchScript tracing, its rt_info naming the path and torch.export's
+    error; raises naming both errors when tracing fails too."""
+    import openvino as ov
+    import torch
+
+    why = f"torch.export failed: {type(first).__name__}: {first_line(first)}"
+    try:
+        with torch.no_grad():  # as torchscript.py traces: fused fast paths differ between traces otherwise
+            model = ov.convert_model(spec.module, example_input=spec.example_args())
+    except Exception as second:
+        raise RuntimeError(f"{FALLBACK_PATH} failed too ({type(second).__name__}: {first_line(second)}); first {why}") from first
+    model.set_rt_info(FALLBACK_PATH, list(PATH_INFO))
+    model.set_rt_info(why, list(WHY_INFO))
+    return model
+
+
+def path(folder: Path) -> dict[str, str]:
+    """Which conversion path made the IR (the manifest's formats.openvino.path), and why the first one failed."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(folder / FILE))
+    if not model.has_rt_info(list(PATH_INFO)):
+        return {"path": "torch.export"}
+    return {"path": model.get_rt_info(list(PATH_INFO)).astype(str), "path_why": model.get_rt_info(list(WHY_INFO)).astype(str)}
 
 
 def signature(folder: Path) -> Signature:
@@ -87,5 +125,6 @@ FORMAT = Format(
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
     needs=needs,
+    path=path,
     packages=("torch", "openvino"),
 )
