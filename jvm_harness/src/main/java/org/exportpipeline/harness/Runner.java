@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.InputCheck;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.OutputCheck;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -23,7 +24,8 @@ import org.exportpipeline.harness.contract.Tensor;
  * input reachable until infer has returned ({@link Reference#reachabilityFence}), so infer may hand
  * their addresses to native code for the call; it must not keep them after it returns.
  *
- * <p>Errors: run() throws {@link InvalidInputException} before the runtime sees bad inputs,
+ * <p>Errors: run() throws {@link InvalidInputException} before the runtime sees bad inputs, a
+ * {@link RuntimeFailureException} for outputs beyond the manifest's bounds ({@link OutputCheck}),
  * {@link ModelUnavailableException} before open or after close, and {@link RuntimeFailureException}
  * (the runtime's decisive line, its exception as the cause) for whatever the runtime throws.
  *
@@ -36,6 +38,7 @@ import org.exportpipeline.harness.contract.Tensor;
 public abstract class Runner implements AutoCloseable {
   private final CallGate gate = new CallGate(this::runtime);
   private InputCheck inputCheck;
+  private OutputCheck outputCheck;
   private List<String> inputNames;
   private List<String> outputNames;
 
@@ -76,6 +79,7 @@ public abstract class Runner implements AutoCloseable {
         throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line, no native trace
       }
       inputCheck = new InputCheck(manifest);
+      outputCheck = new OutputCheck(manifest);
       inputNames = manifest.inputNames();
       outputNames = manifest.outputNames();
       load(formatDir, manifest);
@@ -110,6 +114,10 @@ public abstract class Runner implements AutoCloseable {
       if (outputs.size() != outputNames.size() || !outputs.keySet().containsAll(outputNames)) {
         throw new RuntimeFailureException(runtime(), "the model returned outputs " + outputs.keySet() + ", the manifest names "
             + outputNames + ": re-export the model", null);
+      }
+      Optional<String> beyond = outputCheck.problem(outputs);
+      if (beyond.isPresent()) {
+        throw new RuntimeFailureException(runtime(), beyond.get(), null);
       }
       return outputs;
     });

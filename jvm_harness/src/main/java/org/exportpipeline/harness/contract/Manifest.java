@@ -420,6 +420,11 @@ public final class Manifest {
     });
   }
 
+  /** A named dim's declared max (dims.NAME.max). */
+  public long dimMax(String name) throws ContractException {
+    return field("dims." + name + ".max", () -> json.getAsJsonObject("dims").getAsJsonObject(name).get("max").getAsLong());
+  }
+
   /** The names of the dims the data decides (none in a manifest older than the field). */
   private Set<String> dataDims() throws ContractException {
     return field("dims", () -> {

@@ -220,4 +220,14 @@ class ContractVectorsTest {
     }
     return tests.stream();
   }
+
+  /** A runtime's answer beyond the bound of a dim the data decides is refused in one line; the bound itself passes. */
+  @org.junit.jupiter.api.Test
+  void outputsBeyondTheirDataBoundAreRefused() throws Exception {
+    Path modelDir = VECTORS.resolve("detector_valid").resolve("vec");
+    OutputCheck check = new OutputCheck(Manifest.read(modelDir, null));
+    assertEquals(java.util.Optional.empty(), check.problem(countTensors(modelDir, 20)));
+    assertEquals(java.util.Optional.of("output boxes has 21 along dim 0 (detections), more than the manifest's bound of 20: "
+        + "re-export with the model's true bound"), check.problem(countTensors(modelDir, 21)));
+  }
 }
