@@ -8,7 +8,7 @@ from typing import Any
 
 from .contract.manifest import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
-from .contract.gate import is_required
+from .contract.gate import DOES_NOT_LOAD, is_required
 from .contract.parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
@@ -31,6 +31,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "reproducible": entry.get("reproducible"),
                 "error": entry.get("error"),
                 "warnings": entry.get("warnings", []),
+                "path": entry.get("path"),
                 "verification": entry["verification"],
                 "box": proven_box(entry["verification"]),
             })
@@ -54,6 +55,10 @@ def _box(box: dict[str, list[int]] | None) -> str:
     return ", ".join(f"{name} {low}..{high}" for name, (low, high) in box.items()) or "static"
 
 
+# The export paths a format tries first (torch.export's): any other is named in the status cell.
+FIRST_PATHS = {"dynamo", "torch.export"}
+
+
 def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
     jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/") and "@" not in key}, reverse=True)
     return ["python", *jvm]
@@ -73,6 +78,8 @@ def _cell(result: dict[str, Any] | None) -> str:
         return "-"
     if "crashed" in result:
         return _crashed(result)
+    if DOES_NOT_LOAD in result.get("error", ""):  # never ran: no errors to show
+        return f"**DOES NOT LOAD** ({result['error']})"
     verdict = "pass" if result["passed"] else "**FAIL**"
     cell = f"{verdict} {result['max_abs_err']:.1e} (eager {result['eager_abs_err']:.1e})"
     return f"{cell} ({result['error']})" if result.get("error") else cell
@@ -106,7 +113,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         "shown only where every runtime passed every case.",
         "Status says whether the format is required (it must pass for the run to exit 0) or informative.",
         "CRASHED: the runtime's process died (signal or exit code, then its last words; the manifest's error has",
-        "the command that reproduces it).",
+        "the command that reproduces it). DOES NOT LOAD: the runtime cannot load what the program needs (an operator",
+        "library), named in the cell. \"via PATH\": the exporter that made it where torch.export could not (formats.F.path).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -119,6 +127,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         cells = [_cell(python), *jvm]
         gate = "required" if row["required"] else "informative"
         status = f"ok, {gate}" if row["status"] == "ok" else f"**{row['status']}**, {gate}: {row['error']}"
+        if row.get("path") not in (None, *FIRST_PATHS):  # rows from before the field have none
+            status += f", via {row['path']}"
         if row["warnings"]:
             status += f" ({len(row['warnings'])} warning(s) at export; the golden cases decide)"
         lines.append(

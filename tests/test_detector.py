@@ -28,12 +28,12 @@ TORCHVISION = "does not load: needs operator library torchvision (torchvision::n
 
 @pytest.fixture(scope="module")
 def detector(shared_root: Path) -> tuple[dict, list[subprocess.CompletedProcess]]:
-    """The detector exported to every format (the export's own exit is 1: four formats fail), then verified in
-    Python and in the JVM engines; its manifest, and the verify and gate runs."""
+    """The detector exported to every format (the export's own exit is 1: three formats fail), then verified in
+    Python and in the JVM engines, gated and reported; its manifest, and those runs."""
     out = shared_root / "detector"
     runs = cli_once(shared_root, "detector", ("exporters", "export", "tests.detector_model:build", "--out", str(out)),
                     ("exporters", "verify", str(out / "detector")), ("jvm_harness", "verify", str(out / "detector")),
-                    ("exporters", "gate", str(out / "detector")))
+                    ("exporters", "gate", str(out / "detector")), ("exporters", "report", str(out)))
     return manifest_of(out / "detector"), runs
 
 
@@ -50,7 +50,7 @@ def test_the_manifest_declares_detections_as_a_dim_the_data_decides(detector) ->
 
 @pytest.mark.slow
 def test_verdicts_per_format_and_runtime(detector) -> None:
-    manifest, (exported, verified, jvm, gate) = detector
+    manifest, (exported, verified, jvm, gate, _) = detector
     formats = manifest["formats"]
     verdicts = {f"{name}:{key}": (result["passed"], result.get("error", ""))
                 for name, entry in formats.items() for key, result in entry["verification"].items()}
@@ -69,6 +69,18 @@ def test_verdicts_per_format_and_runtime(detector) -> None:
     assert exported.returncode == verified.returncode == jvm.returncode == gate.returncode == 1
     assert ("gate: required detector/torchscript failed: the program does not load in jvm/djl-pytorch, "
             "jvm/libtorch-javacpp (UnsupportedOperationException: model.pt " + TORCHVISION) in gate.stderr
+
+
+@pytest.mark.slow
+def test_the_report_says_which_runtime_cannot_load_it_and_which_path_made_it(detector, shared_root: Path) -> None:
+    assert detector[1][-1].returncode == 0, detector[1][-1].stderr
+    rows: dict[str, str] = {}
+    for line in (shared_root / "detector" / "report.md").read_text().splitlines():
+        if line.startswith("| detector | "):
+            rows.setdefault(line.split(" | ")[1], line)  # the parity table's row comes before the timings'
+    assert rows["torchscript"].count(f"**DOES NOT LOAD** (UnsupportedOperationException: model.pt {TORCHVISION}") == 2
+    assert "ok, required, via torchscript-exporter" in rows["onnx"]
+    assert "ok, required, via torchscript-trace" in rows["openvino"]
 
 
 @pytest.mark.slow
