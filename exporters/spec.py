@@ -144,8 +144,12 @@ class ModelSpec:
         if unknown:
             raise SpecError(f"{self.name}: data_dims= names unknown outputs {unknown}; the outputs are {self.outputs}")
         input_dims = {dim.name for dims in self.dynamic.values() for dim in dims.values()}
+        seen: dict[str, Dim] = {}
         for output, dims in self.data_dims.items():
             for axis, dim in dims.items():
+                if seen.setdefault(dim.name, dim) != dim:
+                    raise SpecError(f"{self.name}: data_dims names {dim.name!r} as {seen[dim.name]} and as {dim}: one "
+                                    "name, one bound (the manifest's dims holds one)")
                 if dim.name in input_dims:
                     raise SpecError(f"{self.name}: data_dims[{output!r}] names {dim.name!r}, an input dim: a size the "
                                     "data decides needs a name of its own")

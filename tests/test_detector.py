@@ -138,6 +138,9 @@ def test_a_count_beyond_its_bound_or_an_unknown_output_is_refused(tmp_path: Path
     spec.data_dims = {"boxes": {0: Dim("rows", 0, 2)}}
     with pytest.raises(SpecError, match=r"data_dims= names unknown outputs \['boxes'\]"):
         spec.validate()
+    spec.outputs, spec.data_dims = ["kept", "more"], {"kept": {0: Dim("rows", 0, 2)}, "more": {0: Dim("rows", 0, 3)}}
+    with pytest.raises(SpecError, match=r"data_dims names 'rows' as Dim\(name='rows', min=0, max=2\) and as "):
+        spec.validate()
 
 
 def test_a_count_that_differs_is_named_in_one_line() -> None:
