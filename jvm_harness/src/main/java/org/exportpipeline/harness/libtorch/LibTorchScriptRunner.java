@@ -62,7 +62,8 @@ public final class LibTorchScriptRunner extends Runner {
   /**
    * Why torchvision's operators cannot join this libtorch: the only build for torch 2.13 is the PyPI wheel's
    * _C.so, which links libtorch_python.so and the CUDA libraries (libtorch_cuda.so, libc10_cuda.so,
-   * libcudart.so.13) that the presets' CPU libtorch does not carry; System.load fails on the first of them.
+   * libcudart.so.13) that the presets' CPU libtorch does not carry; System.load fails on the first of them
+   * (measured; with those entries stripped it still stops at libc10_cuda.so's CUDACachingAllocator::allocator).
    */
   static final String NO_OPERATOR_LIBRARIES = "the only torchvision built for libtorch 2.13 (the PyPI wheel's _C.so) links "
       + "libtorch_python.so and CUDA's libraries, which this CPU libtorch lacks; serve the ONNX artifact";
