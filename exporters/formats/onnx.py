@@ -19,9 +19,9 @@ FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both a
 
 
 # The TorchScript-based exporter traces instead of torch.export: it takes models whose control flow or output sizes
-# depend on the data (torchvision documents it for its detectors: torch.onnx.export(..., opset_version=11)). Opset 17
-# is the newest it writes without warnings that ONNX Runtime Java 1.20+ runs.
-FALLBACK_PATH, FALLBACK_OPSET = "torchscript-exporter", 17
+# depend on the data (torchvision documents it for its detectors, from opset 11). It writes its default opset (20 in
+# torch 2.13), which needs.opset_imports records for every runtime's check.
+FALLBACK_PATH = "torchscript-exporter"
 PATH_KEY, WHY_KEY = "exporters.path", "exporters.path_why"  # metadata_props naming the path that made the file
 
 
@@ -66,8 +66,8 @@ def _export_traced(spec: ModelSpec, out: Path) -> None:
     axes = {name: {axis: dim.name for axis, dim in dims.items()} for name, dims in {**spec.dynamic, **spec.data_dims}.items()}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))  # the exporter is deprecated in 2.13
-        torch.onnx.export(spec.module, spec.example_args(), str(out / FILE), dynamo=False, opset_version=FALLBACK_OPSET,
-                          input_names=list(spec.inputs), output_names=spec.outputs, dynamic_axes=axes)
+        torch.onnx.export(spec.module, spec.example_args(), str(out / FILE), dynamo=False, input_names=list(spec.inputs),
+                          output_names=spec.outputs, dynamic_axes=axes)
 
 
 def _record_path(file: Path, why: str) -> None:
