@@ -63,6 +63,8 @@ def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> Finge
              "values": _short(repr(sorted(spec.values.items()))),
              "tolerance": _short(repr(spec.tolerance)), "cli tolerance": _short(repr(tolerance)),
              "text": _short(spec.text.digest_text() if spec.text else ""),
+             # only where declared: the fingerprints of models without data dims stay as they were
+             **({"data dims": _short(repr(spec.data_dims))} if spec.data_dims else {}),
              "python": ".".join(platform.python_version_tuple()[:2]), **versions(MODEL_PACKAGES)}
     parts |= {CODE + label: _content(path) for label, path in _code_files(spec)}
     return Fingerprint.of(parts)

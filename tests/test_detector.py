@@ -153,3 +153,14 @@ def test_a_count_that_differs_is_named_in_one_line() -> None:
     other = Parity(manifest["parity"], data_axes(manifest))  # another width is no count: the plain shape line
     other.add("case0", {"boxes": np.zeros((13, 5), np.float32)}, {"boxes": np.zeros((13, 4), np.float32)})
     assert other.error == "output boxes: shape [13, 5] != golden [13, 4]"
+
+
+def test_a_new_bound_is_a_new_model_fingerprint() -> None:
+    """The manifest's dims come from data_dims: another bound exports again; a model without data dims keeps its parts."""
+    from exporters.fingerprint import model_fingerprint
+
+    two, three = (model_fingerprint(keep_rows(bound), "w" * 64, None) for bound in (2, 3))
+    assert two.digest != three.digest and "data dims" in two.parts
+    plain = keep_rows()
+    plain.data_dims = {}
+    assert "data dims" not in model_fingerprint(plain, "w" * 64, None).parts
