@@ -102,10 +102,7 @@ class ContractVectorsTest {
   /** An input vector's tensor: {dtype, shape, fill, at: {flat index: value}}, as generate.input_arrays builds it. */
   private static Tensor inputTensor(String name, JsonObject spec) {
     Tensor.DType dtype = Tensor.DType.valueOf(spec.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
-    long[] shape = new long[spec.getAsJsonArray("shape").size()];
-    for (int axis = 0; axis < shape.length; axis++) {
-      shape[axis] = spec.getAsJsonArray("shape").get(axis).getAsLong();
-    }
+    long[] shape = shape(spec.getAsJsonArray("shape"), 0);
     int count = Math.toIntExact(Tensor.elementCount(shape));
     ByteBuffer data = ByteBuffer.allocateDirect(count * dtype.bytes()).order(ByteOrder.nativeOrder());
     long fill = spec.has("fill") ? spec.get("fill").getAsLong() : 0;
@@ -141,11 +138,7 @@ class ContractVectorsTest {
         if (v.has("shape")) {
           JsonObject asked = v.getAsJsonObject("shape");
           Tensor.DType dtype = Tensor.DType.valueOf(asked.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
-          long[] shape = new long[asked.getAsJsonArray("shape").size()];
-          for (int axis = 0; axis < shape.length; axis++) {
-            shape[axis] = asked.getAsJsonArray("shape").get(axis).getAsLong();
-          }
-          assertEquals(want, check.shapeProblem(asked.get("name").getAsString(), dtype, shape));
+          assertEquals(want, check.shapeProblem(asked.get("name").getAsString(), dtype, shape(asked.getAsJsonArray("shape"), 0)));
         } else {
           Map<String, Tensor> inputs = new java.util.LinkedHashMap<>();
           v.getAsJsonObject("inputs").entrySet().forEach(e -> inputs.put(e.getKey(), inputTensor(e.getKey(), e.getValue().getAsJsonObject())));
@@ -184,17 +177,23 @@ class ContractVectorsTest {
     return tests.stream();
   }
 
+  /** A JSON shape's sizes, each named dim at size named. */
+  private static long[] shape(com.google.gson.JsonArray dims, long named) {
+    long[] shape = new long[dims.size()];
+    for (int axis = 0; axis < shape.length; axis++) {
+      JsonElement dim = dims.get(axis);
+      shape[axis] = dim.getAsJsonPrimitive().isNumber() ? dim.getAsLong() : named;
+    }
+    return shape;
+  }
+
   /** A counts vector's answers (generate.count_arrays): every output zeros, rows along its data-decided dims. */
   private static Map<String, Tensor> countTensors(Path modelDir, int rows) throws IOException {
     JsonObject manifest = Folders.manifest(modelDir);
     Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
     for (JsonElement element : manifest.getAsJsonArray("outputs")) {
       JsonObject io = element.getAsJsonObject();
-      long[] shape = new long[io.getAsJsonArray("shape").size()];
-      for (int axis = 0; axis < shape.length; axis++) {
-        JsonElement dim = io.getAsJsonArray("shape").get(axis);
-        shape[axis] = dim.getAsJsonPrimitive().isNumber() ? dim.getAsLong() : rows;
-      }
+      long[] shape = shape(io.getAsJsonArray("shape"), rows);
       Tensor.DType dtype = Tensor.DType.valueOf(io.get("dtype").getAsString().toUpperCase(java.util.Locale.ROOT));
       String name = io.get("name").getAsString();
       tensors.put(name, new Tensor(name, dtype, shape,
