@@ -10,7 +10,7 @@ import typer
 
 from exporters.contract.console import console, fail, show, text_part
 from exporters.contract.manifest import ContractError
-from exporters.contract.gate import RequireOption
+from exporters.contract.gate import DOES_NOT_LOAD, RequireOption
 
 from . import jvm
 from .driver import CALLERS
@@ -24,6 +24,8 @@ def jvm_line(result: dict[str, Any]) -> str:
     the runtime's JVM died)."""
     if "crashed" in result:
         return f"{result['runtime']:<20} crashed: {result['error']}"
+    if DOES_NOT_LOAD in result.get("error", ""):  # never ran: no errors, timings or callers to show
+        return f"{result['runtime']:<20} {result['error']}"
     line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
             f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
     line += f"  ({result['error']})" if "error" in result else ""
@@ -35,8 +37,11 @@ def jvm_line(result: dict[str, Any]) -> str:
 
 
 def mark(result: dict[str, Any]) -> str:
-    """A result's label when it did not pass: crashed when its JVM died, else failed."""
-    return "crashed" if "crashed" in result else ""
+    """A result's label when it did not pass: crashed when its JVM died, unloadable when the runtime cannot load
+    what the program needs, else failed."""
+    if "crashed" in result:
+        return "crashed"
+    return "unloadable" if DOES_NOT_LOAD in result.get("error", "") else ""
 
 
 @app.command()

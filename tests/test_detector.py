@@ -67,6 +67,7 @@ def test_verdicts_per_format_and_runtime(detector) -> None:
     for name in ("exported_program", "aoti", "executorch"):
         assert formats[name]["status"] == "failed" and formats[name]["error"].startswith(TORCH_EXPORT_STOPS), formats[name]
     assert exported.returncode == verified.returncode == jvm.returncode == gate.returncode == 1
+    assert jvm.stderr.count("detector/torchscript UNLOADABLE") == 2, jvm.stderr
     assert ("gate: required detector/torchscript failed: the program does not load in jvm/djl-pytorch, "
             "jvm/libtorch-javacpp (UnsupportedOperationException: model.pt " + TORCHVISION) in gate.stderr
 
