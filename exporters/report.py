@@ -8,6 +8,7 @@ from typing import Any
 
 from .contract.manifest import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
+from .contract.console import worst_part
 from .contract.gate import is_required
 from .contract.parity import FACTOR, FLOOR_ULPS
 
@@ -75,7 +76,9 @@ def _cell(result: dict[str, Any] | None) -> str:
         return _crashed(result)
     verdict = "pass" if result["passed"] else "**FAIL**"
     cell = f"{verdict} {result['max_abs_err']:.1e} (eager {result['eager_abs_err']:.1e})"
-    return f"{cell} ({result['error']})" if result.get("error") else cell
+    if result.get("error"):
+        return f"{cell} ({result['error']})"
+    return cell if result["passed"] else f"{cell}, {worst_part(result)}"
 
 
 def _concurrency(result: dict[str, Any] | None) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from exporters.contract.console import console, fail, show, text_part
+from exporters.contract.console import console, fail, show, text_part, worst_part
 from exporters.contract.manifest import ContractError
 from exporters.contract.gate import RequireOption
 
@@ -27,6 +27,7 @@ def jvm_line(result: dict[str, Any]) -> str:
     line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
             f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
     line += f"  ({result['error']})" if "error" in result else ""
+    line += f"  {worst_part(result)}" if not result["passed"] and result.get("worst") and "error" not in result else ""
     c = result.get("concurrency")
     if c:
         line += (f"; {c['callers']} callers: {c['calls']} calls, {c['failures']} failed, {c['mismatches']} mismatched"

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
+from .base import REMEDIES, ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
+from .guards import with_guard_remedy
 
 
 
@@ -19,17 +20,13 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     # torch.onnx captures under the recurrent decomposition but decomposes without it: wrapped whole, an
     # LSTM's output keeps its dynamic sequence dim instead of declaring the example's length.
     import torch
+
+    def trace(shapes: tuple[dict[int, Any] | None, ...]) -> None:
+        torch.onnx.export(spec.module, spec.example_args(), str(out / FILE), dynamo=True, input_names=list(spec.inputs),
+                          output_names=spec.outputs, dynamic_shapes=shapes, verbose=False)
+
     with recurrent_loops_kept():
-        torch.onnx.export(
-            spec.module,
-            spec.example_args(),
-            str(out / FILE),
-            dynamo=True,
-            input_names=list(spec.inputs),
-            output_names=spec.outputs,
-            dynamic_shapes=torch_dynamic_shapes(spec),
-            verbose=False,
-        )
+        with_guard_remedy(spec, trace, torch_dynamic_shapes(spec), REMEDIES)
 
 
 def signature(folder: Path) -> Signature:

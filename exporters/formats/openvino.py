@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..spec import ModelSpec
+from . import onnx
 from .base import ExportOptions, Format, Predict, Signature, export_program
 
 FILE = "model.xml"  # weights in model.bin beside it
@@ -18,7 +20,22 @@ SETTINGS = {"INFERENCE_PRECISION_HINT": "f32"}
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     import openvino as ov
 
-    model = ov.convert_model(export_program(spec))
+    _save(ov.convert_model(export_program(spec)), spec, out)
+
+
+def export_from_onnx(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    """The fallback path: OpenVINO's ONNX frontend over the ONNX exporter's graph, where the PyTorch frontend
+    lacks an operator or fixes a dim (an nn.LSTM's sequence in its outputs)."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix=".openvino-onnx.", dir=out.parent) as scratch:
+        onnx.export(spec, Path(scratch), options)
+        _save(ov.convert_model(str(Path(scratch) / onnx.FILE)), spec, out)
+
+
+def _save(model: Any, spec: ModelSpec, out: Path) -> None:
+    import openvino as ov
+
     # Conversion makes every dim dynamic: put back static dims and the bounds of dynamic ones.
     shapes = {}
     for port, (name, example) in zip(model.inputs, spec.inputs.items(), strict=True):
@@ -76,6 +93,8 @@ FORMAT = Format(
     name="openvino",
     description="OpenVINO IR converted from torch.export, saved with fp32 weights (.xml + .bin)",
     main=FILE,
+    path="the PyTorch frontend over the ExportedProgram",
+    fallbacks=(("the ONNX frontend over the ONNX exporter's graph", export_from_onnx),),
     settings=SETTINGS,
     export=export,
     load=load,
@@ -87,5 +106,5 @@ FORMAT = Format(
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
     needs=needs,
-    packages=("torch", "openvino"),
+    packages=("torch", "openvino", "onnx", "onnxscript"),  # onnx: its fallback path
 )
