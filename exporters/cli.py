@@ -204,7 +204,9 @@ def diagnose(
     console.print(f"[bold]{model_dir}[/] {format} on {report['runtime']}: {len(report['taps'])} module outputs tapped, "
                   f"judged on the golden cases with {report['case']}" + (f" ({worst['at']})" if worst and worst.get("at") else ""))
     first = report["first_diverging"]
-    for row in report["taps"][:report["taps"].index(first) + 3 if first else len(report["taps"])][-8:]:
+    shown = (report["taps"][:report["taps"].index(first) + 3][-8:] if first
+             else sorted(report["taps"], key=lambda row: -row["ratio"])[:5])  # where it parts, or the closest calls
+    for row in shown:
         mark = "[red]leaves the rule[/]" if row["ratio"] > 1 else "within"
         console.print(f"  {row['tap'] + ' (' + row['module'] + ')':<56} ratio {row['ratio']:8.3g}  err {row['err']:.1e}  eager's own "
                       f"{row['eager_err']:.1e}  {mark}")

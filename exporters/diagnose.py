@@ -214,8 +214,14 @@ def _report(model_dir: Path, fmt: str, key: str, result: dict[str, Any], case: s
               "tapped_dir": str(tapped_dir), "taps": rows, "first_diverging": first,
               "tapped_outputs_ratio": finals, "tapped_error": verdict.get("error")}
     if first is None:
-        report["note"] = ("no tap leaves the rule: " + ("the tapped artifact's own outputs pass too, so the divergence lives "
-                          "in a fusion or kernel choice the taps prevent" if all(r <= 1 for r in finals.values())
-                          else "the outputs part after the last tapped module (in the model's own forward code)"))
+        worst = max(rows, key=lambda row: row["ratio"], default=None)
+        within = f"the worst tap is {worst['tap']} at ratio {worst['ratio']:.3g}" if worst else "no tap"
+        if result.get("passed"):
+            report["note"] = f"the verdict diagnosed passed, and every tap is within its rule ({within})"
+        elif all(ratio <= 1 for ratio in finals.values()):
+            report["note"] = (f"the tapped artifact's own outputs pass ({within}): the divergence lives in a fusion or "
+                              "kernel choice the taps prevent")
+        else:
+            report["note"] = (f"the outputs part after the last tapped module, in the model's own forward code ({within})")
     (tapped_dir / "diagnose.json").write_text(json.dumps(report, indent=1) + "\n")
     return report

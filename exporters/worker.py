@@ -92,7 +92,7 @@ def _failure(exc: BaseException, fmt, kinds: frozenset[str], log: Path) -> dict:
     sys.stderr.flush()
     tried = exc.tried if isinstance(exc, FailedPaths) else []
     cause = exc.__cause__ if isinstance(exc, FailedPaths) else exc
-    last = f"{type(cause).__name__}: {decisive_line(cause)}{_missing_kernel(log)}"
+    last = f"{type(cause).__name__}: {decisive_line(cause)}{_runtime_log_reasons(log)}"
     if not tried:
         return {"error": last, "hint": hint_for(f"{type(cause).__name__}: {cause} {last}", fmt.hint, kinds)}
     first = tried[0]["error"]
@@ -133,10 +133,18 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
                               f"declared box {manifest['dims']}: {decisive_line(exc)}") from exc
 
 
-def _missing_kernel(log: Path) -> str:
-    """ExecuTorch names a missing operator only in its log, not in the error it raises."""
-    missing = sorted(set(re.findall(r"Missing operator: \[?\d*\]? ?([\w:.]+)", log.read_text(errors="replace"))))
-    return f" (missing operator {', '.join(missing)})" if missing else ""
+def _runtime_log_reasons(log: Path) -> str:
+    """ExecuTorch names a missing operator, and why a kernel failed, only in its log, not in the error it raises
+    ("method->execute() failed with error 0x12")."""
+    text = log.read_text(errors="replace")
+    missing = sorted(set(re.findall(r"Missing operator: \[?\d*\]? ?([\w:.]+)", text)))
+    if missing:
+        return f" (missing operator {', '.join(missing)})"
+    failed = re.search(r"KernelCall failed at instruction \S+ in operator ([\w:.]+)", text)
+    resize = re.search(r"\] (Attempted to resize [^\n]*)", text)
+    if failed:
+        return f" (ExecuTorch: {failed.group(1)} failed" + (f": {resize.group(1).strip()})" if resize else ")")
+    return ""
 
 
 def _tracer_warnings(caught: list[warnings.WarningMessage]) -> list[str]:

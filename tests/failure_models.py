@@ -114,3 +114,25 @@ class Diverging(nn.Module):
 def diverging() -> ModelSpec:
     return ModelSpec(module=Diverging(), inputs={"x": torch.randn(2, 8, generator=torch.Generator().manual_seed(3))},
                      outputs=["y"], dynamic={"x": {0: Dim("batch", 1, 8)}}, name="diverging")
+
+
+class AttentionThenView(nn.Module):
+    """Attention as GPT-2 writes it: SDPA, transpose, reshape, .contiguous(), then a linear layer's .view. With a
+    dynamic sequence, lowering's decomposition of SDPA breaks the views torch.export recorded after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.qkv = nn.Linear(32, 96)
+        self.out = nn.Parameter(torch.randn(32, 32) / 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, seq, _ = x.shape
+        q, k, v = (t.view(batch, seq, 4, 8).transpose(1, 2) for t in self.qkv(x).split(32, -1))
+        attended = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(batch, seq, -1).contiguous()
+        return (attended.view(-1, 32) @ self.out).view(batch, seq, 32)
+
+
+def attention_then_view() -> ModelSpec:
+    return ModelSpec(module=AttentionThenView(), inputs={"x": torch.randn(2, 6, 32, generator=torch.Generator().manual_seed(4))},
+                     outputs=["y"], dynamic={"x": {1: Dim("seq", 2, 32)}}, name="attention_then_view")

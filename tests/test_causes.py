@@ -39,6 +39,10 @@ CAUSE_TEXTS = {
                              "as a tensor with shape (s43*s53, 128)!", ".contiguous()"),
     "dim fixed by the exporter": ("RefusedCase: the artifact's declared signature disagrees with the manifest: output tags "
                                   "dim 1 is fixed to 2", "fixed a dim the spec declares dynamic"),
+    "a static tensor in the memory plan": ("RefusedCase: the exported artifact refuses golden case1 (min: batch=1, seq=2): "
+                                           "method->execute() failed with error 0x12 (ExecuTorch: aten::arange.start_out "
+                                           "failed: Attempted to resize a static tensor. Expected shape (2), but received (1).)",
+                                           "memory plan holds a tensor"),
     "data-dependent": ("GuardOnDataDependentSymNode: Could not guard on data-dependent expression Eq(4*u1, 0)", "torch.cond"),
 }
 
@@ -186,3 +190,15 @@ def test_diagnose_runs_the_tapped_model_through_a_jvm_runtime(diverging: Path, t
     assert report["runtime"] == "jvm/onnxruntime-java" and report["first_diverging"]["tap"] == "shrink", report
     tapped = manifest_of(tmp_path / "diverging")["formats"]["onnx"]["verification"]
     assert "jvm/onnxruntime-java" in tapped, tapped
+
+
+@pytest.mark.slow
+def test_a_view_broken_by_lowering_sdpa_is_remedied_by_tracing_attention_as_math(tmp_path: Path) -> None:
+    """GPT-2's attention shape: ExecuTorch's lowering failed with "Cannot view a tensor with shape ..."; the export
+    retries with SDPA traced as aten's math composition, records it, and the answers pass."""
+    result = run_cli("exporters", "export", "tests.failure_models:attention_then_view", "-f", "executorch", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (remedy,) = manifest_of(tmp_path / "attention_then_view")["formats"]["executorch"]["remedies"]
+    assert "Cannot view a tensor with shape" in remedy and "traced it as aten's math composition" in remedy, remedy
+    verified = run_cli("exporters", "verify", str(tmp_path / "attention_then_view"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -58,10 +58,10 @@ class Cause:
 
     pattern: re.Pattern[str]
     hint: str
-    known: tuple[tuple[str, str], ...] = ()  # (module class name prefix, the known cause)
+    known: tuple[tuple[frozenset[str], str], ...] = ()  # (torch module class names, the known cause)
 
     def advice(self, kinds: frozenset[str]) -> str:
-        seen = [cause for kind, cause in self.known if any(name.startswith(kind) for name in kinds)]
+        seen = [cause for names, cause in self.known if names & kinds]
         return self.hint + (f". Known cause in this model: {'; '.join(seen)}" if seen else "")
 
 
@@ -81,9 +81,17 @@ UNPROVEN_GUARD = (
 FIXED_DIM = ("the exporter fixed a dim the spec declares dynamic: check that the model does not specialize it (a "
              "loop over it, a size read as a Python int), or declare it static")
 
+# torch.nn's own classes only: Hugging Face's GPT-2 "Conv1D" is a linear layer.
+CONVOLUTIONS = frozenset({"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"})
+LSTM = frozenset({"LSTM"})
+
 CAUSES: list[Cause] = [
     Cause(re.compile(r"declared signature disagrees", re.I), FIXED_DIM + " (or that no port was renamed or retyped)",
-          (("LSTM", "OpenVINO converted from the ExportedProgram fixes an nn.LSTM's sequence dim in its outputs"),)),
+          ((LSTM, "OpenVINO converted from the ExportedProgram fixes an nn.LSTM's sequence dim in its outputs"),)),
+    Cause(re.compile(r"ExecuTorch: \S+ failed: Attempted to resize a static tensor"),
+          "the program's memory plan holds a tensor at the example's size whose size the box varies (the operator "
+          "whose output it is is named: often an arange or a mask built from a dynamic dim): the lowered program "
+          "fixed that size. Declare that dim static for this format (a box it can serve), or leave the format out"),
     Cause(re.compile(r"missing operator", re.I),
           "the ExecuTorch program needs an operator kernel its runtime does not register (named in the error): "
           "rewrite that op with supported ones, or link a kernel library that provides it"),
@@ -95,14 +103,15 @@ CAUSES: list[Cause] = [
           "an offset equal to the number of ids, which PyTorch takes as an empty last bag. A service that sends "
           "empty bags cannot use OpenVINO; one that never does can declare a box whose cases have none (make_case)"),
     Cause(re.compile(r"Cannot view a tensor with shape", re.I),
-          "lowering met a view over a non-contiguous tensor with dynamic dims (a transpose or permute followed by "
-          "view): make that tensor contiguous in the model (.contiguous() before .view, or .reshape), or declare "
-          "those dims static for this format"),
+          "lowering decomposed an op into another memory layout than the views the trace recorded after it assume "
+          "(a dynamic dim under transpose/reshape then .view; scaled_dot_product_attention is retried as its math "
+          "composition by itself): compute that tensor so the view holds (.contiguous() before .view, or .reshape "
+          "instead of .view, after the op the log names), or declare those dims static for this format"),
     Cause(re.compile(r"refuses golden", re.I),
           "the artifact serves fewer sizes than the declared box (the refused case and its dims are named): its "
           "exporter fixed or narrowed a dynamic dim. Declare a box the format can serve, or leave the format out",
-          (("Conv", "ATen's convolution branches at batch 16 and AOTI and ExecuTorch keep the example's side"),
-           ("LSTM", "ExecuTorch unrolls nn.LSTM over the sequence, fixing it to the example's length"))),
+          ((CONVOLUTIONS, "ATen's convolution branches at batch 16 and AOTI and ExecuTorch keep the example's side"),
+           (LSTM, "ExecuTorch unrolls nn.LSTM over the sequence, fixing it to the example's length"))),
     Cause(re.compile(r"data.dependent|GuardOnDataDependent|Dynamic control flow is not supported", re.I), DATA_DEPENDENT),
     Cause(re.compile(r"that torch\.export generated fails at"), GUARD_FAILS),
     Cause(re.compile(r"satisfy the generated guard", re.I), UNPROVEN_GUARD),
