@@ -143,7 +143,8 @@ def _runtime_log_reasons(log: Path) -> str:
     failed = re.search(r"KernelCall failed at instruction \S+ in operator ([\w:.]+)", text)
     resize = re.search(r"\] (Attempted to resize [^\n]*)", text)
     if failed:
-        return f" (ExecuTorch: {failed.group(1)} failed" + (f": {resize.group(1).strip()})" if resize else ")")
+        operator = failed.group(1).rstrip(":")
+        return f" (ExecuTorch: {operator} failed" + (f": {resize.group(1).strip()})" if resize else ")")
     return ""
 
 
