@@ -201,8 +201,9 @@ def diagnose(
     except (ContractError, SpecError) as exc:
         fail(str(exc))
     worst = report["verdict"]["worst"]
+    at = f" ({worst['at']})" if worst and worst.get("at") else ""
     console.print(f"[bold]{model_dir}[/] {format} on {report['runtime']}: {len(report['taps'])} module outputs tapped, "
-                  f"judged on the golden cases with {report['case']}" + (f" ({worst['at']})" if worst and worst.get("at") else ""))
+                  f"re-exported with {report['case']}{at} as the model's own golden case beside the box's")
     first = report["first_diverging"]
     shown = (report["taps"][:report["taps"].index(first) + 3][-8:] if first
              else sorted(report["taps"], key=lambda row: -row["ratio"])[:5])  # where it parts, or the closest calls
