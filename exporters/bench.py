@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .contract.console import first_line
+from .contract.causes import decisive_line
 from .contract.manifest import GoldenCase, check_format, load_golden, read_manifest
 from .formats import FORMATS
 from .formats.base import TORCH_THREADS, Predict, set_torch_threads, torch_predict
@@ -268,7 +268,7 @@ class Bench:
             try:
                 measured = measure(callers)
             except Exception as exc:  # a runtime that fails under threads fails its own rows, with its own words
-                measured = {"error": f"{type(exc).__name__}: {first_line(exc)}"}
+                measured = {"error": f"{type(exc).__name__}: {decisive_line(exc)}"}
             row = {"model": manifest["model"], "format": fmt, "side": side, "runtime": runtime, "version": version,
                    "batch": batch, "callers": callers, "threads": self.threads, "sharing": sharing,
                    **{key: round(measured[key], 4) if measured.get(key) is not None else None
@@ -289,7 +289,7 @@ class Bench:
             measured = time_python(lambda: fmt.load(folder / name, manifest, self.threads), inputs, batch,
                                    self.warmup, self.warmup_s, self.repeats)
         except Exception as exc:  # a runtime that fails here fails this row only, with its own words
-            measured = {"error": f"{type(exc).__name__}: {first_line(exc)}"}
+            measured = {"error": f"{type(exc).__name__}: {decisive_line(exc)}"}
         self._row(manifest["model"], name, "python", fmt.runtime, fmt.runtime_version(), case, batch, rnd,
                   fmt.threads, measured)
 

@@ -126,6 +126,11 @@ def export(
             elif entry["status"] == "problems":
                 detail += "".join(f"\n    problem: {problem}" for problem in entry["problems"])
             detail += "".join(f"\n    warning (the golden cases decide): {w}" for w in entry.get("warnings", []))
+            detail += "".join(f"\n    remedy: {remedy}" for remedy in entry.get("remedies", []))
+            if entry["status"] != "failed" and entry.get("export_path", {}).get("tried"):
+                path = entry["export_path"]
+                detail += f"\n    exported through {path['taken']}: " + "; ".join(
+                    f"{tried['path']} failed ({tried['error']})" for tried in path["tried"])
             if entry.get("because", "new") != "new":
                 detail += f"\n    exported again: {entry['because']}"
             show(name, entry["status"] == "ok", detail, mark=entry["status"])
@@ -175,6 +180,42 @@ def verify(
     if not verified:
         fail(f"no exported format to verify in {', '.join(map(str, model_dir))}: export first", code=1)
     summarize([verdict for folder in model_dir for verdict in judge(folder, only, require)])
+
+
+@app.command()
+def diagnose(
+    model_dir: Annotated[Path, typer.Argument(help="The model folder whose verdict failed, e.g. artifacts/encoder.")],
+    format: Annotated[str, typer.Argument(help="The format whose answers part from the reference.")],
+    runtime: Annotated[Optional[str], typer.Option(help="The verdict to explain, as the manifest keys it (jvm/onnxruntime-java) "
+                                                        "or by runtime name; default: the first failed one.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Where the tapped model is exported (default: MODEL_DIR/../diagnose).")] = None,
+) -> None:
+    """Find the first module whose output leaves the parity rule: re-export with every module's output tapped, run it where
+    the verdict failed, and judge each tap against the float64 reference and eager's own error there."""
+    from .diagnose import diagnose as run_diagnose
+
+    check_formats([format])
+    try:
+        with console.status(f"diagnosing {model_dir} {format}"):
+            report = run_diagnose(model_dir, format, runtime, out or model_dir.parent / "diagnose")
+    except (ContractError, SpecError) as exc:
+        fail(str(exc))
+    worst = report["verdict"]["worst"]
+    at = f" ({worst['at']})" if worst and worst.get("at") else ""
+    console.print(f"[bold]{model_dir}[/] {format} on {report['runtime']}: {len(report['taps'])} module outputs tapped, "
+                  f"re-exported with {report['case']}{at} as the model's own golden case beside the box's")
+    first = report["first_diverging"]
+    shown = (report["taps"][:report["taps"].index(first) + 3][-8:] if first
+             else sorted(report["taps"], key=lambda row: -row["ratio"])[:5])  # where it parts, or the closest calls
+    for row in shown:
+        mark = "[red]leaves the rule[/]" if row["ratio"] > 1 else "within"
+        console.print(f"  {row['tap'] + ' (' + row['module'] + ')':<56} ratio {row['ratio']:8.3g}  err {row['err']:.1e}  eager's own "
+                      f"{row['eager_err']:.1e}  {mark}")
+    if first:
+        console.print(f"first diverging operation: [bold]{first['tap']}[/] ({first['module']}, ratio {first['ratio']:.3g}: err {first['err']:.1e}, "
+                      f"eager's own {first['eager_err']:.1e}); report: {report['tapped_dir']}/diagnose.json")
+    else:
+        console.print(f"no module leaves the rule: {report['note']}; report: {report['tapped_dir']}/diagnose.json")
 
 
 @app.command()

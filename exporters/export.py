@@ -17,12 +17,11 @@ from typing import Any, Callable
 
 from . import box
 from . import golden as goldens
-from .contract.console import first_line
+from .contract.causes import decisive_line, hint_for
 from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, TEXT_DIR, ContractError, check_format,
                                 file_entries, load_golden, load_text, plain_mode, read_manifest, write_manifest, writer_lock)
 from .fingerprint import Fingerprint, changes, format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
-from .hints import hint_for
 from .contract.parity import Tolerance
 from .spec import ModelSpec, SpecError, weights_digest, write_traceback
 
@@ -183,7 +182,7 @@ def _replace_golden(spec: ModelSpec, model_dir: Path,
             raise  # already one line about the spec (a case over the budget or outside its values)
         except (Exception, SystemExit) as exc:  # the model's own forward: one line, traceback in a log
             raise SpecError(f"{spec.name}: running the model eagerly on its golden inputs raised "
-                            f"{type(exc).__name__}: {first_line(exc)}; traceback in {write_traceback(exc)}") from exc
+                            f"{type(exc).__name__}: {decisive_line(exc)}; traceback in {write_traceback(exc)}") from exc
         shutil.rmtree(model_dir / GOLDEN_DIR, ignore_errors=True)
         (staging / GOLDEN_DIR).rename(model_dir / GOLDEN_DIR)
     finally:
@@ -206,7 +205,7 @@ def _replace_text(spec: ModelSpec, model_dir: Path, io: dict[str, Any], override
             raise
         except (Exception, SystemExit) as exc:  # the model's own forward on a tokenizer's batch
             raise SpecError(f"{spec.name}: running the model eagerly on its text cases raised "
-                            f"{type(exc).__name__}: {first_line(exc)}; traceback in {write_traceback(exc)}") from exc
+                            f"{type(exc).__name__}: {decisive_line(exc)}; traceback in {write_traceback(exc)}") from exc
         (staging / TEXT_DIR).rename(model_dir / TEXT_DIR)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -239,15 +238,16 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
                 try:
                     entry["needs"] = fmt.needs(final)
                 except Exception as exc:  # a file torch wrote but we cannot read: the runtimes decide alone
-                    outcome.setdefault("warnings", []).append(f"what a runtime needs could not be read from the files: {first_line(exc)}")
-            if fmt.path:
-                entry.update(fmt.path(final))
+                    outcome.setdefault("warnings", []).append(f"what a runtime needs could not be read from the files: {decisive_line(exc)}")
             for kind in ("problems", "warnings"):  # warnings are suspicions the golden cases decide
                 if outcome.get(kind):
                     entry[kind] = outcome[kind]
         else:
             shutil.rmtree(final, ignore_errors=True)  # an old artifact must not pass for the failed one
             entry["error"], entry["hint"] = outcome["error"], outcome["hint"]
+        for kind in ("export_path", "remedies"):  # how the artifact was made where it differs from the plain path
+            if outcome.get(kind):
+                entry[kind] = outcome[kind]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         result_file.unlink(missing_ok=True)

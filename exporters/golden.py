@@ -13,9 +13,10 @@ from torch import nn
 
 from . import box
 from .contract import parity
+from .contract.causes import decisive_line
 from .contract.manifest import GOLDEN_DIR, file_entries, input_specs, value_problem
 from .contract.parity import Tolerance
-from .spec import ModelSpec, SpecError
+from .spec import ModelSpec, SpecError, write_traceback
 
 SEED = 1234
 
@@ -33,8 +34,33 @@ def golden_inputs(spec: ModelSpec) -> list[tuple[str, dict[str, torch.Tensor]]]:
         if len(own) > 1:
             return own
         return own + [("sampled", {name: _sample_like(t, list(t.shape), generator) for name, t in spec.inputs.items()})]
-    source = max((case for _, case in own), key=lambda case: sum(t.numel() for t in case.values()))
-    return own + [(point.label, box.case_at(spec, source, point, generator)) for point in corners]
+    return own + [(point.label, box.case_at(spec, _source(spec), point, generator)) for point in corners]
+
+
+def _source(spec: ModelSpec) -> dict[str, torch.Tensor]:
+    """The own case box cases are resized from: the largest."""
+    own = spec.golden or [dict(spec.inputs)]
+    return max(own, key=lambda case: sum(t.numel() for t in case.values()))
+
+
+class CaseRefused(SpecError):
+    """Eager PyTorch itself raised on a golden case: the message names the case and how it was made."""
+
+
+def _eager_refused(spec: ModelSpec, label: str, inputs: dict[str, torch.Tensor], exc: BaseException) -> CaseRefused:
+    sizes = ", ".join(f"{name}={size}" for name, size in _dim_sizes(spec, inputs).items())
+    at = f"the golden case at {label}" + (f" ({sizes})" if sizes else "")
+    why = f"{type(exc).__name__}: {decisive_line(exc)}; traceback in {write_traceback(exc)}"
+    if label in ("given", "example") or spec.make_case is not None:
+        made = "the spec's own" if label in ("given", "example") else "made by the spec's make_case"
+        return CaseRefused(f"{spec.name}: running the model eagerly on {at}, {made}, raised {why}")
+    source = _source(spec)
+    resized = ", ".join(f"{name} {list(source[name].shape)} -> {list(tensor.shape)}"
+                        for name, tensor in inputs.items() if tensor.shape != source[name].shape)
+    return CaseRefused(f"{spec.name}: {at} was derived from the spec's own inputs by resizing each input along its "
+                       f"dynamic axes on its own ({resized or 'values redrawn'}), and eager PyTorch refused it: {why}. "
+                       "Inputs whose sizes or values are tied (offsets into another input, lengths) lose that tie this "
+                       "way: give ModelSpec(make_case=...) to build the inputs at given dim sizes")
 
 
 def _sample_like(example: torch.Tensor, shape: list[int], generator: torch.Generator) -> torch.Tensor:
@@ -119,7 +145,10 @@ def write_golden(spec: ModelSpec, model_dir: Path,
     try:
         for label, inputs in labelled:
             watch.current = inputs
-            eager.append(named_outputs(spec.module, spec.outputs, list(inputs.values())))
+            try:
+                eager.append(named_outputs(spec.module, spec.outputs, list(inputs.values())))
+            except Exception as exc:  # the model's own forward: one line naming the case, traceback in a log
+                raise _eager_refused(spec, label, inputs, exc) from exc
             _check_data_dims(spec, label, eager[-1])
             box.check_case_bytes(spec, label, [*inputs.values(), *map(torch.from_numpy, eager[-1].values())])
     finally:

@@ -8,7 +8,8 @@ from typing import Any
 
 from .contract.manifest import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
-from .contract.gate import DOES_NOT_LOAD, is_required
+from .contract.console import worst_part
+from .contract.gate import is_required
 from .contract.parity import FACTOR, FLOOR_ULPS
 
 # Rows follow the registry, whatever order stages or merges wrote the manifest's formats in.
@@ -31,7 +32,7 @@ def collect(artifacts: Path) -> list[dict[str, Any]]:
                 "reproducible": entry.get("reproducible"),
                 "error": entry.get("error"),
                 "warnings": entry.get("warnings", []),
-                "path": entry.get("path"),
+                "export_path": entry.get("export_path", {}),
                 "verification": entry["verification"],
                 "box": proven_box(entry["verification"]),
             })
@@ -55,10 +56,6 @@ def _box(box: dict[str, list[int]] | None) -> str:
     return ", ".join(f"{name} {low}..{high}" for name, (low, high) in box.items()) or "static"
 
 
-# The export paths a format tries first (torch.export's): any other is named in the status cell.
-FIRST_PATHS = {"dynamo", "torch.export"}
-
-
 def _runtime_columns(rows: list[dict[str, Any]]) -> list[str]:
     jvm = sorted({key for row in rows for key in row["verification"] if not key.startswith("python/") and "@" not in key}, reverse=True)
     return ["python", *jvm]
@@ -78,11 +75,13 @@ def _cell(result: dict[str, Any] | None) -> str:
         return "-"
     if "crashed" in result:
         return _crashed(result)
-    if DOES_NOT_LOAD in result.get("error", ""):  # never ran: no errors to show
-        return f"**DOES NOT LOAD** ({result['error']})"
+    if result.get("raised"):  # the runtime refused to load or run it: no errors to show
+        return f"**DOES NOT RUN** ({result['error']})"
     verdict = "pass" if result["passed"] else "**FAIL**"
     cell = f"{verdict} {result['max_abs_err']:.1e} (eager {result['eager_abs_err']:.1e})"
-    return f"{cell} ({result['error']})" if result.get("error") else cell
+    if result.get("error"):
+        return f"{cell} ({result['error']})"
+    return cell if result["passed"] else f"{cell}, {worst_part(result)}"
 
 
 def _concurrency(result: dict[str, Any] | None) -> str:
@@ -113,8 +112,9 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         "shown only where every runtime passed every case.",
         "Status says whether the format is required (it must pass for the run to exit 0) or informative.",
         "CRASHED: the runtime's process died (signal or exit code, then its last words; the manifest's error has",
-        "the command that reproduces it). DOES NOT LOAD: the runtime cannot load what the program needs (an operator",
-        "library), named in the cell. \"via PATH\": the exporter that made it where torch.export could not (formats.F.path).",
+        "the command that reproduces it).",
+        "DOES NOT RUN: the runtime refused to load or run the artifact (a missing operator library), in its words.",
+        "\"via PATH\": the export path that made it where the format's own failed (formats.F.export_path).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -127,8 +127,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         cells = [_cell(python), *jvm]
         gate = "required" if row["required"] else "informative"
         status = f"ok, {gate}" if row["status"] == "ok" else f"**{row['status']}**, {gate}: {row['error']}"
-        if row.get("path") not in (None, *FIRST_PATHS):  # rows from before the field have none
-            status += f", via {row['path']}"
+        if row.get("export_path", {}).get("tried") and row["export_path"].get("taken"):  # not the format's own path
+            status += f", via {row['export_path']['taken']}"
         if row["warnings"]:
             status += f" ({len(row['warnings'])} warning(s) at export; the golden cases decide)"
         lines.append(

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from .contract.manifest import ContractError, checked_model, load_text, verification_key, write_manifest
 from .contract.parity import Parity, data_axes
-from .contract.console import first_line
+from .contract.causes import decisive_line
 from .formats import FORMATS
 
 SIDE = "python"
@@ -46,20 +46,23 @@ def verify_model(
         if recorded.get("key") == key and not force:
             on_result(name, {**recorded, "reused": True})
             continue
-        text_result = None
+        text_result, raised, doing = None, False, "loading the artifact"
         try:
             predict = fmt.load(model_dir / name, manifest)
             for case in cases:
-                parity.add(case.name, predict(case.inputs), case.reference)
+                doing = f"running golden {case.name} ({case.where})"
+                parity.add(case.name, predict(case.inputs), case.reference, case.where)
             if text is not None:  # strings to answers: token ids exact, answers by the text parity rules
                 from .text.pipeline import prove
 
+                doing = "running the text cases"
                 text_result = prove(text, predict)
         except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
-            parity.fail(f"{type(exc).__name__}: {first_line(exc)}")
+            parity.fail(f"{doing}: {type(exc).__name__}: {decisive_line(exc)}")
+            raised = True
         result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict(),
                   "box": manifest["golden"].get("box", {}),  # every case ran: the sizes a pass covers
-                  "key": key}
+                  "key": key, **({"raised": True} if raised else {})}
         if text_result is not None:
             result["text"] = text_result
             result["passed"] = result["passed"] and text_result["passed"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import sys
 import traceback
 import warnings
 from pathlib import Path
 
-from .contract.console import first_line
-from .hints import hint_for
+from .contract.causes import decisive_line, hint_for
 
 
 def quiet_libraries() -> None:
@@ -29,31 +29,77 @@ def quiet_libraries() -> None:
 
 
 def main(request: dict) -> None:
-    from .formats import FORMATS, ExportOptions
+    from .formats import FORMATS
     from .spec import weights_digest
     from .zoo import load_source
 
     quiet_libraries()
     fmt = FORMATS[request["format"]]
     result: dict = {"ok": False, "problems": []}
+    kinds: frozenset[str] = frozenset()
     try:
         spec = load_source(request["source"])
+        kinds = frozenset(type(module).__name__ for module in spec.module.modules())
         if weights_digest(spec.module) != request["weights"]:
             raise RuntimeError("the model's weights differ between two calls of its build(): seed its random "
                                "initialisation or load the weights from a file")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            problems = fmt.export(spec, Path(request["staging"]), ExportOptions(draft_export=request["draft_export"]))
-        result["problems"] = list(problems or [])
-        result["warnings"] = _tracer_warnings(caught)
-        _check_artifact(fmt, Path(request["staging"]), Path(request["model_dir"]))
+        result.update(_export_by_first_path(fmt, spec, request))
         result["ok"] = True
     except Exception as exc:
-        traceback.print_exc()
-        sys.stderr.flush()
-        error = f"{type(exc).__name__}: {first_line(exc)}{_missing_kernel(Path(request['log']))}"
-        result.update(error=error, hint=hint_for(f"{type(exc).__name__}: {exc} {error}", fmt.hint))
+        result.update(_failure(exc, fmt, kinds, Path(request["log"])))
     Path(request["result"]).write_text(json.dumps(result))
+
+
+def _export_by_first_path(fmt, spec, request: dict) -> dict:
+    """Export through the format's own path, then its fallbacks in order, until an artifact passes the checks; the
+    result names the path taken and why each earlier one failed."""
+    from .formats import ExportOptions
+    from .formats.base import REMEDIES
+
+    staging, paths, tried = Path(request["staging"]), [(fmt.path, fmt.export), *fmt.fallbacks], []
+    for index, (path, export) in enumerate(paths):
+        REMEDIES.clear()  # those of the path that made the artifact
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                problems = export(spec, staging, ExportOptions(draft_export=request["draft_export"]))
+            _check_artifact(fmt, staging, Path(request["model_dir"]))
+        except Exception as exc:
+            if index == len(paths) - 1:
+                raise FailedPaths(tried) from exc
+            traceback.print_exc()
+            print(f"export path {path!r} failed; trying {paths[index + 1][0]!r}", file=sys.stderr, flush=True)
+            tried.append({"path": path, "error": f"{type(exc).__name__}: {decisive_line(exc)}"})
+            for leftover in staging.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            continue
+        taken = {"export_path": {"taken": path, **({"tried": tried} if tried else {})}} if fmt.fallbacks else {}
+        return {"problems": list(problems or []), "warnings": _tracer_warnings(caught), "remedies": list(REMEDIES), **taken}
+    raise AssertionError("unreachable: the last path returns or raises")
+
+
+class FailedPaths(Exception):
+    """Every export path of a format failed: the last one's error is the cause; `tried` the earlier ones."""
+
+    def __init__(self, tried: list[dict[str, str]]) -> None:
+        super().__init__("every export path failed")
+        self.tried = tried
+
+
+def _failure(exc: BaseException, fmt, kinds: frozenset[str], log: Path) -> dict:
+    """The error on one line (the first path's where several failed, the others after it) and the hint its cause picks."""
+    traceback.print_exc()
+    sys.stderr.flush()
+    tried = exc.tried if isinstance(exc, FailedPaths) else []
+    cause = exc.__cause__ if isinstance(exc, FailedPaths) else exc
+    last = f"{type(cause).__name__}: {decisive_line(cause)}{_runtime_log_reasons(log)}"
+    if not tried:
+        return {"error": last, "hint": hint_for(f"{type(cause).__name__}: {cause} {last}", fmt.hint, kinds)}
+    first = tried[0]["error"]
+    also = "; ".join(f"{entry['path']} also failed: {entry['error']}" for entry in tried[1:])
+    error = f"{first}; {also + '; ' if also else ''}{fmt.fallbacks[-1][0]} also failed: {last}"
+    return {"error": error, "hint": hint_for(first, fmt.hint, kinds),
+            "export_path": {"taken": None, "tried": [*tried, {"path": fmt.fallbacks[-1][0], "error": last}]}}
 
 
 class RefusedCase(RuntimeError):
@@ -76,7 +122,7 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
     try:
         predict = fmt.load(staging, manifest)
     except Exception as exc:
-        raise RefusedCase(f"the exported artifact does not load in {fmt.runtime}: {first_line(exc)}") from exc
+        raise RefusedCase(f"the exported artifact does not load in {fmt.runtime}: {decisive_line(exc)}") from exc
     for case in load_golden(model_dir, manifest):
         try:
             predict(case.inputs)
@@ -84,13 +130,22 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
             at = cases[case.name]
             sizes = ", ".join(f"{name}={size}" for name, size in at.get("dims", {}).items())
             raise RefusedCase(f"the exported artifact refuses golden {case.name} ({at.get('at')}: {sizes}) inside the "
-                              f"declared box {manifest['dims']}: {first_line(exc)}") from exc
+                              f"declared box {manifest['dims']}: {decisive_line(exc)}") from exc
 
 
-def _missing_kernel(log: Path) -> str:
-    """ExecuTorch names a missing operator only in its log, not in the error it raises."""
-    missing = sorted(set(re.findall(r"Missing operator: \[?\d*\]? ?([\w:.]+)", log.read_text(errors="replace"))))
-    return f" (missing operator {', '.join(missing)})" if missing else ""
+def _runtime_log_reasons(log: Path) -> str:
+    """ExecuTorch names a missing operator, and why a kernel failed, only in its log, not in the error it raises
+    ("method->execute() failed with error 0x12")."""
+    text = log.read_text(errors="replace")
+    missing = sorted(set(re.findall(r"Missing operator: \[?\d*\]? ?([\w:.]+)", text)))
+    if missing:
+        return f" (missing operator {', '.join(missing)})"
+    failed = re.search(r"KernelCall failed at instruction \S+ in operator ([\w:.]+)", text)
+    resize = re.search(r"\] (Attempted to resize [^\n]*)", text)
+    if failed:
+        operator = failed.group(1).rstrip(":")
+        return f" (ExecuTorch: {operator} failed" + (f": {resize.group(1).strip()})" if resize else ")")
+    return ""
 
 
 def _tracer_warnings(caught: list[warnings.WarningMessage]) -> list[str]:

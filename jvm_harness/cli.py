@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from exporters.contract.console import console, fail, show, text_part
+from exporters.contract.console import console, fail, show, text_part, worst_part
 from exporters.contract.manifest import ContractError
-from exporters.contract.gate import DOES_NOT_LOAD, RequireOption
+from exporters.contract.gate import RequireOption
 
 from . import jvm
 from .driver import CALLERS
@@ -24,11 +24,12 @@ def jvm_line(result: dict[str, Any]) -> str:
     the runtime's JVM died)."""
     if "crashed" in result:
         return f"{result['runtime']:<20} crashed: {result['error']}"
-    if DOES_NOT_LOAD in result.get("error", ""):  # never ran: no errors, timings or callers to show
+    if result.get("raised"):  # refused to load or run it: no errors, timings or callers to show
         return f"{result['runtime']:<20} {result['error']}"
     line = (f"{result['runtime']:<20} max abs {result['max_abs_err']:.1e}  eager {result['eager_abs_err']:.1e}"
             f"  worst ratio {result['worst_ratio']:.2g}  load {result['load_ms']:.0f} ms, first run {result['first_run_ms']:.1f} ms")
     line += f"  ({result['error']})" if "error" in result else ""
+    line += f"  {worst_part(result)}" if not result["passed"] and result.get("worst") and "error" not in result else ""
     c = result.get("concurrency")
     if c:
         line += (f"; {c['callers']} callers: {c['calls']} calls, {c['failures']} failed, {c['mismatches']} mismatched"
@@ -37,11 +38,11 @@ def jvm_line(result: dict[str, Any]) -> str:
 
 
 def mark(result: dict[str, Any]) -> str:
-    """A result's label when it did not pass: crashed when its JVM died, unloadable when the runtime cannot load
-    what the program needs, else failed."""
+    """A result's label when it did not pass: crashed when its JVM died, does not run when the runtime refused to load
+    or run it, else failed."""
     if "crashed" in result:
         return "crashed"
-    return "unloadable" if DOES_NOT_LOAD in result.get("error", "") else ""
+    return "does not run" if result.get("raised") else ""
 
 
 @app.command()

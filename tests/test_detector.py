@@ -22,7 +22,8 @@ from exporters.spec import SpecError
 
 from conftest import ROOT, cli_once, export_once, manifest_of
 
-TORCH_EXPORT_STOPS = "GuardOnDataDependentSymNode: Could not guard on data-dependent expression Eq(4*u1, 0)"
+GUARD = "Could not guard on data-dependent expression Eq(4*u1, 0)"  # where torch.export stops on the detector
+TORCH_EXPORT_STOPS = f"GuardOnDataDependentSymNode: {GUARD}"
 TORCHVISION = "does not load: needs operator library torchvision (torchvision::nms, torchvision::roi_align)"
 
 
@@ -67,9 +68,9 @@ def test_verdicts_per_format_and_runtime(detector) -> None:
     for name in ("exported_program", "aoti", "executorch"):
         assert formats[name]["status"] == "failed" and formats[name]["error"].startswith(TORCH_EXPORT_STOPS), formats[name]
     assert exported.returncode == verified.returncode == jvm.returncode == gate.returncode == 1
-    assert jvm.stderr.count("detector/torchscript UNLOADABLE") == 2, jvm.stderr
-    assert ("gate: required detector/torchscript failed: the program does not load in jvm/djl-pytorch, "
-            "jvm/libtorch-javacpp (UnsupportedOperationException: model.pt " + TORCHVISION) in gate.stderr
+    assert jvm.stderr.count("detector/torchscript DOES NOT RUN") == 2, jvm.stderr
+    assert ("gate: required detector/torchscript failed: the artifact does not run in jvm/djl-pytorch, "
+            "jvm/libtorch-javacpp (loading the artifact: UnsupportedOperationException: model.pt " + TORCHVISION) in gate.stderr
 
 
 @pytest.mark.slow
@@ -79,20 +80,23 @@ def test_the_report_says_which_runtime_cannot_load_it_and_which_path_made_it(det
     for line in (shared_root / "detector" / "report.md").read_text().splitlines():
         if line.startswith("| detector | "):
             rows.setdefault(line.split(" | ")[1], line)  # the parity table's row comes before the timings'
-    assert rows["torchscript"].count(f"**DOES NOT LOAD** (UnsupportedOperationException: model.pt {TORCHVISION}") == 2
-    assert "ok, required, via torchscript-exporter" in rows["onnx"]
-    assert "ok, required, via torchscript-trace" in rows["openvino"]
+    refused = f"**DOES NOT RUN** (loading the artifact: UnsupportedOperationException: model.pt {TORCHVISION}"
+    assert rows["torchscript"].count(refused) == 2
+    assert "ok, required, via the TorchScript-based exporter (dynamo=False)" in rows["onnx"]
+    assert "ok, required, via the PyTorch frontend over the traced module" in rows["openvino"]
 
 
 @pytest.mark.slow
 def test_onnx_and_openvino_record_the_path_that_made_them(detector) -> None:
-    onnx, openvino = (detector[0]["formats"][name] for name in ("onnx", "openvino"))
-    assert onnx["path"] == "torchscript-exporter"
-    assert onnx["path_why"].startswith(f"torch.export (dynamo) failed: {TORCH_EXPORT_STOPS}")
-    assert "\x1b" not in onnx["path_why"]  # torch.onnx's banner is coloured
-    assert onnx["needs"]["opset_imports"] == {"ai.onnx": 20}  # the TorchScript-based exporter's default
-    assert openvino["path"] == "torchscript-trace"
-    assert openvino["path_why"].startswith(f"torch.export failed: {TORCH_EXPORT_STOPS}")
+    onnx, openvino = (detector[0]["formats"][name]["export_path"] for name in ("onnx", "openvino"))
+    assert onnx["taken"] == "the TorchScript-based exporter (dynamo=False)"
+    assert [tried["path"] for tried in onnx["tried"]] == ["the dynamo exporter (torch.export)"]
+    assert GUARD in onnx["tried"][0]["error"] and "\x1b" not in onnx["tried"][0]["error"]  # torch.onnx colours it
+    assert detector[0]["formats"]["onnx"]["needs"]["opset_imports"] == {"ai.onnx": 20}  # that exporter's default
+    assert openvino["taken"] == "the PyTorch frontend over the traced module"
+    assert [tried["path"] for tried in openvino["tried"]] == ["the PyTorch frontend over the ExportedProgram",
+                                                             "the ONNX frontend over the ONNX exporter's graph"]
+    assert all(GUARD in tried["error"] for tried in openvino["tried"]), openvino
 
 
 @pytest.mark.slow

@@ -148,8 +148,10 @@ def test_a_failing_format_is_recorded_and_the_others_still_run(tmp_path: Path) -
     assert "torch.cond" in failed["hint"] and "--draft-export" in failed["hint"]  # by cause, for every graph format
     # ONNX falls back to the TorchScript-based exporter, which traces: one branch recorded, as TorchScript's.
     onnx = formats["onnx"]
-    assert onnx["status"] == "ok" and onnx["path"] == "torchscript-exporter", onnx
-    assert onnx["path_why"].startswith("torch.export (dynamo) failed: GuardOnDataDependent"), onnx
+    assert onnx["status"] == "ok", onnx
+    assert onnx["export_path"]["taken"] == "the TorchScript-based exporter (dynamo=False)", onnx
+    assert [tried["path"] for tried in onnx["export_path"]["tried"]] == ["the dynamo exporter (torch.export)"], onnx
+    assert "Could not guard on data-dependent expression" in onnx["export_path"]["tried"][0]["error"], onnx
     assert "data-dependent control flow" in onnx["warnings"][0], onnx
     assert "Traceback" in (model_dir / failed["log"]).read_text()
     assert not (model_dir / "exported_program").exists()

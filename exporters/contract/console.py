@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import typer
 from rich.console import Console
 
@@ -23,7 +21,18 @@ def show(name: str, ok: bool, detail: str, mark: str = "") -> None:
 
 def parity_line(result: dict) -> str:
     line = f"{result['runtime']:<34} err {result['max_abs_err']:.1e}  eager's own {result['eager_abs_err']:.1e}"
-    return line + (f"  {result['error']}" if "error" in result else "") + text_part(result.get("text"))
+    worst = "" if result["passed"] or "error" in result else f"  {worst_part(result)}"
+    return line + (f"  {result['error']}" if "error" in result else "") + worst + text_part(result.get("text"))
+
+
+def worst_part(result: dict) -> str:
+    """Where a verdict's answers part most: ratio, case with its box point and dims, output and element."""
+    worst = result.get("worst")
+    if not worst:
+        return f"worst ratio {result['worst_ratio']:.3g} to the allowed error"
+    at = f" ({worst['at']})" if worst.get("at") else ""
+    return (f"worst ratio {worst['ratio']:.3g} to the allowed error at {worst['case']}{at}, output "
+            f"{worst['output']}{worst['index']}")
 
 
 def text_part(text: dict | None) -> str:
@@ -39,11 +48,3 @@ def text_part(text: dict | None) -> str:
     error = text.get("error") or (concurrency or {}).get("first_error")
     return part + (f" ({error})" if error else "")
 
-
-COLOUR_CODES = re.compile(r"\x1b\[[0-9;]*m")  # torch.onnx colours its step banners even when writing to a file
-
-
-def first_line(exc: BaseException) -> str:
-    """An exception's first message line, without terminal colour codes, bounded: what a one-line error shows of it."""
-    text = COLOUR_CODES.sub("", str(exc)).strip()
-    return text.splitlines()[0][:300] if text else "(no message)"

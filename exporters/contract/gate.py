@@ -13,7 +13,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .console import console, fail
+from .causes import hint_for
+from .console import console, fail, worst_part
 from .manifest import read_manifest, write_manifest
 
 # Both CLIs take it (exporters export/verify/gate, jvm_harness verify).
@@ -22,10 +23,6 @@ RequireOption = Annotated[
     typer.Option("--require", help="Format that must pass for exit 0 (repeatable); the others only inform. "
                                    "Default: the spec's required=, else every format."),
 ]
-
-
-# How every runtime words a program it cannot load (a missing operator library), in Python and in Java alike.
-DOES_NOT_LOAD = "does not load: "
 
 
 @dataclass(frozen=True)
@@ -65,18 +62,19 @@ def failure(entry: dict[str, Any], chosen: frozenset[str] = frozenset()) -> tupl
         return (f"the runtime crashed in {', '.join(crashed)} ({result['error']})"
                 + (f"; answers worse than eager PyTorch in {', '.join(worse)}" if worse else ""),
                 "run the command in that error alone; the manifest's crashed.last_lines has the runtime's last words")
-    unloadable = {key: result for key, result in failed.items() if DOES_NOT_LOAD in result.get("error", "")}
-    if unloadable:  # the program never ran there: no answers to call worse
-        result = next(iter(unloadable.values()))
-        worse = [key for key in failed if key not in unloadable]
-        return (f"the program does not load in {', '.join(unloadable)} ({result['error']})"
+    raised = {key: result for key, result in failed.items() if result.get("raised")}
+    if raised:  # no answers to compare: the runtime refused to load or run the artifact
+        result = next(iter(raised.values()))
+        worse = [key for key in failed if key not in raised]
+        return (f"the artifact does not run in {', '.join(raised)} ({result['error']})"
                 + (f"; answers worse than eager PyTorch in {', '.join(worse)}" if worse else ""),
-                "serve it where its needs (the manifest's formats.FORMAT.needs) are met, or serve another format")
+                hint_for(result["error"], "the runtime's own words are in the error; see the verify log"))
     if failed:
         result = next(iter(failed.values()))
         return (f"answers worse than eager PyTorch in {', '.join(failed)}" + (f" ({result['error']})" if result.get("error")
-                else f" (worst ratio {result['worst_ratio']:.3g} to the allowed error)"),
-                "compare its cells in report.md; set a tolerance in the spec if that error is acceptable")
+                else f" ({worst_part(result)})"),
+                "find where the answers part: python -m exporters diagnose MODEL_DIR FORMAT [--runtime R]; compare its "
+                "cells in report.md; set a tolerance in the spec if that error is acceptable")
     return None, ""
 
 

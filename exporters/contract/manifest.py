@@ -289,6 +289,13 @@ class GoldenCase:
     inputs: dict[str, np.ndarray]
     outputs: dict[str, np.ndarray]
     reference: dict[str, np.ndarray]
+    where: str = ""  # the box point and its dims ("seq=max: batch=1, seq=128"), as a failed verdict names it
+
+
+def case_where(case: dict[str, Any]) -> str:
+    """A golden case's box point and dim sizes, in the words Java's Manifest.GoldenCase.where uses."""
+    dims = ", ".join(f"{name}={size}" for name, size in case.get("dims", {}).items())
+    return f"{case.get('at', '')}: {dims}" if dims else str(case.get("at", ""))
 
 
 def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
@@ -305,7 +312,7 @@ def load_golden(model_dir: Path, manifest: dict[str, Any]) -> list[GoldenCase]:
                 arrays[role][name] = _load_npy(checked_file(model_dir, by_path[rel]))
         _check_inputs(case.get("name"), arrays["inputs"], manifest)
         reference = arrays["reference"] or arrays["outputs"]
-        cases.append(GoldenCase(case["name"], arrays["inputs"], arrays["outputs"], reference))
+        cases.append(GoldenCase(case["name"], arrays["inputs"], arrays["outputs"], reference, case_where(case)))
     if not cases:
         raise ContractError(f"{Path(model_dir) / MANIFEST} lists no golden cases: re-export the model")
     return cases

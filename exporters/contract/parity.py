@@ -20,7 +20,6 @@ from typing import Any, Callable
 import numpy as np
 
 
-
 class ToleranceError(ValueError):
     """A tolerance that cannot bound anything."""
 
@@ -93,7 +92,10 @@ class OutputParity:
 
 @dataclass
 class Parity:
-    """An artifact's answers on every golden case judged by the manifest's rules (see the module doc)."""
+    """An artifact's answers on every golden case judged by the manifest's rules (see the module doc).
+
+    Besides the worst figures per output it keeps where the answers part most: the case (its box point and
+    dims), the output and the element index of the worst error/allowed ratio, and every case that failed."""
 
     rules: dict[str, Any]
     data_axes: dict[str, dict[int, str]] = field(default_factory=dict)  # data_axes(manifest): counts named as such
@@ -101,8 +103,10 @@ class Parity:
     cases: int = 0
     error: str | None = None
     outputs: dict[str, OutputParity] = field(default_factory=dict)
+    worst: dict[str, Any] | None = None
+    failed_cases: list[str] = field(default_factory=list)
 
-    def add(self, case: str, actual: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> None:
+    def add(self, case: str, actual: dict[str, np.ndarray], reference: dict[str, np.ndarray], where: str = "") -> None:
         self.cases += 1
         for name, want in reference.items():
             if name not in actual:
@@ -116,13 +120,19 @@ class Parity:
             if not np.all(np.isfinite(diff)):
                 self.fail(f"output {name}: NaN or inf in the difference to the reference")
                 continue
-            err, eager_err, ratio = self._judge(self.rules["outputs"][name], case, diff, np.abs(want.astype(np.float64)))
+            rule = self.rules["outputs"][name]
+            err, eager_err, ratio = self._judge(rule, case, diff, np.abs(want.astype(np.float64)))
             seen = self.outputs.setdefault(name, OutputParity())
             seen.max_abs_err = max(seen.max_abs_err, err)
             seen.eager_abs_err = max(seen.eager_abs_err, eager_err)
             seen.worst_ratio = max(seen.worst_ratio, ratio)
+            if ratio > 0 and (self.worst is None or ratio > self.worst["ratio"]):
+                self.worst = {"case": case, "at": where, "output": name, "index": _worst_index(rule, diff, want),
+                              "ratio": ratio, "err": err}
             if ratio > 1.0:
                 self.passed = False
+                if case not in self.failed_cases:
+                    self.failed_cases.append(case)
 
     @staticmethod
     def _judge(rule: dict[str, Any], case: str, diff: np.ndarray, magnitude: np.ndarray) -> tuple[float, float, float]:
@@ -155,6 +165,10 @@ class Parity:
             "worst_ratio": max((o.worst_ratio for o in self.outputs.values()), default=0.0),
             "outputs": outputs,
         }
+        if self.worst is not None:
+            result["worst"] = self.worst
+        if self.failed_cases:
+            result["failed_cases"] = self.failed_cases
         if self.error:
             result["error"] = self.error
         return result
@@ -176,6 +190,18 @@ def shape_difference(name: str, got: tuple[int, ...], want: tuple[int, ...], axe
             unit = "rows" if axis == 0 else f"entries along dim {axis}"
             return f"output {name}: the artifact returned {got[axis]} {unit} ({dim}), the reference {want[axis]}"
     return f"output {name}: shape {list(got)} != golden {list(want)}"
+
+
+def _worst_index(rule: dict[str, Any], diff: np.ndarray, want: np.ndarray) -> list[int]:
+    """The element with the worst error (the worst error/bound under a fixed rule), as an index per dim."""
+    if not diff.size:
+        return []
+    if rule["rule"] == "fixed":
+        bound = rule["atol"] + rule["rtol"] * np.abs(want.astype(np.float64))
+        flat = int(np.argmax(np.where(bound > 0, diff / np.where(bound > 0, bound, 1.0), np.where(diff > 0, np.inf, 0.0))))
+    else:
+        flat = int(np.argmax(diff))
+    return [int(i) for i in np.unravel_index(flat, diff.shape)]
 
 
 def _ratio(err: float, allowed: float) -> float:

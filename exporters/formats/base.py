@@ -14,6 +14,7 @@ import numpy as np
 
 from ..contract.parity import Tolerance
 from ..spec import ModelSpec
+from .guards import with_guard_remedy
 
 if TYPE_CHECKING:
     import torch
@@ -37,12 +38,16 @@ class ExportOptions:
     jobs: int = 0  # formats exported at once; 0: one per core, as memory allows (export.export_jobs)
 
 
+# Exports a spec into a folder; returns the problems the exporter reported.
+Export = Callable[[ModelSpec, Path, "ExportOptions"], "list[str] | None"]
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
     description: str
     main: str  # the file in the format folder a runtime opens; the manifest records it for every reader
-    export: Callable[[ModelSpec, Path, ExportOptions], list[str] | None]  # problems the exporter reported
+    export: Export
     load: Load
     runtime: str  # the Python runtime `verify` runs it with
     runtime_package: str  # the distribution whose version names that runtime
@@ -50,8 +55,6 @@ class Format:
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
-    # Which export path made the files, where a format has more than one ({"path": ..., "path_why": why not the first}).
-    path: Callable[[Path], dict[str, str]] | None = None
     packages: tuple[str, ...] = ("torch",)  # the libraries its exporter uses: a new version re-exports it
     host_bound: bool = False  # compiled for this machine: the C++ compiler and the CPU are part of its fingerprint
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel
@@ -62,6 +65,10 @@ class Format:
     # properties, the environment variables AOTI's runtime reads. The manifest records them, so the Java
     # runners apply these values rather than a copy of them (the schema bounds which names a manifest may carry).
     settings: dict[str, str] = field(default_factory=dict)
+    # Other ways to the same artifact, tried in order when `export` fails or its artifact fails the export's own
+    # checks (signature, loading, the box's cases); the manifest records the path taken and why others failed.
+    path: str = ""  # what `export` goes through, named where fallbacks exist
+    fallbacks: tuple[tuple[str, Export], ...] = ()
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)
@@ -100,12 +107,20 @@ def torch_dynamic_shapes(spec: ModelSpec) -> tuple[dict[int, Any] | None, ...]:
     return tuple(shapes)
 
 
+# What an export did beyond its plain path (a remedy it applied), for the format's manifest entry. One format
+# exports per worker process, so a module-level list is that export's own.
+REMEDIES: list[str] = []
+
+
 def export_program(spec: ModelSpec) -> torch.export.ExportedProgram:
-    """The strict-shape torch.export every graph-based format starts from."""
+    """The strict-shape torch.export every graph-based format starts from (guards torch cannot prove: guards.py)."""
     import torch
 
+    def trace(shapes: tuple[dict[int, Any] | None, ...]) -> torch.export.ExportedProgram:
+        return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=shapes)
+
     with recurrent_loops_kept():
-        return torch.export.export(spec.module, spec.example_args(), dynamic_shapes=torch_dynamic_shapes(spec))
+        return with_guard_remedy(spec, trace, torch_dynamic_shapes(spec), REMEDIES)
 
 
 def recurrent_loops_kept() -> contextlib.AbstractContextManager[None]:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, export_program, torch_predict
+from ..contract.causes import decisive_line
+from .base import REMEDIES, ExportOptions, Format, Predict, export_program, torch_predict
 
 if TYPE_CHECKING:
     import torch
@@ -19,7 +20,18 @@ FILE = "model.pte"
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     from executorch.exir import to_edge_transform_and_lower
 
-    lowered = to_edge_transform_and_lower(export_program(spec), partitioner=[_partitioner()])
+    from .attention import VIEW_AFTER_DECOMPOSITION, MathAttention
+
+    try:
+        lowered = to_edge_transform_and_lower(export_program(spec), partitioner=[_partitioner()])
+    except Exception as exc:  # SDPA's decomposition broke views the trace recorded: trace it as math (attention.py)
+        if not VIEW_AFTER_DECOMPOSITION.search(str(exc)):
+            raise
+        with MathAttention():
+            program = export_program(spec)
+        lowered = to_edge_transform_and_lower(program, partitioner=[_partitioner()])
+        REMEDIES.append("lowering decomposes scaled_dot_product_attention into another layout than the trace's views "
+                        f"assumed ({decisive_line(exc)}): traced it as aten's math composition")
     (out / FILE).write_bytes(lowered.to_executorch().buffer)
 
 

@@ -9,85 +9,40 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.console import first_line
 from ..spec import ModelSpec
-from .base import ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
+from .base import REMEDIES, ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
+from .guards import with_guard_remedy
 
 
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
 
 
-# The TorchScript-based exporter traces instead of torch.export: it takes models whose control flow or output sizes
-# depend on the data (torchvision documents it for its detectors, from opset 11). It writes its default opset (20 in
-# torch 2.13), which needs.opset_imports records for every runtime's check.
-FALLBACK_PATH = "torchscript-exporter"
-PATH_KEY, WHY_KEY = "exporters.path", "exporters.path_why"  # metadata_props naming the path that made the file
-
-
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
-    try:
-        _export_dynamo(spec, out)
-    except Exception as first:
-        cause = first
-        while cause.__cause__ is not None:  # torch.onnx wraps torch.export's error in a "step 1/3" banner
-            cause = cause.__cause__
-        why = f"torch.export (dynamo) failed: {type(cause).__name__}: {first_line(cause)}"
-        for stale in out.glob(f"{FILE}*"):
-            stale.unlink()
-        try:
-            _export_traced(spec, out)
-        except Exception as second:
-            raise RuntimeError(f"{FALLBACK_PATH} failed too ({type(second).__name__}: {first_line(second)}); "
-                               f"first {why}") from first
-        _record_path(out / FILE, why)
-
-
-def _export_dynamo(spec: ModelSpec, out: Path) -> None:
     # torch.onnx captures under the recurrent decomposition but decomposes without it: wrapped whole, an
     # LSTM's output keeps its dynamic sequence dim instead of declaring the example's length.
     import torch
+
+    def trace(shapes: tuple[dict[int, Any] | None, ...]) -> None:
+        torch.onnx.export(spec.module, spec.example_args(), str(out / FILE), dynamo=True, input_names=list(spec.inputs),
+                          output_names=spec.outputs, dynamic_shapes=shapes, verbose=False)
+
     with recurrent_loops_kept():
-        torch.onnx.export(
-            spec.module,
-            spec.example_args(),
-            str(out / FILE),
-            dynamo=True,
-            input_names=list(spec.inputs),
-            output_names=spec.outputs,
-            dynamic_shapes=torch_dynamic_shapes(spec),
-            verbose=False,
-        )
+        with_guard_remedy(spec, trace, torch_dynamic_shapes(spec), REMEDIES)
 
 
-def _export_traced(spec: ModelSpec, out: Path) -> None:
-    """The TorchScript-based exporter, dims named as the manifest names them (inputs' and the data's)."""
+def export_traced(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    """The fallback path: the TorchScript-based exporter traces instead of torch.export, so it takes models whose
+    control flow or output sizes the data decides (torchvision documents it for its detectors, from opset 11); dims
+    are named as the manifest names them (the inputs' and the data's). It writes its default opset (20 in torch
+    2.13), which needs.opset_imports records for every runtime's check."""
     import torch
+
     axes = {name: {axis: dim.name for axis, dim in dims.items()} for name, dims in {**spec.dynamic, **spec.data_dims}.items()}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))  # the exporter is deprecated in 2.13
         torch.onnx.export(spec.module, spec.example_args(), str(out / FILE), dynamo=False, input_names=list(spec.inputs),
                           output_names=spec.outputs, dynamic_axes=axes)
-
-
-def _record_path(file: Path, why: str) -> None:
-    """Writes into the file which exporter made it and why the first failed, so the file says it wherever it goes."""
-    import onnx
-
-    model = onnx.load(str(file))
-    for key, value in ((PATH_KEY, FALLBACK_PATH), (WHY_KEY, why)):
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(file))
-
-
-def path(folder: Path) -> dict[str, str]:
-    """Which export path made the file (the manifest's formats.onnx.path), and why the first one failed."""
-    import onnx
-
-    props = {p.key: p.value for p in onnx.load(str(folder / FILE), load_external_data=False).metadata_props}
-    if PATH_KEY not in props:
-        return {"path": "dynamo"}
-    return {"path": props[PATH_KEY], "path_why": props.get(WHY_KEY, "")}
 
 
 def signature(folder: Path) -> Signature:
@@ -139,6 +94,7 @@ FORMAT = Format(
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
     needs=needs,
-    path=path,
+    path="the dynamo exporter (torch.export)",
+    fallbacks=(("the TorchScript-based exporter (dynamo=False)", export_traced),),
     packages=("torch", "onnx", "onnxscript"),
 )

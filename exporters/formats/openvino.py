@@ -1,14 +1,16 @@
-"""OpenVINO IR (.xml + .bin) with fp32 weights, converted from the ExportedProgram (else from the traced module)."""
+"""OpenVINO IR (.xml + .bin) with fp32 weights, converted from the ExportedProgram (else from the ONNX exporter's
+graph, else from the traced module)."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..contract.console import first_line
 from ..spec import ModelSpec
+from . import onnx
 from .base import ExportOptions, Format, Predict, Signature, export_program
 
 FILE = "model.xml"  # weights in model.bin beside it
@@ -16,20 +18,35 @@ FILE = "model.xml"  # weights in model.bin beside it
 SETTINGS = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
-# Where torch.export cannot take the model, OpenVINO's PyTorch frontend converts the module by tracing it (it
-# translates torchvision::nms and roi_align); the IR's rt_info records which path made it and why.
-FALLBACK_PATH = "torchscript-trace"
-PATH_INFO = ("exporters", "path")
-WHY_INFO = ("exporters", "path_why")
-
-
 def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
     import openvino as ov
 
-    try:
-        model = ov.convert_model(export_program(spec))
-    except Exception as first:
-        model = _convert_traced(spec, first)
+    _save(ov.convert_model(export_program(spec)), spec, out)
+
+
+def export_from_onnx(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    """The fallback path: OpenVINO's ONNX frontend over the ONNX exporter's graph, where the PyTorch frontend
+    lacks an operator or fixes a dim (an nn.LSTM's sequence in its outputs)."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix=".openvino-onnx.", dir=out.parent) as scratch:
+        onnx.export(spec, Path(scratch), options)
+        _save(ov.convert_model(str(Path(scratch) / onnx.FILE)), spec, out)
+
+
+def export_traced(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
+    """The last path, where neither torch.export nor the ONNX exporter takes the model (outputs whose count the data
+    decides): the PyTorch frontend over the module traced (it translates torchvision::nms and roi_align)."""
+    import openvino as ov
+    import torch
+
+    with torch.no_grad():  # as torchscript.py traces: fused fast paths differ between traces otherwise
+        _save(ov.convert_model(spec.module, example_input=spec.example_args()), spec, out)
+
+
+def _save(model: Any, spec: ModelSpec, out: Path) -> None:
+    import openvino as ov
+
     # Conversion makes every dim dynamic: put back static dims and the bounds of dynamic ones.
     shapes = {}
     for port, (name, example) in zip(model.inputs, spec.inputs.items(), strict=True):
@@ -43,33 +60,6 @@ def export(spec: ModelSpec, out: Path, options: ExportOptions) -> None:
         port.get_tensor().set_names({name})
     # save_model compresses weights to fp16 by default, which alone costs up to 5e-4 of parity.
     ov.save_model(model, str(out / FILE), compress_to_fp16=False)
-
-
-def _convert_traced(spec: ModelSpec, first: Exception) -> Any:
-    """The module converted through OpenVINO's TorchScript tracing, its rt_info naming the path and torch.export's
-    error; raises naming both errors when tracing fails too."""
-    import openvino as ov
-    import torch
-
-    why = f"torch.export failed: {type(first).__name__}: {first_line(first)}"
-    try:
-        with torch.no_grad():  # as torchscript.py traces: fused fast paths differ between traces otherwise
-            model = ov.convert_model(spec.module, example_input=spec.example_args())
-    except Exception as second:
-        raise RuntimeError(f"{FALLBACK_PATH} failed too ({type(second).__name__}: {first_line(second)}); first {why}") from first
-    model.set_rt_info(FALLBACK_PATH, list(PATH_INFO))
-    model.set_rt_info(why, list(WHY_INFO))
-    return model
-
-
-def path(folder: Path) -> dict[str, str]:
-    """Which conversion path made the IR (the manifest's formats.openvino.path), and why the first one failed."""
-    import openvino as ov
-
-    model = ov.Core().read_model(str(folder / FILE))
-    if not model.has_rt_info(list(PATH_INFO)):
-        return {"path": "torch.export"}
-    return {"path": model.get_rt_info(list(PATH_INFO)).astype(str), "path_why": model.get_rt_info(list(WHY_INFO)).astype(str)}
 
 
 def signature(folder: Path) -> Signature:
@@ -114,6 +104,9 @@ FORMAT = Format(
     name="openvino",
     description="OpenVINO IR converted from torch.export, saved with fp32 weights (.xml + .bin)",
     main=FILE,
+    path="the PyTorch frontend over the ExportedProgram",
+    fallbacks=(("the ONNX frontend over the ONNX exporter's graph", export_from_onnx),
+               ("the PyTorch frontend over the traced module", export_traced)),
     settings=SETTINGS,
     export=export,
     load=load,
@@ -125,6 +118,5 @@ FORMAT = Format(
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
     needs=needs,
-    path=path,
-    packages=("torch", "openvino"),
+    packages=("torch", "openvino", "onnx", "onnxscript"),  # onnx: its fallback path
 )

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..contract.console import first_line
+from ..contract.causes import decisive_line
 from ..contract.manifest import ContractError, TextCases, checked_formats, load_text, read_manifest
 from ..contract.parity import Parity
 from . import postprocess
@@ -87,7 +87,7 @@ def prove(text: TextCases, predict: Predict) -> dict[str, Any]:
                 continue
             answers = pipeline.run(batch)
         except Exception as exc:
-            parity.fail(f"{case['name']}: {type(exc).__name__}: {first_line(exc)}")
+            parity.fail(f"{case['name']}: {type(exc).__name__}: {decisive_line(exc)}")
             continue
         parity.add(case["name"], answers, {name: np.asarray(value) for name, value in case.get("reference", case["outputs"]).items()})
     import tokenizers

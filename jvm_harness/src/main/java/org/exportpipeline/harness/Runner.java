@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.InputCheck;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.Messages;
 import org.exportpipeline.harness.contract.OutputCheck;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -106,7 +107,7 @@ public abstract class Runner implements AutoCloseable {
       } catch (VirtualMachineError e) {
         throw e; // out of memory or stack: the JVM's own state, not this call's
       } catch (Exception | Error e) { // Error: JNA's "Invalid memory access", a native library that does not link
-        throw new RuntimeFailureException(runtime(), Failures.decisiveLine(e), e);
+        throw new RuntimeFailureException(runtime(), Messages.decisiveLine(e), e);
       } finally {
         Reference.reachabilityFence(ordered); // the caller's buffers outlive every native read of this call
         Reference.reachabilityFence(inputs);

@@ -292,8 +292,21 @@ public final class Manifest {
     });
   }
 
-  /** A golden case: named inputs, the eager outputs, and the tensors parity is judged against. */
-  public record GoldenCase(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, Map<String, Tensor> reference) {}
+  /**
+   * A golden case: named inputs, the eager outputs, the tensors parity is judged against, and where it sits in
+   * the box ("seq=max: batch=1, seq=128", as exporters.contract.manifest.case_where words it).
+   */
+  public record GoldenCase(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, Map<String, Tensor> reference,
+      String where) {}
+
+  private static String where(JsonObject entry) {
+    String at = entry.has("at") ? entry.get("at").getAsString() : "";
+    List<String> dims = new ArrayList<>();
+    if (entry.has("dims") && entry.get("dims").isJsonObject()) {
+      entry.getAsJsonObject("dims").entrySet().forEach(d -> dims.add(d.getKey() + "=" + d.getValue().getAsString()));
+    }
+    return dims.isEmpty() ? at : at + ": " + String.join(", ", dims);
+  }
 
   /** Every golden case, each file checked (path, size, sha256) before it is parsed. */
   public List<GoldenCase> goldenCases() throws ContractException {
@@ -312,7 +325,8 @@ public final class Manifest {
       String name = field("golden.cases[].name", () -> entry.get("name").getAsString());
       Map<String, Tensor> outputs = tensors(entry, "outputs", name, entries);
       Map<String, Tensor> reference = entry.has("reference") ? tensors(entry, "reference", name, entries) : outputs;
-      cases.add(new GoldenCase(name, tensors(entry, "inputs", name, entries), outputs, reference));
+      cases.add(new GoldenCase(name, tensors(entry, "inputs", name, entries), outputs, reference,
+          field("golden.cases[].at", () -> where(entry))));
     }
     for (String output : outputNames()) {
       for (GoldenCase goldenCase : cases) {

@@ -2,6 +2,7 @@ package org.exportpipeline.harness.contract;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,11 +95,16 @@ public final class Parity {
     }
   }
 
+  /** Where the answers part most: the case and its box point, the output, the element, and error/allowed there. */
+  public record Worst(String caseName, String where, String output, long[] index, double ratio, double err) {}
+
   private final Spec spec;
   private final Map<String, OutputStats> outputs = new LinkedHashMap<>();
+  private final List<String> failedCases = new ArrayList<>();
   private boolean passed = true;
   private int cases;
   private String error;
+  private Worst worst;
 
   public Parity(Spec spec) {
     this.spec = spec;
@@ -107,6 +113,11 @@ public final class Parity {
 
   /** Judges one case's outputs against its reference tensors. */
   public void add(String caseName, Map<String, Tensor> actual, Map<String, Tensor> reference) {
+    add(caseName, "", actual, reference);
+  }
+
+  /** Judges one case's outputs, naming where the case sits in the box when it holds the worst answer. */
+  public void add(String caseName, String where, Map<String, Tensor> actual, Map<String, Tensor> reference) {
     cases++;
     for (Map.Entry<String, Rule> entry : spec.rules().entrySet()) {
       String name = entry.getKey();
@@ -119,14 +130,15 @@ public final class Parity {
       } else if (!Arrays.equals(got.shape(), want.shape())) {
         fail(shapeDifference(name, got.shape(), want.shape(), spec.dataAxes().getOrDefault(name, Map.of())));
       } else {
-        compare(caseName, got, want, entry.getValue(), outputs.get(name));
+        compare(caseName, where, got, want, entry.getValue(), outputs.get(name));
       }
     }
   }
 
-  private void compare(String caseName, Tensor got, Tensor want, Rule rule, OutputStats stats) {
+  private void compare(String caseName, String where, Tensor got, Tensor want, Rule rule, OutputStats stats) {
     double err = 0;
     double ratio = 0;
+    long at = 0; // the worst element: largest error, or largest error/bound under a fixed rule (first of equals)
     for (long i = 0; i < want.elementCount(); i++) {
       double ref = want.get(i);
       double diff = Math.abs(got.get(i) - ref);
@@ -134,11 +146,16 @@ public final class Parity {
         fail("output " + want.name() + ": NaN or inf in the difference to the reference (case " + caseName + ")");
         return;
       }
-      err = Math.max(err, diff);
       if (rule instanceof Fixed fixed) {
-        double allowed = fixed.atol() + fixed.rtol() * Math.abs(ref);
-        ratio = Math.max(ratio, ratio(diff, allowed));
+        double elementRatio = ratio(diff, fixed.atol() + fixed.rtol() * Math.abs(ref));
+        if (elementRatio > ratio) {
+          ratio = elementRatio;
+          at = i;
+        }
+      } else if (diff > err) {
+        at = i;
       }
+      err = Math.max(err, diff);
     }
     if (rule instanceof EagerBound bound) {
       CaseBound caseBound = bound.cases().get(caseName);
@@ -154,7 +171,25 @@ public final class Parity {
     }
     stats.maxAbsErr = Math.max(stats.maxAbsErr, err);
     stats.worstRatio = Math.max(stats.worstRatio, ratio);
-    passed &= ratio <= 1; // as the Python side decides, so both sides give the same verdict
+    if (ratio > 0 && (worst == null || ratio > worst.ratio())) {
+      worst = new Worst(caseName, where, want.name(), index(at, want.shape()), ratio, err);
+    }
+    if (ratio > 1) { // as the Python side decides, so both sides give the same verdict
+      passed = false;
+      if (!failedCases.contains(caseName)) {
+        failedCases.add(caseName);
+      }
+    }
+  }
+
+  /** A flat (row-major) element index as one index per dim. */
+  private static long[] index(long flat, long[] shape) {
+    long[] index = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      index[d] = shape[d] == 0 ? 0 : flat % shape[d];
+      flat = shape[d] == 0 ? 0 : flat / shape[d];
+    }
+    return index;
   }
 
   /**
@@ -213,6 +248,16 @@ public final class Parity {
 
   public Map<String, OutputStats> outputs() {
     return outputs;
+  }
+
+  /** Where the answers part most (the largest error/allowed ratio seen), or null when every answer was exact. */
+  public Worst worst() {
+    return worst;
+  }
+
+  /** The cases where some output left its rule, in the order judged. */
+  public List<String> failedCases() {
+    return List.copyOf(failedCases);
   }
 
   /** The first structural problem (missing output, shape, NaN, runtime error), or null. */

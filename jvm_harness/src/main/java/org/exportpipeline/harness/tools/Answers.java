@@ -61,7 +61,7 @@ final class Answers {
       }
     } catch (Exception | LinkageError e) {
       tally.failures.incrementAndGet();
-      tally.firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
+      tally.firstError.compareAndSet(null, Messages.decisiveLine(e));
     }
   }
 

@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 
@@ -99,7 +100,19 @@ record CheckResult(String modelDir, String model, String manifestSha256, String 
         v.get("load_ms").getAsDouble(), v.get("first_run_ms").getAsDouble(), c.get("callers").getAsInt(), c.get("calls").getAsInt(),
         c.get("failures").getAsInt(), c.get("mismatches").getAsInt(), c.get("wall_ms").getAsDouble(),
         c.has("first_error") ? ": " + c.get("first_error").getAsString() : "") + (v.has("soak") ? soakLine(v.getAsJsonObject("soak")) : "")
-        + (v.has("text") ? textLine(v.getAsJsonObject("text")) : "");
+        + (v.has("text") ? textLine(v.getAsJsonObject("text")) : "") + (passed() || v.has("error") ? "" : worstLine(v));
+  }
+
+  /** Where a failed verdict's answers part most, in the words of the Python side's console line. */
+  private static String worstLine(JsonObject v) {
+    if (!v.has("worst")) {
+      return "";
+    }
+    JsonObject w = v.getAsJsonObject("worst");
+    String at = w.get("at").getAsString();
+    return String.format("; worst ratio %.3g to the allowed error at %s%s, output %s%s", w.get("ratio").getAsDouble(),
+        w.get("case").getAsString(), at.isEmpty() ? "" : " (" + at + ")", w.get("output").getAsString(),
+        w.getAsJsonArray("index").asList().stream().map(JsonElement::getAsString).collect(Collectors.joining(", ", "[", "]")));
   }
 
   private static String textLine(JsonObject t) {

@@ -88,18 +88,21 @@ public final class ModelCheck {
     double loadMs = 0;
     double firstRunMs = 0;
     String version = "unavailable";
+    String doing = "loading the artifact"; // what a runtime error interrupted, in the words Python's verify uses
+    boolean raised = false;
     try (runner) {
       version = runner.version(); // starts the engine's native side: loadMs is the model's alone
       long start = System.nanoTime();
       runner.open(manifest.formatDir(runner.format()), manifest);
       loadMs = (System.nanoTime() - start) / 1e6;
       for (Manifest.GoldenCase goldenCase : cases) {
+        doing = "running golden " + goldenCase.name() + " (" + goldenCase.where() + ")";
         start = System.nanoTime();
         Map<String, Tensor> outputs = runner.run(goldenCase.inputs());
         if (parity.cases() == 0) {
           firstRunMs = (System.nanoTime() - start) / 1e6;
         }
-        parity.add(goldenCase.name(), outputs, goldenCase.reference());
+        parity.add(goldenCase.name(), goldenCase.where(), outputs, goldenCase.reference());
         answers.add(outputs);
       }
       if (parity.passed()) {
@@ -109,10 +112,12 @@ public final class ModelCheck {
         }
       }
       if (text.isPresent()) { // strings to answers through the same opened runner
+        doing = "running the text cases";
         textResult = TextCheck.run(runner, text.get(), callers);
       }
     } catch (Exception | LinkageError e) { // LinkageError: a native library that does not load
-      parity.fail(e.getClass().getSimpleName() + ": " + Messages.firstLine(e.getMessage()));
+      parity.fail(doing + ": " + Messages.decisiveLine(e));
+      raised = true;
     }
     JsonObject verification = new JsonObject();
     verification.addProperty("side", "jvm");
@@ -122,6 +127,9 @@ public final class ModelCheck {
     verification.addProperty("load_ms", Math.round(loadMs * 10) / 10.0);
     verification.addProperty("first_run_ms", Math.round(firstRunMs * 100) / 100.0);
     ParityJson.of(parity).entrySet().forEach(e -> verification.add(e.getKey(), e.getValue()));
+    if (raised) {
+      verification.addProperty("raised", true);
+    }
     boolean textPassed = text.isEmpty() || textResult != null && textResult.get("passed").getAsBoolean();
     verification.addProperty("passed", parity.passed() && concurrency.passed() && (soaked == null || soaked.passed()) && textPassed);
     verification.add("concurrency", concurrency.toJson());

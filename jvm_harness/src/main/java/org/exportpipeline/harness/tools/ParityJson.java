@@ -1,11 +1,12 @@
 package org.exportpipeline.harness.tools;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import org.exportpipeline.harness.contract.Parity;
 
 /**
  * A parity verdict under the result keys the Python side writes too: passed, cases, max_abs_err,
- * eager_abs_err, worst_ratio, outputs, error. Kept out of {@link Parity} so that the contract's
+ * eager_abs_err, worst_ratio, outputs, worst, failed_cases, error. Kept out of {@link Parity} so that the contract's
  * public types name no gson type. Thread-safe (stateless).
  */
 final class ParityJson {
@@ -27,6 +28,26 @@ final class ParityJson {
       perOutput.add(name, one);
     });
     json.add("outputs", perOutput);
+    Parity.Worst worst = parity.worst();
+    if (worst != null) {
+      JsonObject one = new JsonObject();
+      one.addProperty("case", worst.caseName());
+      one.addProperty("at", worst.where());
+      one.addProperty("output", worst.output());
+      JsonArray index = new JsonArray();
+      for (long i : worst.index()) {
+        index.add(i);
+      }
+      one.add("index", index);
+      one.addProperty("ratio", worst.ratio());
+      one.addProperty("err", worst.err());
+      json.add("worst", one);
+    }
+    if (!parity.failedCases().isEmpty()) {
+      JsonArray failed = new JsonArray();
+      parity.failedCases().forEach(failed::add);
+      json.add("failed_cases", failed);
+    }
     if (parity.error() != null) {
       json.addProperty("error", parity.error());
     }

@@ -124,4 +124,28 @@ class ParityTest {
     }
     throw new AssertionError("a 3-float tensor over 8 bytes was accepted");
   }
+
+  @Test
+  void aFailedVerdictNamesItsWorstCaseOutputAndElementAsPythonDoes() {
+    // tests/test_causes.py holds Python's Parity to the same figures
+    ByteBuffer data = ByteBuffer.allocateDirect(6 * 8).order(ByteOrder.nativeOrder());
+    for (double value : new double[] {0, 0, 0, 0, 0.5, 0}) {
+      data.putDouble(value);
+    }
+    Tensor got = new Tensor("y", Tensor.DType.FLOAT64, new long[] {2, 3}, data.flip());
+    ByteBuffer zeros = ByteBuffer.allocateDirect(6 * 8).order(ByteOrder.nativeOrder());
+    Tensor reference = new Tensor("y", Tensor.DType.FLOAT64, new long[] {2, 3}, zeros);
+    Parity parity = parity(new Parity.Fixed(1e-3, 0));
+    parity.add("case0", "min: batch=2", Map.of("y", reference), Map.of("y", reference));
+    parity.add("case1", "max: batch=2", Map.of("y", got), Map.of("y", reference));
+    assertFalse(parity.passed());
+    assertEquals(java.util.List.of("case1"), parity.failedCases());
+    Parity.Worst worst = parity.worst();
+    assertEquals("case1", worst.caseName());
+    assertEquals("max: batch=2", worst.where());
+    assertEquals("y", worst.output());
+    assertEquals("[1, 1]", java.util.Arrays.toString(worst.index()));
+    assertEquals(500.0, worst.ratio(), 1e-9);
+    assertEquals(0.5, worst.err(), 0);
+  }
 }
