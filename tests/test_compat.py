@@ -56,7 +56,7 @@ def test_opset_beyond_the_runtime_is_refused_in_one_line(mlp_onnx: Path, tmp_pat
     assert old.returncode == 1, old.stdout + old.stderr
     record = manifest_of(folder)["formats"]["onnx"]["verification"][f"jvm/onnxruntime-java@{OLDEST}"]
     assert record["passed"] is False and record["cases"] == 0
-    assert record["error"] == ("UnsupportedOperationException: model.onnx needs IR 10 / opset 22; ONNX Runtime 1.20.0"
+    assert record["error"] == ("loading the artifact: UnsupportedOperationException: model.onnx needs IR 10 / opset 22; ONNX Runtime 1.20.0"
                                " supports up to IR 10 / opset 21: export with a lower opset or upgrade ONNX Runtime")
     new = run_cli("jvm_harness", "verify", str(folder), "--runtimes", f"onnxruntime={NEWEST}")
     assert new.returncode == 0, new.stdout + new.stderr
