@@ -17,18 +17,6 @@ from .contract.gate import is_required
 JVM_RATIO_TARGET = 1.05  # same runtime, same native kernels: the JVM should cost at most 5% more
 JVM_RATIO_LIMIT = 1.10  # beyond this at batch 1 the bench note must explain the gap
 # Recorded facts about each format that a JVM team must weigh beside speed (measured 2026-11).
-CAVEATS = {
-    "torchscript": "TorchScript (torch.jit) is deprecated upstream: torch 2.13 warns on every use",
-    "exported_program": "no JVM runtime loads an ExportedProgram; it is the input AOTI, ExecuTorch and OpenVINO start from",
-    "onnx": "model.onnx and model.onnx.data (external weights torch writes) must be deployed together",
-    "aoti": "an AOTI package is a shared library compiled for the export host's instruction set and needs the same "
-            "libtorch at load; loading it runs its code",
-    "executorch": "ExecuTorch targets edge devices: no desktop JVM artifact exists, the JVM needs a JNI shim over "
-                  "its C++ runtime, and executorch is built against one exact torch",
-    "openvino": "OpenVINO's CPU plugin targets x86 CPUs",
-}
-
-
 def ok_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if row.get("error") is None]
 
@@ -154,7 +142,7 @@ def recommend(result: dict[str, Any]) -> list[str]:
         formats_seen.update(facts)
         lines.append("")
     lines += ["Caveats (recorded facts, for the formats above):", ""]
-    lines += [f"- {name}: {CAVEATS[name]}" for name in FORMATS if name in formats_seen and name in CAVEATS]
+    lines += [f"- {name}: {fmt.caveat}" for name, fmt in FORMATS.items() if name in formats_seen]
     isa = result["machine"].get("isa")
     if isa and "aoti" in formats_seen:
         lines.append(f"- this bench host's vector extensions: {', '.join(isa)}; an AOTI package exported here "

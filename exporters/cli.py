@@ -73,7 +73,7 @@ def formats() -> None:
 def export(
     model: Annotated[Optional[list[str]], typer.Argument(help="Zoo model name or `package.module:callable`; default the zoo.")] = None,
     format: Annotated[Optional[list[str]], typer.Option(
-        "--format", "-f", help="Format to export (repeatable); default the spec's formats=, else all six.")] = None,
+        "--format", "-f", help="Format to export (repeatable); default the spec's formats=, else every format.")] = None,
     require: RequireOption = None,
     stage: Annotated[Optional[str], typer.Option(
         help="Export only this one of the run's formats, none if the run does not choose it (one Docker stage per format).")] = None,

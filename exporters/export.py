@@ -25,8 +25,10 @@ from .formats import FORMATS, ExportOptions, Format
 from .contract.parity import Tolerance
 from .spec import ModelSpec, SpecError, weights_digest, write_traceback
 
-# Every library whose version decides what an artifact is or how it runs.
-VERSIONED_PACKAGES = ("torch", "executorch", "onnx", "onnxscript", "onnxruntime", "openvino", "numpy")
+# Every library whose version decides what an artifact is or how it runs: each format's exporter and runtime
+# packages, and numpy (the golden files).
+VERSIONED_PACKAGES = tuple(dict.fromkeys(
+    [*(package for fmt in FORMATS.values() for package in (*fmt.packages, fmt.runtime_package)), "numpy"]))
 LOG_DIR = "logs"
 
 

@@ -217,7 +217,7 @@ def write_traceback(exc: BaseException) -> str:
 
 
 def run_formats(spec: ModelSpec, formats: list[str] | None, require: list[str] | None) -> tuple[list[str], list[str]]:
-    """This run's formats and the required ones among them: the command line over the spec over all six."""
+    """This run's formats and the required ones among them: the command line over the spec over every format."""
     from .formats import FORMATS  # the registry imports this module
 
     chosen = formats or spec.formats or list(FORMATS)

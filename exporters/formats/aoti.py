@@ -60,6 +60,8 @@ FORMAT = Format(
     runtime_package="torch",
     hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
     long_export=True,
+    caveat=("an AOTI package is a shared library compiled for the export host's instruction set and needs the same "
+             "libtorch at load; loading it runs its code"),
     threads=TORCH_THREADS,
     needs=needs,
     host_bound=True,

@@ -51,7 +51,8 @@ class Format:
     load: Load
     runtime: str  # the Python runtime `verify` runs it with
     runtime_package: str  # the distribution whose version names that runtime
-    hint: str  # what to try first when its export fails
+    hint: str  # what to try first when its export fails and no cause in the error picks a better one (contract/causes.py)
+    caveat: str  # what a team deploying it must know, as the benchmark report states it
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files

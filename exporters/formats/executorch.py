@@ -86,6 +86,8 @@ FORMAT = Format(
     runtime_package="executorch",
     hint="dynamic dims need a max bound for memory planning, and torch must be the version executorch was built for",
     long_export=True,
+    caveat=("ExecuTorch targets edge devices: no desktop JVM artifact exists, the JVM needs a JNI shim over "
+             "its C++ runtime, and executorch is built against one exact torch"),
     threads="executorch _unsafe_reset_threadpool (experimental, process-wide)",
     # a Method's execute is not thread-safe (inputs are set on the Method itself)
     shared_calls=False,

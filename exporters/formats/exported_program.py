@@ -77,5 +77,6 @@ FORMAT = Format(
     runtime="torch.export",
     runtime_package="torch",
     hint="a dim declared dynamic may be specialized by the model; retry with --draft-export to see why",
+    caveat="no JVM runtime loads an ExportedProgram; it is the input AOTI, ExecuTorch and OpenVINO start from",
     threads=TORCH_THREADS,
 )

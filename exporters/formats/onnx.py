@@ -91,6 +91,7 @@ FORMAT = Format(
     runtime="onnxruntime",
     runtime_package="onnxruntime",
     hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
+    caveat="model.onnx and model.onnx.data (external weights torch writes) must be deployed together",
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
     needs=needs,

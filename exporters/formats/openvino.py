@@ -112,7 +112,8 @@ FORMAT = Format(
     load=load,
     runtime="openvino",
     runtime_package="openvino",
-    hint="an operator may be unsupported by OpenVINO's PyTorch frontend; try converting from the ONNX artifact",
+    hint="an operator may be unsupported by OpenVINO's frontends (each path tried is in the entry's export_path)",
+    caveat="OpenVINO's CPU plugin targets x86 CPUs",
     threads="CPU property INFERENCE_NUM_THREADS",
     signature=signature,
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it

@@ -79,6 +79,7 @@ FORMAT = Format(
     runtime="torch.jit",
     runtime_package="torch",
     hint="tracing needs data-independent control flow; check the model with torch.jit.trace directly",
+    caveat="TorchScript (torch.jit) is deprecated upstream: torch 2.13 warns on every use",
     threads=TORCH_THREADS,
     needs=needs,
 )
