@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -49,21 +49,10 @@ class Tapped(nn.Module):
 
     def tapped_forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         # Hooks live for one call, on this instance's modules: a deep copy (the float64 reference's) taps itself.
-        seen: list[tuple[str, torch.Tensor | None]] = []
         chosen = {tap.rsplit("#", 1)[0] for tap in self.taps}
-        handles = [module.register_forward_hook(lambda m, a, out, path=path: seen.append((path, _first_tensor(out))))
-                   for path, module in self.model.named_modules() if path in chosen]
-        try:
-            result = self.model(*inputs)
-        finally:
-            for handle in handles:
-                handle.remove()
+        result, seen = run_watched(self.model, inputs, lambda path, module: path in chosen, _first_tensor)
         outputs = list(result) if isinstance(result, (list, tuple)) else [result]
-        calls: dict[str, int] = {}
-        by_tap = {}
-        for path, tensor in seen:
-            calls[path] = calls.get(path, 0) + 1
-            by_tap[f"{path}#{calls[path]}"] = tensor
+        by_tap = dict(zip(numbered([path for path, _ in seen]), (tensor for _, tensor in seen)))
         return (*outputs, *(by_tap[tap] for tap in self.taps))
 
 
@@ -87,26 +76,37 @@ def _first_tensor(output: Any) -> torch.Tensor | None:
     return None
 
 
-def choose_taps(model: nn.Module, inputs: list[torch.Tensor]) -> list[str]:
-    """Every submodule call with a floating tensor output, in the order eager runs them ('path#call')."""
-    order: list[str] = []
-    calls: dict[str, int] = {}
-    handles = []
-    for path, module in model.named_modules():
-        if path and not isinstance(module, SKIPPED):
-            def hook(module: nn.Module, args: Any, output: Any, path: str = path) -> None:
-                tensor = _first_tensor(output)
-                calls[path] = calls.get(path, 0) + 1
-                if tensor is not None and tensor.is_floating_point():
-                    order.append(f"{path}#{calls[path]}")
-            handles.append(module.register_forward_hook(hook))
+def run_watched(model: nn.Module, inputs: Any, watched: Callable[[str, nn.Module], bool],
+                of_output: Callable[[Any], Any]) -> tuple[Any, list[tuple[str, Any]]]:
+    """model(*inputs) and, per call of each watched submodule in the order it ran, (its path, of_output(its output))."""
+    seen: list[tuple[str, Any]] = []
+    handles = [module.register_forward_hook(lambda m, a, out, path=path: seen.append((path, of_output(out))))
+               for path, module in model.named_modules() if watched(path, module)]
     try:
-        with torch.no_grad():
-            model(*inputs)
+        return model(*inputs), seen
     finally:
         for handle in handles:
             handle.remove()
-    return order[:MOST_TAPS]
+
+
+def numbered(paths: list[str]) -> Iterator[str]:
+    """Module calls in order, each named 'path#N' for the Nth call of that module: a tap's name."""
+    calls: dict[str, int] = {}
+    for path in paths:
+        calls[path] = calls.get(path, 0) + 1
+        yield f"{path}#{calls[path]}"
+
+
+def _floating(output: Any) -> bool:
+    tensor = _first_tensor(output)
+    return tensor is not None and tensor.is_floating_point()
+
+
+def choose_taps(model: nn.Module, inputs: list[torch.Tensor]) -> list[str]:
+    """Every submodule call with a floating tensor output, in the order eager runs them ('path#call')."""
+    with torch.no_grad():
+        _, seen = run_watched(model, inputs, lambda path, module: bool(path) and not isinstance(module, SKIPPED), _floating)
+    return [tap for tap, (_, floating) in zip(numbered([path for path, _ in seen]), seen) if floating][:MOST_TAPS]
 
 
 def tap_name(index: int) -> str:

@@ -118,7 +118,6 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
         mismatches = signature_mismatches(fmt.signature(staging), manifest)
         if mismatches:
             raise RefusedCase(f"the artifact's declared signature disagrees with the manifest: {'; '.join(mismatches)}")
-    cases = {case["name"]: case for case in manifest["golden"]["cases"]}
     try:
         predict = fmt.load(staging, manifest)
     except Exception as exc:
@@ -127,10 +126,8 @@ def _check_artifact(fmt, staging: Path, model_dir: Path) -> None:
         try:
             predict(case.inputs)
         except Exception as exc:
-            at = cases[case.name]
-            sizes = ", ".join(f"{name}={size}" for name, size in at.get("dims", {}).items())
-            raise RefusedCase(f"the exported artifact refuses golden {case.name} ({at.get('at')}: {sizes}) inside the "
-                              f"declared box {manifest['dims']}: {decisive_line(exc)}") from exc
+            raise RefusedCase(f"the exported artifact refuses golden {case.name} ({case.where}) inside the declared box "
+                              f"{manifest['dims']}: {decisive_line(exc)}") from exc
 
 
 def _runtime_log_reasons(log: Path) -> str:

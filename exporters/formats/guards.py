@@ -36,39 +36,34 @@ class GuardFails(RuntimeError):
 
 @dataclass(frozen=True)
 class Guard:
-    dim: str
+    dim: Dim  # the declared dim it constrains
     expression: str  # with the dim's name in place of torch's source expression
     fails_at: int | None  # the first size of the declared range where it is false
     checked: bool  # False: the expression could not be evaluated here
 
-    def __str__(self) -> str:
-        return f"{self.expression} (on {self.dim})"
-
 
 def unproven_guards(error: BaseException, spec: ModelSpec) -> list[Guard]:
     """The guards named in a torch.export constraint violation, each checked over its dim's declared range."""
-    dims = {dim.name: dim for axes in spec.dynamic.values() for dim in axes.values()}
-    found = []
-    for name, source, expression in GUARD.findall(str(error)):
-        readable = expression.replace(source, name)
-        if name in dims:
-            found.append(_check(name, readable, dims[name]))
-    return found
+    from ..box import dims  # box imports torch, which a warm run of the registry never loads
+
+    declared = dims(spec)
+    return [_check(declared[name], expression.replace(source, name))
+            for name, source, expression in GUARD.findall(str(error)) if name in declared]
 
 
-def _check(name: str, expression: str, dim: Dim) -> Guard:
+def _check(dim: Dim, expression: str) -> Guard:
     if not SAFE.match(expression):
-        return Guard(name, expression, None, False)
+        return Guard(dim, expression, None, False)
     try:
         code = compile(expression, "<guard>", "eval")
-        if set(code.co_names) - set(FUNCTIONS) - {name}:
-            return Guard(name, expression, None, False)
+        if set(code.co_names) - set(FUNCTIONS) - {dim.name}:
+            return Guard(dim, expression, None, False)
         for size in _sizes(dim):
-            if not eval(code, {"__builtins__": {}}, {**FUNCTIONS, name: size}):  # names and characters checked above
-                return Guard(name, expression, size, True)
+            if not eval(code, {"__builtins__": {}}, {**FUNCTIONS, dim.name: size}):  # names and characters checked above
+                return Guard(dim, expression, size, True)
     except (SyntaxError, ArithmeticError, TypeError, ValueError):
-        return Guard(name, expression, None, False)
-    return Guard(name, expression, None, True)
+        return Guard(dim, expression, None, False)
+    return Guard(dim, expression, None, True)
 
 
 def _sizes(dim: Dim) -> range | list[int]:
@@ -98,13 +93,13 @@ def with_guard_remedy(spec: ModelSpec, trace: Callable[[tuple[dict[int, Any] | N
             raise
         failing = next((guard for guard in guards if guard.fails_at is not None), None)
         if failing:
-            dim = next(d for axes in spec.dynamic.values() for d in axes.values() if d.name == failing.dim)
-            raise GuardFails(f"the guard {failing.expression} that torch.export generated fails at {failing.dim}="
-                             f"{failing.fails_at}, inside the declared {failing.dim} {dim.min}..{dim.max}: the model "
-                             f"specializes {failing.dim} there ({len(guards)} guard(s) in all)") from exc
+            dim = failing.dim
+            raise GuardFails(f"the guard {failing.expression} that torch.export generated fails at {dim.name}="
+                             f"{failing.fails_at}, inside the declared {dim.name} {dim.min}..{dim.max}: the model "
+                             f"specializes {dim.name} there ({len(guards)} guard(s) in all)") from exc
         unchecked = [guard for guard in guards if not guard.checked]
         program = trace(auto_shapes(spec))
-        remedies.append(f"torch.export could not prove {len(guards)} guard(s) on {', '.join(sorted({g.dim for g in guards}))}"
+        remedies.append(f"torch.export could not prove {len(guards)} guard(s) on {', '.join(sorted({g.dim.name for g in guards}))}"
                         + (f" ({len(unchecked)} not evaluable here)" if unchecked else
                            " that hold at every declared size (each checked)")
                         + f", first {guards[0].expression}: exported with Dim.AUTO over the declared range; the golden "
