@@ -1,7 +1,6 @@
 package org.exportpipeline.harness;
 
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Supplier;
 
 /**
  * A runner's life cycle as its callers see it: opened once, called from any number of threads, closed
@@ -17,10 +16,10 @@ final class CallGate {
   private enum State { NEW, OPEN, CLOSED }
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private final Supplier<String> runtime;
+  private final String runtime;
   private State state = State.NEW;
 
-  CallGate(Supplier<String> runtime) {
+  CallGate(String runtime) {
     this.runtime = runtime;
   }
 
@@ -29,7 +28,7 @@ final class CallGate {
     lock.writeLock().lock();
     try {
       if (state != State.NEW) {
-        throw new IllegalStateException(runtime.get() + " runner is already " + (state == State.OPEN ? "open" : "closed")
+        throw new IllegalStateException(runtime + " runner is already " + (state == State.OPEN ? "open" : "closed")
             + ": open a new runner for another artifact");
       }
       open.run();
@@ -45,8 +44,8 @@ final class CallGate {
     try {
       if (state != State.OPEN) {
         throw state == State.NEW
-            ? new ModelUnavailableException(ModelUnavailableException.Reason.NOT_OPEN, runtime.get() + " runner is not open: call open() before run()")
-            : new ModelUnavailableException(ModelUnavailableException.Reason.CLOSED, runtime.get() + " runner is closed: the model was closed (a service shutting down); open it again to serve");
+            ? new ModelUnavailableException(ModelUnavailableException.Reason.NOT_OPEN, runtime + " runner is not open: call open() before run()")
+            : new ModelUnavailableException(ModelUnavailableException.Reason.CLOSED, runtime + " runner is closed: the model was closed (a service shutting down); open it again to serve");
       }
       return call.run();
     } finally {

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.InputCheck;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.contract.Messages;
@@ -16,8 +15,10 @@ import org.exportpipeline.harness.contract.Tensor;
 /**
  * One JVM runtime binding, on one template: this class owns the life cycle (open once, run from any
  * number of threads, close after the calls in flight), the refusal of an artifact the runtime cannot
- * read, the input check, the lifetime of the memory a call hands to native code, and the errors a
- * caller sees; an engine writes only {@link #load}, {@link #infer} and {@link #release}.
+ * read (operator libraries it cannot load, and the engine's {@link Limits}), the input check, the
+ * lifetime of the memory a call hands to native code, and the errors a caller sees. An engine names
+ * itself in its constructor, declares its data (its {@link DTypes} table, its limits, how it is told
+ * threads) and writes only {@link #load}, {@link #infer} and {@link #release}.
  *
  * <p>Memory: a runtime reads the callers' direct buffers by address. The GC may free a direct buffer
  * once no Java code uses it any more, and the JIT can decide that before the native call that reads
@@ -37,24 +38,39 @@ import org.exportpipeline.harness.contract.Tensor;
  * whose extra callers wait).
  */
 public abstract class Runner implements AutoCloseable {
-  private final CallGate gate = new CallGate(this::runtime);
+  private final String format;
+  private final String runtime;
+  private final String engine;
+  private final CallGate gate;
+  private int intraOpThreads;
   private InputCheck inputCheck;
   private OutputCheck outputCheck;
   private List<String> inputNames;
   private List<String> outputNames;
 
-  /** The format folder this runner loads (a key of the manifest's "formats"). */
-  public abstract String format();
-
-  /** Short runtime name recorded in the manifest, e.g. "onnxruntime-java". */
-  public abstract String runtime();
-
   /**
-   * The native engine behind the binding. Runners of one engine share a JVM; engines whose natives
-   * clash (two libtorch builds) run in separate JVM processes. Defaults to the runtime name.
+   * An engine's runner names itself once: the format folder it loads (a key of the manifest's "formats"), its
+   * runtime as the manifest records it (e.g. "onnxruntime-java"), and its engine, the native runtime behind it.
+   * Runners of one engine share a JVM; engines whose natives clash (two libtorch builds) run in separate JVM
+   * processes, so the engine is also a key of jvm_harness/runtimes.py's ENGINES.
    */
-  public String engine() {
-    return runtime();
+  protected Runner(String format, String runtime, String engine) {
+    this.format = format;
+    this.runtime = runtime;
+    this.engine = engine;
+    this.gate = new CallGate(runtime);
+  }
+
+  public final String format() {
+    return format;
+  }
+
+  public final String runtime() {
+    return runtime;
+  }
+
+  public final String engine() {
+    return engine;
   }
 
   /** Version of the native runtime behind the binding (may load it). */
@@ -64,8 +80,9 @@ public abstract class Runner implements AutoCloseable {
    * Asks for {@code count} intra-op threads; call before {@link #open}. Returns how the runtime was
    * told, or empty where this binding cannot set it (benchmarks state which).
    */
-  public Optional<String> threads(int count) {
-    return Optional.empty();
+  public final Optional<String> threads(int count) {
+    intraOpThreads = count;
+    return threadsSetting(count);
   }
 
   /**
@@ -74,8 +91,11 @@ public abstract class Runner implements AutoCloseable {
    */
   public final void open(Path formatDir, Manifest manifest) throws Exception {
     gate.open(() -> {
-      String main = manifest.main(format());
-      Optional<String> refusal = refusal(manifest, main);
+      String main = manifest.main(format);
+      Optional<String> refusal = OperatorLibraries.refusal(manifest, format, main, runtime, withoutOperatorLibraries());
+      if (refusal.isEmpty()) {
+        refusal = limits().refusal(manifest, format, main);
+      }
       if (refusal.isPresent()) {
         throw new UnsupportedOperationException(refusal.get()); // before the runtime parses it: one line, no native trace
       }
@@ -107,18 +127,18 @@ public abstract class Runner implements AutoCloseable {
       } catch (VirtualMachineError e) {
         throw e; // out of memory or stack: the JVM's own state, not this call's
       } catch (Exception | Error e) { // Error: JNA's "Invalid memory access", a native library that does not link
-        throw new RuntimeFailureException(runtime(), Messages.decisiveLine(e), e);
+        throw new RuntimeFailureException(runtime, Messages.decisiveLine(e), e);
       } finally {
         Reference.reachabilityFence(ordered); // the caller's buffers outlive every native read of this call
         Reference.reachabilityFence(inputs);
       }
       if (outputs.size() != outputNames.size() || !outputs.keySet().containsAll(outputNames)) {
-        throw new RuntimeFailureException(runtime(), "the model returned outputs " + outputs.keySet() + ", the manifest names "
+        throw new RuntimeFailureException(runtime, "the model returned outputs " + outputs.keySet() + ", the manifest names "
             + outputNames + ": re-export the model", null);
       }
       Optional<String> beyond = outputCheck.problem(outputs);
       if (beyond.isPresent()) {
-        throw new RuntimeFailureException(runtime(), beyond.get(), null);
+        throw new RuntimeFailureException(runtime, beyond.get(), null);
       }
       return outputs;
     });
@@ -143,12 +163,27 @@ public abstract class Runner implements AutoCloseable {
     return outputNames;
   }
 
-  /**
-   * Why this runtime cannot read the format's main file as the manifest describes it (a newer file
-   * version, opset or ISA than it has), or empty; may load the runtime to learn its version.
-   */
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+  /** The intra-op threads asked for with {@link #threads}; 0: the runtime's default. */
+  protected final int intraOpThreads() {
+    return intraOpThreads;
+  }
+
+  /** How this runtime is told {@code count} intra-op threads (at load), or empty where the binding cannot. */
+  protected Optional<String> threadsSetting(int count) {
     return Optional.empty();
+  }
+
+  /** What this runtime can read (asked at open, before load; may load the runtime to learn its version). */
+  protected Limits limits() {
+    return Limits.NONE;
+  }
+
+  /**
+   * Why this runtime cannot load operator libraries beyond its own (a program that calls torchvision::nms is
+   * refused at open with this reason, naming the library).
+   */
+  protected String withoutOperatorLibraries() {
+    return "it has no way to load one; serve an artifact that needs none";
   }
 
   /** Loads the artifact; release() frees what it made, also after it failed midway. */

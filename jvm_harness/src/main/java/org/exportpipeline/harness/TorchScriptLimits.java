@@ -24,6 +24,11 @@ public final class TorchScriptLimits {
 
   private TorchScriptLimits() {}
 
+  /** These limits on a libtorch version (e.g. 2.13.0), as a TorchScript runner names them. */
+  public static Limits on(String libtorch) {
+    return (manifest, format, main) -> refusal(manifest, format, main, libtorch);
+  }
+
   /** The refusal for the format's archive (file, e.g. model.pt) on this libtorch version (e.g. 2.13.0), or empty. */
   public static Optional<String> refusal(Manifest manifest, String format, String file, String libtorch) throws ContractException {
     List<String> need = manifest.need(format, "torchscript_file_version");

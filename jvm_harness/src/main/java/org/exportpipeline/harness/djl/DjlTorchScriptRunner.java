@@ -15,13 +15,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
-import org.exportpipeline.harness.OperatorLibraries;
 import org.exportpipeline.harness.Pool;
+import org.exportpipeline.harness.DTypes;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.Runner;
-import org.exportpipeline.harness.contract.Tensor;
 import org.exportpipeline.harness.TorchScriptLimits;
+import org.exportpipeline.harness.contract.Tensor;
 
 /**
  * TorchScript artifacts through DJL's PyTorch engine. libtorch comes from the pytorch-native-cpu
@@ -41,21 +41,12 @@ public final class DjlTorchScriptRunner extends Runner {
   private NDManager manager;
   private ZooModel<NDList, NDList> model;
   private Pool<Predictor<NDList, NDList>> predictors;
-  private int threads; // 0: libtorch's default, one per core
 
-  @Override
-  public String format() {
-    return "torchscript";
-  }
+  private static final DTypes<DataType> TYPES = DTypes.of("TorchScript", DataType.FLOAT32, DataType.FLOAT64, DataType.INT32,
+      DataType.INT64, DataType.BOOLEAN);
 
-  @Override
-  public String runtime() {
-    return "djl-pytorch";
-  }
-
-  @Override
-  public String engine() {
-    return "djl-pytorch"; // libtorch 2.7.1: must not share a JVM with another libtorch build
+  public DjlTorchScriptRunner() {
+    super("torchscript", "djl-pytorch", "djl-pytorch"); // its own engine: libtorch 2.7.1 must not share a JVM with another libtorch
   }
 
   @Override
@@ -64,8 +55,7 @@ public final class DjlTorchScriptRunner extends Runner {
   }
 
   @Override
-  public Optional<String> threads(int count) {
-    threads = count;
+  protected Optional<String> threadsSetting(int count) {
     return Optional.of("libtorch set_num_threads(" + count + ") via DJL JniUtils (process-wide)");
   }
 
@@ -78,12 +68,13 @@ public final class DjlTorchScriptRunner extends Runner {
       + "torch release (the pipeline's for 2.13); serve the ONNX artifact";
 
   @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
-    Optional<String> library = OperatorLibraries.refusal(manifest, format(), main, runtime(), NO_OPERATOR_LIBRARIES);
-    if (library.isPresent()) {
-      return library;
-    }
-    return TorchScriptLimits.refusal(manifest, format(), main, Engine.getEngine(ENGINE).getVersion());
+  protected String withoutOperatorLibraries() {
+    return NO_OPERATOR_LIBRARIES;
+  }
+
+  @Override
+  protected Limits limits() {
+    return TorchScriptLimits.on(Engine.getEngine(ENGINE).getVersion());
   }
 
   @Override
@@ -95,8 +86,8 @@ public final class DjlTorchScriptRunner extends Runner {
         .optModelName(manifest.main(format())) // DJL opens formatDir/NAME when it is a file
         .build()
         .loadModel();
-    if (threads > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts
-      JniUtils.setNumThreads(threads);
+    if (intraOpThreads() > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts
+      JniUtils.setNumThreads(intraOpThreads());
     }
     predictors = new Pool<>("DJL Predictors", Pool.defaultSize(), model::newPredictor);
     manager = NDManager.newBaseManager(ENGINE);
@@ -112,39 +103,18 @@ public final class DjlTorchScriptRunner extends Runner {
     try (NDManager scope = manager.newSubManager()) {
       NDList feeds = new NDList();
       for (Tensor input : inputs) {
-        feeds.add(scope.create(input.data(), new Shape(input.shape()), dataType(input.dtype())));
+        feeds.add(scope.create(input.data(), new Shape(input.shape()), TYPES.code(input.dtype())));
       }
       NDList results = predictor.predict(feeds);
       Map<String, Tensor> outputs = new LinkedHashMap<>();
       for (int i = 0; i < outputNames.size(); i++) {
         NDArray array = results.get(i);
         String name = outputNames.get(i);
-        outputs.put(name, Tensor.copyOf(name, dtype(array.getDataType()), array.getShape().getShape(), array.toByteBuffer()));
+        outputs.put(name, Tensor.copyOf(name, TYPES.dtype(array.getDataType()), array.getShape().getShape(), array.toByteBuffer()));
       }
       results.close();
       return outputs;
     }
-  }
-
-  private static DataType dataType(Tensor.DType dtype) {
-    return switch (dtype) {
-      case FLOAT32 -> DataType.FLOAT32;
-      case FLOAT64 -> DataType.FLOAT64;
-      case INT32 -> DataType.INT32;
-      case INT64 -> DataType.INT64;
-      case BOOL -> DataType.BOOLEAN;
-    };
-  }
-
-  private static Tensor.DType dtype(DataType type) {
-    return switch (type) {
-      case FLOAT32 -> Tensor.DType.FLOAT32;
-      case FLOAT64 -> Tensor.DType.FLOAT64;
-      case INT32 -> Tensor.DType.INT32;
-      case INT64 -> Tensor.DType.INT64;
-      case BOOLEAN -> Tensor.DType.BOOL;
-      default -> throw new IllegalArgumentException("unsupported TorchScript output type " + type);
-    };
   }
 
   @Override

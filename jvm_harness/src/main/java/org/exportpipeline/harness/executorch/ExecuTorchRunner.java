@@ -8,11 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.NativeLibraries;
 import org.exportpipeline.harness.NativeLocations;
 import org.exportpipeline.harness.Pool;
+import org.exportpipeline.harness.DTypes;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -35,24 +36,15 @@ public final class ExecuTorchRunner extends Runner {
   public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
   public static final String NATIVE_DIR_ENV = "HARNESS_EXECUTORCH_DIR";
 
+  /** ExecuTorch's ScalarType codes (runtime/core/portable_type/scalar_type.h), as PyTorch numbers them. */
+  private static final DTypes<Integer> TYPES = DTypes.of("ExecuTorch", 6, 7, 3, 4, 11);
+
   private static boolean loaded;
 
-  private int threads; // 0: XNNPACK's default, one per core
   private Pool<Long> modules;
 
-  @Override
-  public String format() {
-    return "executorch";
-  }
-
-  @Override
-  public String runtime() {
-    return "executorch-jni";
-  }
-
-  @Override
-  public String engine() {
-    return "executorch";
+  public ExecuTorchRunner() {
+    super("executorch", "executorch-jni", "executorch");
   }
 
   @Override
@@ -62,24 +54,24 @@ public final class ExecuTorchRunner extends Runner {
   }
 
   @Override
-  public Optional<String> threads(int count) {
-    threads = count;
+  protected Optional<String> threadsSetting(int count) { // 0: XNNPACK's default, one per core
     return Optional.of("XNNPACK threadpool resized to " + count + " at open (process-wide, shared by every Module)");
   }
 
   @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+  protected Limits limits() {
     load();
-    return ProgramLimits.refusal(manifest, format(), main, nativeVersion());
+    String version = nativeVersion();
+    return (manifest, format, main) -> ProgramLimits.refusal(manifest, format, main, version);
   }
 
   @Override
   protected void load(Path formatDir, Manifest manifest) throws Exception {
-    if (threads > 0) {
-      nativeSetThreads(threads);
+    if (intraOpThreads() > 0) {
+      nativeSetThreads(intraOpThreads());
     }
     String program = formatDir.resolve(manifest.main(format())).toString();
-    int perCall = threads > 0 ? threads : Pool.defaultSize();
+    int perCall = intraOpThreads() > 0 ? intraOpThreads() : Pool.defaultSize();
     modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
     modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call
   }
@@ -102,7 +94,7 @@ public final class ExecuTorchRunner extends Runner {
       Tensor input = inputs.get(i);
       buffers[i] = input.data();
       shapes[i] = input.shape();
-      dtypes[i] = scalarType(input.dtype());
+      dtypes[i] = TYPES.code(input.dtype());
     }
     Object[] results = nativeForward(handle, buffers, shapes, dtypes);
     List<String> outputNames = outputNames();
@@ -114,7 +106,7 @@ public final class ExecuTorchRunner extends Runner {
     for (int i = 0; i < outputNames.size(); i++) {
       String name = outputNames.get(i);
       long[] shape = (long[]) results[3 * i];
-      Tensor.DType dtype = dtype(((int[]) results[3 * i + 1])[0]);
+      Tensor.DType dtype = TYPES.dtype(((int[]) results[3 * i + 1])[0]);
       outputs.put(name, new Tensor(name, dtype, shape, (ByteBuffer) results[3 * i + 2]));
     }
     return outputs;
@@ -126,28 +118,6 @@ public final class ExecuTorchRunner extends Runner {
       modules.close(ExecuTorchRunner::nativeClose);
       modules = null;
     }
-  }
-
-  /** ExecuTorch's ScalarType codes (runtime/core/portable_type/scalar_type.h), as PyTorch numbers them. */
-  private static int scalarType(Tensor.DType dtype) {
-    return switch (dtype) {
-      case INT32 -> 3;
-      case INT64 -> 4;
-      case FLOAT32 -> 6;
-      case FLOAT64 -> 7;
-      case BOOL -> 11;
-    };
-  }
-
-  private static Tensor.DType dtype(int scalarType) {
-    return switch (scalarType) {
-      case 3 -> Tensor.DType.INT32;
-      case 4 -> Tensor.DType.INT64;
-      case 6 -> Tensor.DType.FLOAT32;
-      case 7 -> Tensor.DType.FLOAT64;
-      case 11 -> Tensor.DType.BOOL;
-      default -> throw new IllegalArgumentException("unsupported ExecuTorch output scalar type " + scalarType);
-    };
   }
 
   private static synchronized void load() {

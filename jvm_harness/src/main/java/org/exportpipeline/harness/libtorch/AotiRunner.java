@@ -6,16 +6,14 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AOTIModelPackageLoader;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TensorVector;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
-import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -36,45 +34,23 @@ import org.exportpipeline.harness.contract.Tensor;
  * cores / n. Each call uses the intra-op threads of {@link IntraOpThreads}. close() waits for calls
  * in flight.
  */
-public final class AotiRunner extends Runner {
+public final class AotiRunner extends LibTorchRunner {
   private static final String MODEL_NAME = "model"; // the loader's default
   private static final byte CPU = -1; // device index
 
   private Path unpackDir;
   private AOTIModelPackageLoader loader;
-  private int threads;
-  private IntraOpThreads intraOp;
 
-  @Override
-  public String format() {
-    return "aoti";
+  public AotiRunner() {
+    super("aoti", "libtorch-aoti");
   }
 
   @Override
-  public String runtime() {
-    return "libtorch-aoti";
-  }
-
-  @Override
-  public String engine() {
-    return LibTorch.ENGINE;
-  }
-
-  @Override
-  public String version() {
-    return LibTorch.version();
-  }
-
-  @Override
-  public Optional<String> threads(int count) {
-    threads = count;
-    return Optional.of(IntraOpThreads.describe(count));
-  }
-
-  @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
+  protected Limits limits() {
     LibTorch.load();
-    return AotiLimits.refusal(manifest, format(), main, LibTorch.release(), AotiLimits.cpuFlags()); // before its .so loads: no SIGILL
+    String release = LibTorch.release();
+    // asked before the package's .so loads: an instruction set the CPU lacks is refused, not a SIGILL
+    return (manifest, format, main) -> AotiLimits.refusal(manifest, format, main, release, AotiLimits.cpuFlags());
   }
 
   @Override
@@ -85,15 +61,10 @@ public final class AotiRunner extends Runner {
     String pt2 = formatDir.resolve(main).toString();
     loader = Environment.with("TMPDIR", unpackDir.toString(),
         () -> new AOTIModelPackageLoader(pt2, MODEL_NAME, false, runners(), CPU));
-    intraOp = new IntraOpThreads(threads);
   }
 
   @Override
-  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
-    return intraOp.call(() -> forward(inputs));
-  }
-
-  private Map<String, Tensor> forward(List<Tensor> inputs) {
+  protected Map<String, Tensor> forward(List<Tensor> inputs) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       TensorVector feeds = new TensorVector();
       for (Tensor input : inputs) {
@@ -105,7 +76,8 @@ public final class AotiRunner extends Runner {
 
   /** How many calls the loader runs at once: one per share of the cores a call uses. */
   long runners() {
-    return Math.max(1, Pool.defaultSize() / (threads > 0 ? threads : Pool.defaultSize()));
+    int perCall = intraOpThreads() > 0 ? intraOpThreads() : Pool.defaultSize();
+    return Math.max(1, Pool.defaultSize() / perCall);
   }
 
   /** The private folder the package was unpacked into (for tests). */

@@ -3,6 +3,7 @@ package org.exportpipeline.harness.libtorch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.pytorch.global.torch;
 import java.util.concurrent.Callable;
+import java.util.function.IntSupplier;
 
 /**
  * How many intra-op threads each libtorch call may use. Every call sets it on its own thread before
@@ -13,16 +14,17 @@ import java.util.concurrent.Callable;
  */
 final class IntraOpThreads {
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final int requested; // 0: decide per call as above
+  private final IntSupplier requested; // the runner's threads(n), fixed once it is open; 0: decide per call as above
 
-  IntraOpThreads(int requested) {
+  IntraOpThreads(IntSupplier requested) {
     this.requested = requested;
   }
 
   <T> T call(Callable<T> call) throws Exception {
     int overlapping = inFlight.incrementAndGet();
     try {
-      int count = requested > 0 ? requested : overlapping > 1 ? 1 : torch.intraop_default_num_threads();
+      int asked = requested.getAsInt();
+      int count = asked > 0 ? asked : overlapping > 1 ? 1 : torch.intraop_default_num_threads();
       if (torch.get_num_threads() != count) {
         torch.set_num_threads(count);
       }

@@ -9,10 +9,13 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.exportpipeline.harness.DTypes;
 import org.exportpipeline.harness.contract.Tensor;
 
 /** What both libtorch 2.13 runners share: the engine name, its version, and tensor conversions. */
 final class LibTorch {
+  static final DTypes<ScalarType> TYPES = DTypes.of("libtorch", ScalarType.Float, ScalarType.Double, ScalarType.Int,
+      ScalarType.Long, ScalarType.Bool);
   /** JavaCPP's libtorch cannot share a JVM with DJL's libtorch 2.7.1: runners of this engine run in their own. */
   static final String ENGINE = "libtorch-javacpp";
 
@@ -81,7 +84,7 @@ final class LibTorch {
 
   /** A libtorch tensor over the input's own direct buffer (no copy); the buffer must outlive the call. */
   static org.bytedeco.pytorch.Tensor wrap(Tensor input) {
-    return torch.from_blob(new Pointer(input.data()), input.shape(), new TensorOptions(scalarType(input.dtype())));
+    return torch.from_blob(new Pointer(input.data()), input.shape(), new TensorOptions(TYPES.code(input.dtype())));
   }
 
   /** Copies libtorch outputs into harness tensors named in the manifest's output order. */
@@ -95,30 +98,9 @@ final class LibTorch {
       org.bytedeco.pytorch.Tensor result = results.get(i).contiguous();
       BytePointer bytes = new BytePointer(result.data_ptr()).capacity(result.nbytes());
       long[] shape = result.sizes().vec().get();
-      // intern(): JavaCPP returns enum values as fresh objects; switch needs the constant itself.
-      outputs.put(names.get(i), Tensor.copyOf(names.get(i), dtype(result.scalar_type().intern()), shape, bytes.asByteBuffer()));
+      // intern(): JavaCPP returns enum values as fresh objects; the table holds the constants themselves.
+      outputs.put(names.get(i), Tensor.copyOf(names.get(i), TYPES.dtype(result.scalar_type().intern()), shape, bytes.asByteBuffer()));
     }
     return outputs;
-  }
-
-  private static ScalarType scalarType(Tensor.DType dtype) {
-    return switch (dtype) {
-      case FLOAT32 -> ScalarType.Float;
-      case FLOAT64 -> ScalarType.Double;
-      case INT32 -> ScalarType.Int;
-      case INT64 -> ScalarType.Long;
-      case BOOL -> ScalarType.Bool;
-    };
-  }
-
-  private static Tensor.DType dtype(ScalarType type) {
-    return switch (type) {
-      case Float -> Tensor.DType.FLOAT32;
-      case Double -> Tensor.DType.FLOAT64;
-      case Int -> Tensor.DType.INT32;
-      case Long -> Tensor.DType.INT64;
-      case Bool -> Tensor.DType.BOOL;
-      default -> throw new IllegalArgumentException("unsupported libtorch output type " + type);
-    };
   }
 }

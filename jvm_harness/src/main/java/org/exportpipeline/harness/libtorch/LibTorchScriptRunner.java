@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -12,10 +11,8 @@ import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.global.torch;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
-import org.exportpipeline.harness.OperatorLibraries;
-import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.contract.Tensor;
 import org.exportpipeline.harness.TorchScriptLimits;
 
@@ -27,36 +24,12 @@ import org.exportpipeline.harness.TorchScriptLimits;
  * nothing mutates the module), each call with the intra-op threads of {@link IntraOpThreads}.
  * close() waits for calls in flight.
  */
-public final class LibTorchScriptRunner extends Runner {
+public final class LibTorchScriptRunner extends LibTorchRunner {
 
   private JitModule module;
-  private int threads;
-  private IntraOpThreads intraOp;
 
-  @Override
-  public String format() {
-    return "torchscript";
-  }
-
-  @Override
-  public String runtime() {
-    return "libtorch-javacpp";
-  }
-
-  @Override
-  public String engine() {
-    return LibTorch.ENGINE;
-  }
-
-  @Override
-  public String version() {
-    return LibTorch.version();
-  }
-
-  @Override
-  public Optional<String> threads(int count) {
-    threads = count;
-    return Optional.of(IntraOpThreads.describe(count));
+  public LibTorchScriptRunner() {
+    super("torchscript", "libtorch-javacpp");
   }
 
   /**
@@ -69,28 +42,24 @@ public final class LibTorchScriptRunner extends Runner {
       + "libtorch_python.so and CUDA's libraries, which this CPU libtorch lacks; serve the ONNX artifact";
 
   @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
-    Optional<String> library = OperatorLibraries.refusal(manifest, format(), main, runtime(), NO_OPERATOR_LIBRARIES);
-    if (library.isPresent()) {
-      return library;
-    }
+  protected String withoutOperatorLibraries() {
+    return NO_OPERATOR_LIBRARIES;
+  }
+
+  @Override
+  protected Limits limits() {
     LibTorch.load();
-    return TorchScriptLimits.refusal(manifest, format(), main, LibTorch.release());
+    return TorchScriptLimits.on(LibTorch.release());
   }
 
   @Override
   protected void load(Path formatDir, Manifest manifest) throws Exception {
     module = torch.load(formatDir.resolve(manifest.main(format())).toString());
     module.eval();
-    intraOp = new IntraOpThreads(threads);
   }
 
   @Override
-  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
-    return intraOp.call(() -> forward(inputs));
-  }
-
-  private Map<String, Tensor> forward(List<Tensor> inputs) {
+  protected Map<String, Tensor> forward(List<Tensor> inputs) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       IValueVector feeds = new IValueVector();
       for (Tensor input : inputs) {

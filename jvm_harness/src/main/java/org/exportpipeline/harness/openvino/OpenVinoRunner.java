@@ -15,6 +15,8 @@ import java.util.Optional;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
+import org.exportpipeline.harness.DTypes;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -34,26 +36,18 @@ public final class OpenVinoRunner extends Runner {
 
   private static final String THREADS_KEY = "INFERENCE_NUM_THREADS";
 
+  /** ov_element_type_e, in the 2025+ numbering (see {@link #shift}). */
+  private static final DTypes<Integer> TYPES = DTypes.of("OpenVINO", OpenVinoC.F32, OpenVinoC.F64, OpenVinoC.I32, OpenVinoC.I64,
+      OpenVinoC.BOOLEAN);
+
   private static OpenVinoC ov;
 
-  private int threads; // 0: the plugin's default, one per core
   private Pointer core;
   private Pointer compiled;
   private Pool<Pointer> requests;
 
-  @Override
-  public String format() {
-    return "openvino";
-  }
-
-  @Override
-  public String runtime() {
-    return "openvino-c-jna";
-  }
-
-  @Override
-  public String engine() {
-    return "openvino";
+  public OpenVinoRunner() {
+    super("openvino", "openvino-c-jna", "openvino");
   }
 
   @Override
@@ -85,14 +79,14 @@ public final class OpenVinoRunner extends Runner {
   }
 
   @Override
-  public Optional<String> threads(int count) {
-    threads = count;
+  protected Optional<String> threadsSetting(int count) { // 0: the plugin's default, one per core
     return Optional.of(THREADS_KEY + "=" + count + " at compile (all infer requests share it)");
   }
 
   @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
-    return IrLimits.refusal(manifest, format(), main, build());
+  protected Limits limits() {
+    String build = build();
+    return (manifest, format, main) -> IrLimits.refusal(manifest, format, main, build);
   }
 
   @Override
@@ -106,8 +100,8 @@ public final class OpenVinoRunner extends Runner {
     Pointer model = out.getValue();
     try {
       Map<String, String> settings = new LinkedHashMap<>(manifest.settings(format()));
-      if (threads > 0) {
-        settings.put(THREADS_KEY, Integer.toString(threads));
+      if (intraOpThreads() > 0) {
+        settings.put(THREADS_KEY, Integer.toString(intraOpThreads()));
       }
       // An empty list goes as NULL: JNA cannot lay out an array of no structures.
       OpenVinoC.Property[] properties = settings.isEmpty() ? null : (OpenVinoC.Property[]) new OpenVinoC.Property().toArray(settings.size());
@@ -208,24 +202,11 @@ public final class OpenVinoRunner extends Runner {
   private static int enumShift = -1;
 
   private static int elementType(Tensor.DType dtype) {
-    return shift() + switch (dtype) {
-      case FLOAT32 -> OpenVinoC.F32;
-      case FLOAT64 -> OpenVinoC.F64;
-      case INT32 -> OpenVinoC.I32;
-      case INT64 -> OpenVinoC.I64;
-      case BOOL -> OpenVinoC.BOOLEAN;
-    };
+    return shift() + TYPES.code(dtype);
   }
 
   private static Tensor.DType dtype(int elementType) {
-    return switch (elementType - shift()) {
-      case OpenVinoC.F32 -> Tensor.DType.FLOAT32;
-      case OpenVinoC.F64 -> Tensor.DType.FLOAT64;
-      case OpenVinoC.I32 -> Tensor.DType.INT32;
-      case OpenVinoC.I64 -> Tensor.DType.INT64;
-      case OpenVinoC.BOOLEAN -> Tensor.DType.BOOL;
-      default -> throw new IllegalArgumentException("unsupported OpenVINO output element type " + elementType);
-    };
+    return TYPES.dtype(elementType - shift());
   }
 
   /** Throws with OpenVINO's own message (its first line) when a call did not return OK. */

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.exportpipeline.harness.Limits;
+import org.exportpipeline.harness.contract.ContractException;
 
 /**
  * What an ONNX file needs (IR version, default-domain opset) against what the running ONNX Runtime
@@ -34,6 +36,17 @@ public final class OnnxLimits {
   }
 
   private OnnxLimits() {}
+
+  /** These limits on this ORT version, as the runner template asks them. */
+  static Limits on(String ortVersion) {
+    return (manifest, format, main) -> {
+      try {
+        return refusal(manifest.formatDir(format).resolve(main), ortVersion);
+      } catch (IOException e) {
+        throw new ContractException(main + " could not be read (" + e.getMessage() + "): check its permissions");
+      }
+    };
+  }
 
   /** The refusal for this model on this ORT version, or empty when it is within the table (or the version is not in it). */
   public static Optional<String> refusal(Path model, String ortVersion) throws IOException {

@@ -18,8 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.DTypes;
+import org.exportpipeline.harness.Limits;
 import org.exportpipeline.harness.Runner;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -36,21 +37,11 @@ public final class OrtRunner extends Runner {
   private OrtEnvironment env; // loads ORT's native library: not in the constructor (see Runner)
   private OrtSession session;
   private List<OutputShape> pinnable; // null: some output's shape is known only after the run
-  private int threads; // 0: ORT's default, one intra-op thread per physical core
+  private static final DTypes<OnnxJavaType> TYPES = DTypes.of("ONNX", OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE,
+      OnnxJavaType.INT32, OnnxJavaType.INT64, OnnxJavaType.BOOL);
 
-  @Override
-  public String format() {
-    return "onnx";
-  }
-
-  @Override
-  public String runtime() {
-    return "onnxruntime-java";
-  }
-
-  @Override
-  public String engine() {
-    return "onnxruntime";
+  public OrtRunner() {
+    super("onnx", "onnxruntime-java", "onnxruntime");
   }
 
   @Override
@@ -71,26 +62,21 @@ public final class OrtRunner extends Runner {
   }
 
   @Override
-  public Optional<String> threads(int count) {
-    threads = count;
-    return Optional.of("SessionOptions.setIntraOpNumThreads(" + count + ")");
+  protected Optional<String> threadsSetting(int count) {
+    return Optional.of("SessionOptions.setIntraOpNumThreads(" + count + ")"); // 0: ORT's default, one per physical core
   }
 
   @Override
-  protected Optional<String> refusal(Manifest manifest, String main) throws ContractException {
-    try {
-      return OnnxLimits.refusal(manifest.formatDir(format()).resolve(main), version());
-    } catch (java.io.IOException e) {
-      throw new ContractException(main + " could not be read (" + e.getMessage() + "): check its permissions");
-    }
+  protected Limits limits() {
+    return OnnxLimits.on(version());
   }
 
   @Override
-  protected void load(Path formatDir, Manifest manifest) throws OrtException, ContractException {
+  protected void load(Path formatDir, Manifest manifest) throws Exception {
     Path model = formatDir.resolve(manifest.main(format())); // weights beside it in model.onnx.data
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      if (threads > 0) {
-        options.setIntraOpNumThreads(threads);
+      if (intraOpThreads() > 0) {
+        options.setIntraOpNumThreads(intraOpThreads());
       }
       session = environment().createSession(model.toString(), options);
     }
@@ -102,7 +88,7 @@ public final class OrtRunner extends Runner {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
       for (Tensor input : inputs) {
-        feeds.put(input.name(), OnnxTensor.createTensor(environment(), input.data(), input.shape(), javaType(input.dtype())));
+        feeds.put(input.name(), OnnxTensor.createTensor(environment(), input.data(), input.shape(), TYPES.code(input.dtype())));
       }
       if (pinnable != null) {
         return inferPinned(feeds, inputs);
@@ -113,7 +99,7 @@ public final class OrtRunner extends Runner {
           OnnxValue value = result.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
           OnnxTensor tensor = (OnnxTensor) value;
           TensorInfo info = tensor.getInfo();
-          outputs.put(name, Tensor.copyOf(name, dtype(info.type), info.getShape(), tensor.getByteBuffer()));
+          outputs.put(name, Tensor.copyOf(name, TYPES.dtype(info.type), info.getShape(), tensor.getByteBuffer()));
         }
         return outputs;
       }
@@ -139,7 +125,7 @@ public final class OrtRunner extends Runner {
         ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(Tensor.elementCount(shape) * output.dtype().bytes()))
             .order(ByteOrder.nativeOrder());
         outputs.put(output.name(), new Tensor(output.name(), output.dtype(), shape, data));
-        pinned.put(output.name(), OnnxTensor.createTensor(environment(), data, shape, javaType(output.dtype())));
+        pinned.put(output.name(), OnnxTensor.createTensor(environment(), data, shape, TYPES.code(output.dtype())));
       }
       session.run(feeds, pinned).close(); // the result holds only the pinned tensors, closed below
       return outputs;
@@ -192,7 +178,7 @@ public final class OrtRunner extends Runner {
             axes[axis] = dimAxis.get(dims[axis]);
           }
         }
-        shapes.add(new OutputShape(name, OrtRunner.dtype(info.type), fixed, fromInput, axes));
+        shapes.add(new OutputShape(name, TYPES.dtype(info.type), fixed, fromInput, axes));
       }
       return shapes;
     }
@@ -213,27 +199,6 @@ public final class OrtRunner extends Runner {
         default -> false; // BOOL outputs keep the copying path: ORT's boolean buffers are not plain bytes in every version
       };
     }
-  }
-
-  private static OnnxJavaType javaType(Tensor.DType dtype) {
-    return switch (dtype) {
-      case FLOAT32 -> OnnxJavaType.FLOAT;
-      case FLOAT64 -> OnnxJavaType.DOUBLE;
-      case INT32 -> OnnxJavaType.INT32;
-      case INT64 -> OnnxJavaType.INT64;
-      case BOOL -> OnnxJavaType.BOOL;
-    };
-  }
-
-  private static Tensor.DType dtype(OnnxJavaType type) {
-    return switch (type) {
-      case FLOAT -> Tensor.DType.FLOAT32;
-      case DOUBLE -> Tensor.DType.FLOAT64;
-      case INT32 -> Tensor.DType.INT32;
-      case INT64 -> Tensor.DType.INT64;
-      case BOOL -> Tensor.DType.BOOL;
-      default -> throw new IllegalArgumentException("unsupported ONNX output type " + type);
-    };
   }
 
   @Override

@@ -35,17 +35,8 @@ class SoakTest {
     private final boolean keepsStagingReachable;
 
     StagingRunner(boolean keepsStagingReachable) {
+      super("onnx", keepsStagingReachable ? "staging-fenced" : "staging-unfenced", "staging");
       this.keepsStagingReachable = keepsStagingReachable;
-    }
-
-    @Override
-    public String format() {
-      return "onnx";
-    }
-
-    @Override
-    public String runtime() {
-      return keepsStagingReachable ? "staging-fenced" : "staging-unfenced";
     }
 
     @Override
