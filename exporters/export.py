@@ -53,7 +53,7 @@ def export_model(
             _sweep_staging(model_dir)
             weights = weights_digest(spec.module)
             fingerprint = model_fingerprint(spec, weights, options.tolerance)
-            prints = {fmt.name: format_fingerprint(fingerprint.digest, fmt, options.draft_export) for fmt in formats}
+            prints = {fmt.name: format_fingerprint(fingerprint.digest, fmt, options) for fmt in formats}
             previous, why = _same_model(model_dir, fingerprint, options)
             because = {fmt.name: why or _changed(model_dir, previous, fmt, prints[fmt.name]) for fmt in formats}
             due = [fmt for fmt in formats if because[fmt.name]]
@@ -222,10 +222,9 @@ def _export_one(spec: ModelSpec, weights: str, fmt: Format, model_dir: Path, opt
     log = model_dir / LOG_DIR / f"{fmt.name}.log"
     log.parent.mkdir(exist_ok=True)
     entry: dict[str, Any] = {"status": "failed", "files": []}
-    if fmt.name == "exported_program":
-        entry["draft_export"] = options.draft_export
+    entry |= fmt.chosen(options)
     request = {"source": spec.source, "format": fmt.name, "staging": str(staging), "result": str(result_file),
-               "draft_export": options.draft_export, "weights": weights, "model_dir": str(model_dir), "log": str(log)}
+               "options": fmt.chosen(options), "weights": weights, "model_dir": str(model_dir), "log": str(log)}
     started = time.perf_counter()
     try:
         outcome = _run_worker(request, log, options.timeout)

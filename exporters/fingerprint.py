@@ -70,12 +70,11 @@ def model_fingerprint(spec: ModelSpec, weights: str, tolerance: object) -> Finge
     return Fingerprint.of(parts)
 
 
-def format_fingerprint(model: str, fmt: Any, draft_export: bool) -> Fingerprint:
-    """The model's digest plus the format's module, its exporter's libraries and, where it is compiled for
-    this machine (host_bound), the C++ compiler and the CPU."""
+def format_fingerprint(model: str, fmt: Any, options: Any) -> Fingerprint:
+    """The model's digest plus the format's module, its exporter's libraries, its own options (Format.options) and,
+    where it is compiled for this machine (host_bound), the C++ compiler and the CPU."""
     parts = {"model": model[:SHORT], **versions(fmt.packages)}
-    if fmt.name == "exported_program":
-        parts["draft export"] = str(draft_export)
+    parts |= {name.replace("_", " "): str(value) for name, value in fmt.chosen(options).items()}
     if fmt.host_bound:
         parts |= {"compiler": compiler(), "cpu": _short(cpu_features())}
     for path in (FORMATS_DIR / "__init__.py", FORMATS_DIR / "base.py", FORMATS_DIR / f"{fmt.name}.py"):

@@ -62,7 +62,7 @@ def _export_by_first_path(fmt, spec, request: dict) -> dict:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                problems = export(spec, staging, ExportOptions(draft_export=request["draft_export"]))
+                problems = export(spec, staging, ExportOptions(**request["options"]))
             _check_artifact(fmt, staging, Path(request["model_dir"]))
         except Exception as exc:
             if index == len(paths) - 1:

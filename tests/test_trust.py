@@ -265,13 +265,13 @@ def test_the_model_fingerprint_reads_the_code_an_export_runs_and_no_other() -> N
 
 def test_only_a_format_compiled_for_this_machine_depends_on_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
     from exporters import fingerprint
-    from exporters.formats import FORMATS
+    from exporters.formats import FORMATS, ExportOptions
 
-    before = {name: fingerprint.format_fingerprint("model", fmt, False).digest for name, fmt in FORMATS.items()}
+    before = {name: fingerprint.format_fingerprint("model", fmt, ExportOptions()).digest for name, fmt in FORMATS.items()}
     monkeypatch.setattr(fingerprint, "compiler", lambda: "g++ (another) 99.1")
-    after = {name: fingerprint.format_fingerprint("model", fmt, False) for name, fmt in FORMATS.items()}
+    after = {name: fingerprint.format_fingerprint("model", fmt, ExportOptions()) for name, fmt in FORMATS.items()}
     assert {name for name in FORMATS if before[name] != after[name].digest} == {"aoti"}
-    assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], False).digest != after["onnx"].digest
+    assert fingerprint.format_fingerprint("other model", FORMATS["onnx"], ExportOptions()).digest != after["onnx"].digest
     assert fingerprint.changes("aoti", {**after["aoti"].parts, "compiler": "g++ 12"}, after["aoti"]) == (
         "aoti changed: compiler g++ 12 -> g++ (another) 99.1")
 

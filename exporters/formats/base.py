@@ -70,6 +70,13 @@ class Format:
     # checks (signature, loading, the box's cases); the manifest records the path taken and why others failed.
     path: str = ""  # what `export` goes through, named where fallbacks exist
     fallbacks: tuple[tuple[str, Export], ...] = ()
+    # The ExportOptions fields that change what this format writes (draft_export): each enters its fingerprint, its
+    # manifest entry and its worker's options, and reproduce exports again with the recorded values.
+    options: tuple[str, ...] = ()
+
+    def chosen(self, options: ExportOptions) -> dict[str, Any]:
+        """This format's own options as this export sets them."""
+        return {name: getattr(options, name) for name in self.options}
 
     def runtime_version(self) -> str:
         return metadata.version(self.runtime_package)

@@ -77,6 +77,7 @@ FORMAT = Format(
     runtime="torch.export",
     runtime_package="torch",
     hint="a dim declared dynamic may be specialized by the model; retry with --draft-export to see why",
+    options=("draft_export",),
     caveat="no JVM runtime loads an ExportedProgram; it is the input AOTI, ExecuTorch and OpenVINO start from",
     threads=TORCH_THREADS,
 )
