@@ -19,7 +19,7 @@ import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.DTypes;
 import org.exportpipeline.harness.Limits;
-import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.PooledRunner;
 import org.exportpipeline.harness.TorchScriptLimits;
 import org.exportpipeline.harness.contract.Tensor;
 
@@ -31,7 +31,7 @@ import org.exportpipeline.harness.contract.Tensor;
  * from a bounded pool, one per core by default; callers beyond it wait. close() waits for calls in
  * flight.
  */
-public final class DjlTorchScriptRunner extends Runner {
+public final class DjlTorchScriptRunner extends PooledRunner<Predictor<NDList, NDList>> {
   private static final String ENGINE = "PyTorch";
 
   static {
@@ -40,7 +40,6 @@ public final class DjlTorchScriptRunner extends Runner {
 
   private NDManager manager;
   private ZooModel<NDList, NDList> model;
-  private Pool<Predictor<NDList, NDList>> predictors;
 
   private static final DTypes<DataType> TYPES = DTypes.of("TorchScript", DataType.FLOAT32, DataType.FLOAT64, DataType.INT32,
       DataType.INT64, DataType.BOOLEAN);
@@ -89,16 +88,12 @@ public final class DjlTorchScriptRunner extends Runner {
     if (intraOpThreads() > 0) { // here, not via ai.djl.pytorch.num_threads: that is read only when the engine first starts
       JniUtils.setNumThreads(intraOpThreads());
     }
-    predictors = new Pool<>("DJL Predictors", Pool.defaultSize(), model::newPredictor);
+    pool("DJL Predictors", Pool.defaultSize(), model::newPredictor);
     manager = NDManager.newBaseManager(ENGINE);
   }
 
   @Override
-  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
-    return predictors.with(predictor -> predict(predictor, inputs));
-  }
-
-  private Map<String, Tensor> predict(Predictor<NDList, NDList> predictor, List<Tensor> inputs) throws Exception {
+  protected Map<String, Tensor> call(Predictor<NDList, NDList> predictor, List<Tensor> inputs) throws Exception {
     List<String> outputNames = outputNames();
     try (NDManager scope = manager.newSubManager()) {
       NDList feeds = new NDList();
@@ -118,11 +113,12 @@ public final class DjlTorchScriptRunner extends Runner {
   }
 
   @Override
-  protected void release() {
-    if (predictors != null) {
-      predictors.close(Predictor::close);
-      predictors = null;
-    }
+  protected void free(Predictor<NDList, NDList> predictor) {
+    predictor.close();
+  }
+
+  @Override
+  protected void releaseShared() {
     if (model != null) {
       model.close();
       model = null;

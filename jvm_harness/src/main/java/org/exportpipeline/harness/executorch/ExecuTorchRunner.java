@@ -14,7 +14,7 @@ import org.exportpipeline.harness.NativeLocations;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.DTypes;
 import org.exportpipeline.harness.Limits;
-import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.PooledRunner;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -30,7 +30,7 @@ import org.exportpipeline.harness.contract.Tensor;
  * packs its own weights). With threads(n), each call runs on n cores and the pool holds cores / n
  * Modules. close() waits for calls in flight.
  */
-public final class ExecuTorchRunner extends Runner {
+public final class ExecuTorchRunner extends PooledRunner<Long> {
   static final String LIBRARY = "libexecutorch_jni.so";
   /** Where the shim and the ExecuTorch libraries lie; default: native/ beside the harness jar. */
   public static final String NATIVE_DIR_PROPERTY = "harness.executorch.dir";
@@ -40,8 +40,6 @@ public final class ExecuTorchRunner extends Runner {
   private static final DTypes<Integer> TYPES = DTypes.of("ExecuTorch", 6, 7, 3, 4, 11);
 
   private static boolean loaded;
-
-  private Pool<Long> modules;
 
   public ExecuTorchRunner() {
     super("executorch", "executorch-jni", "executorch");
@@ -72,21 +70,17 @@ public final class ExecuTorchRunner extends Runner {
     }
     String program = formatDir.resolve(manifest.main(format())).toString();
     int perCall = intraOpThreads() > 0 ? intraOpThreads() : Pool.defaultSize();
-    modules = new Pool<>("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
-    modules.with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call
-  }
-
-  @Override
-  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
-    return modules.with(handle -> forward(handle, inputs));
+    pool("ExecuTorch Modules", Math.max(1, Pool.defaultSize() / perCall), () -> nativeOpen(program));
+    pool().with(handle -> handle); // loads the first Module now: a bad program fails open(), not the first call
   }
 
   /** How many Modules the pool may hold (for tests). */
   int moduleLimit() {
-    return modules.max();
+    return pool().max();
   }
 
-  private Map<String, Tensor> forward(long handle, List<Tensor> inputs) {
+  @Override
+  protected Map<String, Tensor> call(Long handle, List<Tensor> inputs) {
     ByteBuffer[] buffers = new ByteBuffer[inputs.size()];
     long[][] shapes = new long[inputs.size()][];
     int[] dtypes = new int[inputs.size()];
@@ -113,11 +107,8 @@ public final class ExecuTorchRunner extends Runner {
   }
 
   @Override
-  protected void release() {
-    if (modules != null) {
-      modules.close(ExecuTorchRunner::nativeClose);
-      modules = null;
-    }
+  protected void free(Long handle) {
+    nativeClose(handle);
   }
 
   private static synchronized void load() {

@@ -17,7 +17,7 @@ import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.DTypes;
 import org.exportpipeline.harness.Limits;
-import org.exportpipeline.harness.Runner;
+import org.exportpipeline.harness.PooledRunner;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -31,7 +31,7 @@ import org.exportpipeline.harness.contract.Tensor;
  * is busy" otherwise, and a shared request hands one caller's outputs to another); callers beyond the
  * pool wait for a request to come back. close() waits for calls in flight.
  */
-public final class OpenVinoRunner extends Runner {
+public final class OpenVinoRunner extends PooledRunner<Pointer> {
   private static final String DEVICE = "CPU";
 
   private static final String THREADS_KEY = "INFERENCE_NUM_THREADS";
@@ -44,7 +44,6 @@ public final class OpenVinoRunner extends Runner {
 
   private Pointer core;
   private Pointer compiled;
-  private Pool<Pointer> requests;
 
   public OpenVinoRunner() {
     super("openvino", "openvino-c-jna", "openvino");
@@ -115,24 +114,20 @@ public final class OpenVinoRunner extends Runner {
     } finally {
       api().ov_model_free(model);
     }
-    requests = new Pool<>("OpenVINO infer requests", Pool.defaultSize(), () -> {
+    pool("OpenVINO infer requests", Pool.defaultSize(), () -> {
       PointerByReference request = new PointerByReference();
       check(api().ov_compiled_model_create_infer_request(compiled, request), "creating an infer request");
       return request.getValue();
     });
   }
 
-  @Override
-  protected Map<String, Tensor> infer(List<Tensor> inputs) throws Exception {
-    return requests.with(request -> infer(request, inputs));
-  }
-
   /** How many infer requests exist now (they are created as calls overlap; for tests). */
   int requestCount() {
-    return requests.size();
+    return pool().size();
   }
 
-  private Map<String, Tensor> infer(Pointer request, List<Tensor> inputs) {
+  @Override
+  protected Map<String, Tensor> call(Pointer request, List<Tensor> inputs) {
     List<Pointer> feeds = new ArrayList<>();
     try {
       PointerByReference out = new PointerByReference();
@@ -229,11 +224,12 @@ public final class OpenVinoRunner extends Runner {
   }
 
   @Override
-  protected void release() {
-    if (requests != null) {
-      requests.close(api()::ov_infer_request_free);
-      requests = null;
-    }
+  protected void free(Pointer request) {
+    api().ov_infer_request_free(request);
+  }
+
+  @Override
+  protected void releaseShared() {
     if (compiled != null) {
       api().ov_compiled_model_free(compiled);
       compiled = null;
