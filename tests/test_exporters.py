@@ -77,6 +77,16 @@ def test_each_format_records_its_main_file_and_runtime_settings_from_the_registr
     assert formats["onnx"]["main"] == "model.onnx" and formats["onnx"]["settings"] == {}
 
 
+def test_each_format_records_the_needs_it_declares(mlp_dir: Path) -> None:
+    """A format's need_keys are what the JVM runners' limits may read: its needs() records those and no others."""
+    formats = manifest_of(mlp_dir)["formats"]
+    for name, fmt in FORMATS.items():
+        recorded = set(formats[name].get("needs", {}))
+        assert recorded <= set(fmt.need_keys), f"{name} records {sorted(recorded - set(fmt.need_keys))} it does not declare"
+        assert bool(fmt.needs) == bool(fmt.need_keys), name
+    assert set(formats["aoti"]["needs"]) == {"compiled_by_torch", "cpu_isa", "pt2_archive_version"}
+
+
 @pytest.mark.parametrize("records", [{"model/version": "10\n"}, {"model/.data/version": "10\n", "model/data.pkl": ""}])
 def test_a_torchscript_file_version_is_read_where_torch_reads_it(records: dict[str, str], tmp_path: Path) -> None:
     """A large TorchScript archive keeps `version` under .data/ (the encoder's does); torch's reader looks there first."""

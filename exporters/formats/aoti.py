@@ -64,5 +64,6 @@ FORMAT = Format(
              "libtorch at load; loading it runs its code"),
     threads=TORCH_THREADS,
     needs=needs,
+    need_keys=("compiled_by_torch", "cpu_isa", "pt2_archive_version"),
     host_bound=True,
 )

@@ -56,6 +56,7 @@ class Format:
     threads: str  # how load() sets the runtime's intra-op threads, as benchmarks state it
     signature: Callable[[Path], Signature] | None = None  # reads a folder's declared signature, where the format keeps one
     needs: Callable[[Path], dict[str, Any]] | None = None  # what a runtime must support, read from the exported files
+    need_keys: tuple[str, ...] = ()  # the keys needs() may record: what the JVM runners' limits read (docs/manifest.md)
     packages: tuple[str, ...] = ("torch",)  # the libraries its exporter uses: a new version re-exports it
     host_bound: bool = False  # compiled for this machine: the C++ compiler and the CPU are part of its fingerprint
     long_export: bool = False  # a compile that takes minutes (AOTI, XNNPACK lowering): started first when in parallel

@@ -92,5 +92,6 @@ FORMAT = Format(
     # a Method's execute is not thread-safe (inputs are set on the Method itself)
     shared_calls=False,
     needs=needs,
+    need_keys=("pte_file_identifier",),
     packages=("torch", "executorch"),
 )

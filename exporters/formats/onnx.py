@@ -95,6 +95,7 @@ FORMAT = Format(
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,
     needs=needs,
+    need_keys=("onnx_ir_version", "opset_imports"),
     path="the dynamo exporter (torch.export)",
     fallbacks=(("the TorchScript-based exporter (dynamo=False)", export_traced),),
     packages=("torch", "onnx", "onnxscript"),

@@ -119,5 +119,6 @@ FORMAT = Format(
     # CompiledModel.__call__ reuses one infer request: concurrent calls race on it
     shared_calls=False,
     needs=needs,
+    need_keys=("openvino_ir_version",),
     packages=("torch", "openvino", "onnx", "onnxscript"),  # onnx: its fallback path
 )

@@ -6,16 +6,11 @@ import re
 import warnings
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
+from typing import Any
 
 from ..spec import ModelSpec
 from .base import (TORCH_THREADS, zip_record, ExportOptions, Format, Predict, load_operator_libraries, set_torch_threads,
                    torch_predict)
-
-if TYPE_CHECKING:
-    import torch
-
 
 FILE = "model.pt"
 
@@ -82,4 +77,5 @@ FORMAT = Format(
     caveat="TorchScript (torch.jit) is deprecated upstream: torch 2.13 warns on every use",
     threads=TORCH_THREADS,
     needs=needs,
+    need_keys=("torchscript_file_version", "operator_libraries"),
 )
