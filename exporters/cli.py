@@ -7,10 +7,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .contract.console import console, fail, parity_line, show
+from .console import RequireOption, console, fail, show, summarize
+from .contract.lines import parity_line
 from .contract.manifest import ContractError
 from .formats import FORMATS, ExportOptions
-from .contract.gate import RequireOption, check_deployable, judge, mark_required, summarize
+from .contract.gate import judge, mark_required
 from .contract.parity import Tolerance, ToleranceError
 from .spec import SpecError, run_formats
 from .worker import quiet_libraries
@@ -234,8 +235,7 @@ def gate(
         verdicts = [verdict for folder in model_dir for verdict in judge(folder, only, require)]
     except ContractError as exc:
         fail(str(exc))
-    check_deployable(verdicts, deployable or [])
-    summarize(verdicts)
+    summarize(verdicts, deployable)
 
 
 @app.command()

@@ -19,7 +19,8 @@ from . import box
 from . import golden as goldens
 from .contract.causes import decisive_line, hint_for
 from .contract.manifest import (GOLDEN_DIR, LOCK_FILE, MANIFEST, SCHEMA_VERSION, TEXT_DIR, ContractError, check_format,
-                                file_entries, load_golden, load_text, plain_mode, read_manifest, write_manifest, writer_lock)
+                                file_entries, load_golden, load_text, plain_mode, read_manifest, record_results,
+                                writer_lock)
 from .fingerprint import Fingerprint, changes, format_fingerprint, model_fingerprint, versions
 from .formats import FORMATS, ExportOptions, Format
 from .contract.parity import Tolerance
@@ -63,25 +64,22 @@ def export_model(
             if previous is not None and not due:
                 return previous
             if previous is None:  # new golden data: every format's old files are stale
-                manifest = _fresh_manifest(spec, model_dir, options)
-                manifest["fingerprint"], manifest["fingerprint_parts"] = fingerprint.digest, fingerprint.parts
+                start = _fresh_manifest(spec, model_dir, options)
+                start["fingerprint"], start["fingerprint_parts"] = fingerprint.digest, fingerprint.parts
             else:  # the golden data stands: only the changed formats export again
-                manifest = {**previous, "versions": library_versions()}
-            write_manifest(model_dir, manifest)  # matches the new golden data before any format starts
-            # Each format exports in its own process: threads only wait for them. The manifest is written by
-            # this thread alone, after every format, so an interrupted run keeps what finished.
+                start = {**previous, "versions": library_versions()}
+            order = list(FORMATS)
+            manifest = record_results(model_dir, {}, start=start, order=order)  # matches the new golden data first
+            # Each format exports in its own process: threads only wait for them. This thread records each
+            # entry as its format finishes, so an interrupted run keeps what finished.
             with ThreadPoolExecutor(export_jobs(options.jobs, len(due))) as pool:
                 running = {pool.submit(_export_one, spec, weights, fmt, model_dir, options): fmt
                            for fmt in sorted(due, key=lambda fmt: not fmt.long_export)}
                 for done in as_completed(running):
                     name = running[done].name
-                    manifest["formats"][name] = entry = {**done.result(), "fingerprint": prints[name].digest,
-                                                         "fingerprint_parts": prints[name].parts}
-                    write_manifest(model_dir, manifest)
+                    entry = {**done.result(), "fingerprint": prints[name].digest, "fingerprint_parts": prints[name].parts}
+                    manifest = record_results(model_dir, {name: entry}, replace=True, order=order)
                     on_step(name, {**entry, "because": because[name]})
-            order = list(FORMATS)
-            manifest["formats"] = dict(sorted(manifest["formats"].items(), key=lambda item: order.index(item[0])))
-            write_manifest(model_dir, manifest)
     except BaseException:
         if created and not (model_dir / MANIFEST).exists():
             shutil.rmtree(model_dir, ignore_errors=True)  # no empty folder that looks like an export

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .contract.manifest import MANIFEST, TEXT_DIR, ContractError, confined, load_golden, load_text, read_manifest, write_manifest
+from .contract.manifest import (MANIFEST, TEXT_DIR, ContractError, confined, load_golden, load_text, read_manifest,
+                                record_results)
 from .formats import FORMATS
 
 
@@ -43,7 +44,7 @@ def merge_trees(sources: list[Path], out: Path, only: list[str] | None = None) -
                     _copy(model_dir / entry["log"], target / entry["log"])
                 merged[model_dir.name]["formats"][name] = entry
     for name, manifest in merged.items():
-        write_manifest(out / name, manifest)
+        record_results(out / name, {}, start=manifest)
     return sorted(merged)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .contract.manifest import ContractError, MANIFEST, read_manifest, write_json_atomic
 from .formats import FORMATS
-from .contract.console import worst_part
+from .contract.lines import worst_part
 from .contract.gate import is_required
 from .contract.parity import FACTOR, FLOOR_ULPS
 

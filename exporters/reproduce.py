@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .contract.manifest import read_manifest, write_manifest, writer_lock
+from .contract.manifest import read_manifest, record_results, writer_lock
 from .export import export_model
 from .formats import FORMATS, ExportOptions
 from .spec import ModelSpec
@@ -26,11 +26,11 @@ def reproduce(spec: ModelSpec, model_dir: Path, timeout: float) -> dict[str, Any
     with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
         again = export_model(spec, formats, Path(scratch), ExportOptions(**recorded, timeout=timeout, force=True))
     with writer_lock(model_dir):
-        manifest = read_manifest(model_dir)
+        recorded = read_manifest(model_dir)["formats"]
+        found = {}
         for fmt in formats:
-            before = {f["path"]: f["sha256"] for f in manifest["formats"][fmt.name]["files"]}
+            before = {f["path"]: f["sha256"] for f in recorded[fmt.name]["files"]}
             after = {f["path"]: f["sha256"] for f in again["formats"][fmt.name]["files"]}
             differs = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
-            manifest["formats"][fmt.name]["reproducible"] = {"identical": not differs, "differs": differs}
-        write_manifest(model_dir, manifest)
-    return manifest
+            found[fmt.name] = {"reproducible": {"identical": not differs, "differs": differs}}
+        return record_results(model_dir, found)

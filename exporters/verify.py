@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .contract.manifest import ContractError, checked_model, load_text, verification_key, write_manifest
+from .contract.manifest import ContractError, checked_model, load_text, record_results, verification_key
 from .contract.parity import Parity, data_axes
 from .contract.causes import decisive_line
 from .formats import FORMATS
@@ -66,7 +66,6 @@ def verify_model(
         if text_result is not None:
             result["text"] = text_result
             result["passed"] = result["passed"] and text_result["passed"]
-        entry["verification"][f"{SIDE}/{fmt.runtime}"] = result
-        write_manifest(model_dir, manifest)
+        record_results(model_dir, {name: {"verification": {f"{SIDE}/{fmt.runtime}": result}}})
         on_result(name, result)
     return unverifiable

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from exporters.contract.console import console, fail, show, text_part, worst_part
+from exporters.console import RequireOption, console, fail, show, summarize
+from exporters.contract.lines import text_part, worst_part
 from exporters.contract.manifest import ContractError
-from exporters.contract.gate import RequireOption
 
 from . import jvm
 from .driver import CALLERS
@@ -56,7 +56,7 @@ def verify(
     force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
 ) -> None:
     """Run the Java check (integrity, golden cases, parity) with every JVM engine; record results in each manifest."""
-    from exporters.contract.gate import judge, mark_required, summarize
+    from exporters.contract.gate import judge, mark_required
 
     from .driver import EngineError, record_key, verify_models
 

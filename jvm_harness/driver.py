@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, check_format, checked_formats, load_golden,
-                                read_manifest, sha256, verification_key, write_manifest)
+                                         read_manifest, record_results, sha256, verification_key)
 
 from . import jvm, runtimes
 
@@ -261,20 +261,28 @@ def verify_models(
         mine = [result for result in results if Path(result["model_dir"]).resolve() == folder.resolve()]
         if not mine:
             continue
-        if any(result["manifest_sha256"] != sha256(folder / MANIFEST) for result in mine):
-            raise ContractError(f"{folder / MANIFEST} changed while the JVM checked it: run verify again")
-        manifest = read_manifest(folder)
+        found = verdicts(read_manifest(folder), mine, callers)
+        record_results(folder, found, drawn_from={result["manifest_sha256"] for result in mine})
         for result in mine:
-            verification = dict(result["verification"])
-            if "crashed" not in verification:  # a crashed result has no key: never reused, checked again next run
-                verification.update(box=manifest["golden"].get("box", {}),  # SelfCheck runs every case
-                                    key=result_key(manifest, result["format"], verification["runtime"],
-                                                   result["engine"], verification.get("engine_version"), callers))
-            manifest["formats"][result["format"]]["verification"][record_key(verification)] = verification
-        write_manifest(folder, manifest)
-        for result in mine:
-            on_result(folder, result["format"], manifest["formats"][result["format"]]["verification"][record_key(result["verification"])])
+            on_result(folder, result["format"], found[result["format"]]["verification"][record_key(result["verification"])])
     return counted + len(results)
+
+
+def verdicts(manifest: dict[str, Any], mine: list[dict[str, Any]], callers: int) -> dict[str, dict[str, Any]]:
+    """What one folder's results add to its manifest, by format: each verdict with the box SelfCheck ran (every
+    case) and its key. A crashed result has no key: never reused, checked again next run. A format the manifest
+    no longer records takes none (it changed under the JVM, and the record refuses it)."""
+    found: dict[str, dict[str, Any]] = {}
+    for result in mine:
+        if result["format"] not in manifest["formats"]:
+            continue
+        verification = dict(result["verification"])
+        if "crashed" not in verification:
+            verification.update(box=manifest["golden"].get("box", {}),
+                                key=result_key(manifest, result["format"], verification["runtime"],
+                                               result["engine"], verification.get("engine_version"), callers))
+        found.setdefault(result["format"], {"verification": {}})["verification"][record_key(verification)] = verification
+    return found
 
 
 def main(word: str, callers: int, model_dirs: list[str]) -> int:

@@ -74,6 +74,22 @@ def test_unchanged_results_are_reused_and_a_changed_key_or_force_reruns(mlp_copy
     assert forced.returncode == 0 and "(reused: " not in forced.stderr, forced.stderr
 
 
+def test_a_step_adds_its_verdicts_to_the_manifest_as_it_is_and_none_over_a_changed_one(mlp_copy: Path) -> None:
+    """The one writer (record_results) merges each step's results into the manifest as it is now, so a verdict
+    joins what another step recorded meanwhile; one drawn from a manifest that changed since is refused."""
+    from exporters.contract.manifest import ContractError, record_results, sha256
+
+    checked = sha256(mlp_copy / "manifest.json")  # as the JVM read it
+    recorded = manifest_of(mlp_copy)["formats"]["onnx"]["verification"]
+    verdict = {"jvm/onnxruntime-java": {**recorded["python/onnxruntime"], "side": "jvm", "runtime": "onnxruntime-java"}}
+    record_results(mlp_copy, {"onnx": {"required": False}})  # another step, meanwhile
+    with pytest.raises(ContractError, match="changed while the JVM checked it"):
+        record_results(mlp_copy, {"onnx": {"verification": verdict}}, drawn_from={checked})
+    record_results(mlp_copy, {"onnx": {"verification": verdict}}, drawn_from={sha256(mlp_copy / "manifest.json")})
+    onnx = manifest_of(mlp_copy)["formats"]["onnx"]
+    assert onnx["required"] is False and onnx["verification"] == {**recorded, **verdict}
+
+
 def test_a_reused_result_still_hash_checks_the_files(mlp_copy: Path) -> None:
     assert run_cli("jvm_harness", "verify", "--engine", "onnxruntime", str(mlp_copy)).returncode == 0
     with open(mlp_copy / "onnx" / "model.onnx", "ab") as model:

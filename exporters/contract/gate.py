@@ -3,26 +3,24 @@
 Each manifest records per format whether it is required (`formats.<name>.required`), and the verdict
 is drawn from the manifests alone, so export, verify, the JVM verify and `gate` judge the same way.
 It reads manifests only (the contract layer): the JVM verify imports it and must never import torch.
+It returns verdicts and raises GateFailure; the CLIs print them and exit (exporters/console.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
-
-import typer
+from typing import Any
 
 from .causes import hint_for
-from .console import console, fail, worst_part
-from .manifest import read_manifest, write_manifest
+from .lines import worst_part
+from .manifest import read_manifest, record_results
 
-# Both CLIs take it (exporters export/verify/gate, jvm_harness verify).
-RequireOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--require", help="Format that must pass for exit 0 (repeatable); the others only inform. "
-                                   "Default: the spec's required=, else every format."),
-]
+
+class GateFailure(Exception):
+    """A format that must pass did not: the one line a CLI prints, and the exit code it ends with."""
+
+    code = 1
 
 
 @dataclass(frozen=True)
@@ -36,11 +34,8 @@ class Verdict:
 
 def mark_required(model_dir: Path, names: list[str] | None, required: list[str]) -> None:
     """Record in the manifest whether each of `names` (None: every format in it) is required."""
-    manifest = read_manifest(model_dir)
-    for name in list(manifest["formats"]) if names is None else names:
-        if name in manifest["formats"]:
-            manifest["formats"][name]["required"] = name in required
-    write_manifest(model_dir, manifest)
+    recorded = read_manifest(model_dir)["formats"] if names is None else names
+    record_results(model_dir, {name: {"required": name in required} for name in recorded})
 
 
 def is_required(entry: dict[str, Any]) -> bool:
@@ -98,21 +93,26 @@ def judge(model_dir: Path, scope: list[str] | None = None, require: list[str] | 
     return verdicts
 
 
-def summarize(verdicts: list[Verdict]) -> None:
-    """Print the gate's last lines; exit 1 when a required format failed."""
+@dataclass(frozen=True)
+class Decision:
+    """The gate over every verdict: its lines (required passed, each informative failure, each required failure)
+    and, when a required format failed, its failure."""
+
+    lines: list[str]
+    failure: GateFailure | None
+
+
+def decide(verdicts: list[Verdict]) -> Decision:
     passed = [f"{v.model}/{v.format}" for v in verdicts if v.required and not v.failure]
-    console.print(f"gate: required passed: {', '.join(passed) or 'none'}")
-    for v in verdicts:
-        if v.failure and not v.required:
-            console.print(f"gate: informative {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}")
+    lines = [f"gate: required passed: {', '.join(passed) or 'none'}"]
+    lines += [f"gate: informative {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}"
+              for v in verdicts if v.failure and not v.required]
     red = [v for v in verdicts if v.failure and v.required]
-    for v in red:
-        console.print(f"gate: required {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}")
-    if red:
-        fail(f"{len(red)} required format(s) failed: {', '.join(f'{v.model}/{v.format}' for v in red)}; "
-             "require fewer formats (REQUIRE, --require, the spec's required=) only if you do not deploy them", code=1)
-    console.print("gate: [green]passed[/]: every required format exported and verified"
-                  + (" (informative failures above)" if any(v.failure for v in verdicts) else ""))
+    lines += [f"gate: required {v.model}/{v.format} failed: {v.failure}; hint: {v.hint}" for v in red]
+    failure = GateFailure(f"{len(red)} required format(s) failed: {', '.join(f'{v.model}/{v.format}' for v in red)}; "
+                          "require fewer formats (REQUIRE, --require, the spec's required=) only if you do not deploy "
+                          "them") if red else None
+    return Decision(lines, failure)
 
 
 def check_deployable(verdicts: list[Verdict], deploy: list[str]) -> None:
@@ -120,5 +120,5 @@ def check_deployable(verdicts: list[Verdict], deploy: list[str]) -> None:
     bad = [f"{v.model}/{v.format} ({v.failure})" for v in verdicts if v.format in deploy and v.failure]
     bad += [f"{name} (not exported)" for name in deploy if not any(v.format == name for v in verdicts)]
     if bad:
-        fail(f"DEPLOY_FORMATS names formats that did not pass: {'; '.join(bad)}: deploy only formats the gate "
-             "passed, or fix those first", code=1)
+        raise GateFailure(f"DEPLOY_FORMATS names formats that did not pass: {'; '.join(bad)}: deploy only formats "
+                          "the gate passed, or fix those first")

@@ -16,7 +16,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
 import jsonschema
 import numpy as np
@@ -26,7 +26,7 @@ MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
 # A text model's folder (the manifest's optional `text` section): its tokenizer and its text cases.
 TEXT_DIR, TEXT_TOKENIZER, TEXT_CASES = "text", "tokenizer.json", "cases.json"
-LOCK_FILE = ".lock"  # one writer per model folder (export); readers do not take it
+LOCK_FILE = ".lock"  # one export per model folder at a time (export, reproduce); the other steps do not take it
 # The manifest's structure as JSON Schema: the one definition a reader validates against before use.
 SCHEMA = Path(__file__).with_name("manifest.schema.json")
 # A manifest of the zoo is a few KB; anything this large is not one (Manifest.java's limit too).
@@ -184,8 +184,36 @@ def model_folders(artifacts: Path, sources: list[str]) -> list[Path]:
     return [found[source] for source in sources]
 
 
-def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
-    write_json_atomic(Path(model_dir) / MANIFEST, manifest)
+def record_results(model_dir: Path, results: dict[str, dict[str, Any]], *, replace: bool = False,
+                   start: dict[str, Any] | None = None, order: Sequence[str] = (),
+                   drawn_from: Collection[str] = ()) -> dict[str, Any]:
+    """The one writer of manifest.json: each step (export, verify, the JVM verify, the gate's required flags,
+    reproduce) hands in what it found, per format, and it is merged into the manifest as it is now, so no step
+    writes back a copy it read earlier over what another recorded since. Returns the manifest written.
+
+    A result's fields replace the format's recorded ones, but its verification verdicts join the recorded ones
+    key by key; a format the manifest does not record takes none. replace: each result is the format's whole
+    entry (an export's: the old verdicts judged other files). start: the manifest to merge into instead of the
+    one on disk (an export's, or a merged tree's). order: the formats' order (the registry's). drawn_from: the
+    sha256 of the manifest each result was drawn from (the JVM reads it in another process); if the manifest
+    is not that one now, nothing is written.
+    """
+    path = Path(model_dir) / MANIFEST
+    if drawn_from and set(drawn_from) != {sha256(path)}:
+        raise ContractError(f"{path} changed while the JVM checked it: run verify again")
+    manifest = dict(start if start is not None else read_manifest(model_dir))
+    formats = dict(manifest["formats"])
+    for name, found in results.items():
+        if replace:
+            formats[name] = found
+        elif name in formats:
+            recorded = formats[name]
+            formats[name] = {**recorded, **found}
+            if "verification" in found:
+                formats[name]["verification"] = {**recorded.get("verification", {}), **found["verification"]}
+    manifest["formats"] = dict(sorted(formats.items(), key=lambda item: order.index(item[0]))) if order else formats
+    write_json_atomic(path, manifest)
+    return manifest
 
 
 @contextmanager

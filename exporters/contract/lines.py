@@ -1,22 +1,7 @@
-"""Terminal output shared by both CLIs: one line per result, errors as one red line and an exit code."""
+"""The one-line results both CLIs print (exporters/console.py prints them): a verdict's parity, where its answers
+part most, and its text part."""
 
 from __future__ import annotations
-
-import typer
-from rich.console import Console
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Exit 2 for bad input (the default), 1 for a failed export or parity check."""
-    console.print(f"[red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def show(name: str, ok: bool, detail: str, mark: str = "") -> None:
-    label = "ok" if ok else (mark or "failed")
-    console.print(f"  {name:<17} [{'green' if ok else 'red'}]{label.upper() if not ok else label:<8}[/]  {detail}")
 
 
 def parity_line(result: dict) -> str:
