@@ -196,6 +196,28 @@ def test_a_second_writer_of_the_same_model_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2 and "being written by another export" in result.stderr, result.stderr
 
 
+def _record_many(model_dir: Path, tag: str) -> None:
+    from exporters.contract.manifest import record_results
+
+    for i in range(100):
+        record_results(model_dir, {"onnx": {"verification": {f"{tag}/{i}": {"passed": True}}}})
+
+
+def test_steps_recording_at_once_lose_no_verdict(user_model_onnx: Path, tmp_path: Path) -> None:
+    """Two steps recording into one manifest at the same moment (a JVM verify beside a Python verify): the one writer
+    merges each into what the other wrote. Without its lock, about half of these were lost."""
+    import multiprocessing
+
+    model_dir = copy_model(user_model_onnx, tmp_path)
+    steps = [multiprocessing.get_context("spawn").Process(target=_record_many, args=(model_dir, tag)) for tag in "ab"]
+    for step in steps:
+        step.start()
+    for step in steps:
+        step.join()
+    recorded = manifest_of(model_dir)["formats"]["onnx"]["verification"]
+    assert sum(key[:2] in ("a/", "b/") for key in recorded) == 200
+
+
 def test_merge_refuses_a_log_path_outside_its_tree(user_model_onnx: Path, tmp_path: Path) -> None:
     copy_model(user_model_onnx, tmp_path / "a")
     manifest = manifest_of(tmp_path / "a" / "user_model")

@@ -199,21 +199,35 @@ def record_results(model_dir: Path, results: dict[str, dict[str, Any]], *, repla
     is not that one now, nothing is written.
     """
     path = Path(model_dir) / MANIFEST
-    if drawn_from and set(drawn_from) != {sha256(path)}:
-        raise ContractError(f"{path} changed while the JVM checked it: run verify again")
-    manifest = dict(start if start is not None else read_manifest(model_dir))
-    formats = dict(manifest["formats"])
-    for name, found in results.items():
-        if replace:
-            formats[name] = found
-        elif name in formats:
-            recorded = formats[name]
-            formats[name] = {**recorded, **found}
-            if "verification" in found:
-                formats[name]["verification"] = {**recorded.get("verification", {}), **found["verification"]}
-    manifest["formats"] = dict(sorted(formats.items(), key=lambda item: order.index(item[0]))) if order else formats
-    write_json_atomic(path, manifest)
+    with _merging(Path(model_dir)):
+        if drawn_from and set(drawn_from) != {sha256(path)}:
+            raise ContractError(f"{path} changed while the JVM checked it: run verify again")
+        manifest = dict(start if start is not None else read_manifest(model_dir))
+        formats = dict(manifest["formats"])
+        for name, found in results.items():
+            if replace:
+                formats[name] = found
+            elif name in formats:
+                recorded = formats[name]
+                formats[name] = {**recorded, **found}
+                if "verification" in found:
+                    formats[name]["verification"] = {**recorded.get("verification", {}), **found["verification"]}
+        manifest["formats"] = dict(sorted(formats.items(), key=lambda item: order.index(item[0]))) if order else formats
+        write_json_atomic(path, manifest)
     return manifest
+
+
+@contextmanager
+def _merging(model_dir: Path) -> Iterator[None]:
+    """One read-merge-write at a time per model folder (a JVM verify and a Python verify may record at once). The
+    lock is on the folder itself: export's lock file is held for a whole export, which records as it goes."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(model_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @contextmanager
