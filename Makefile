@@ -31,12 +31,15 @@ MODEL_DIRS  = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS))
 MVN        := mvn -q -B -f jvm_harness/pom.xml
 HARNESS    := jvm_harness/target/jvm-harness.jar
 # The ExecuTorch JVM runner's JNI shim, built (jvm_harness/src/main/native/build-executorch-jni.sh, the
-# recipe every served ExecuTorch version uses) against the C++ runtime SDK of the executorch wheel below.
+# recipe every served ExecuTorch version uses) against the C++ runtime SDK of the pinned executorch wheel.
 # Only unpacked, never installed: the exporter stays on executorch 1.4.1, whose wheel has no linkable
-# runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility). Other versions: jvm_harness/runtimes.py.
-ET_RUNTIME_VERSION := 1.5.1
-ET_WHEEL   := .cache/wheels/executorch-$(ET_RUNTIME_VERSION)-cp311-cp311-manylinux_2_28_x86_64.whl
-ET_WHEEL_SHA256 := 274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300
+# runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility). The pin (version, file, sha256, platform)
+# and the other versions: jvm_harness/runtimes.py.
+ET_PIN     := $(shell $(PYTHON) -m jvm_harness.runtimes executorch)
+$(if $(word 4,$(ET_PIN)),,$(error $(PYTHON) -m jvm_harness.runtimes executorch did not name the pinned ExecuTorch wheel))
+ET_RUNTIME_VERSION := $(word 1,$(ET_PIN))
+ET_WHEEL   := .cache/wheels/$(word 2,$(ET_PIN))
+ET_WHEEL_SHA256 := $(word 3,$(ET_PIN))
 ET_BUILD   := jvm_harness/src/main/native/build-executorch-jni.sh
 NATIVE     := jvm_harness/target/native
 ET_JNI     := $(NATIVE)/libexecutorch_jni.so
@@ -89,7 +92,7 @@ $(HARNESS): jvm_harness/pom.xml exporters/contract/manifest.schema.json $(shell 
 $(ET_WHEEL):
 	mkdir -p $(@D)
 	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.11 \
-	  --platform manylinux_2_28_x86_64 -d $(@D) executorch==$(ET_RUNTIME_VERSION)
+	  --platform $(word 4,$(ET_PIN)) -d $(@D) executorch==$(ET_RUNTIME_VERSION)
 	echo "$(ET_WHEEL_SHA256)  $@" | sha256sum -c --quiet - \
 	  || { rm -f $@; echo "make jvm: $@ does not match its pinned sha256: delete .cache/wheels and retry" >&2; exit 1; }
 
