@@ -129,7 +129,8 @@ def compat(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp artifacts/cnn.")],
     out: Annotated[Path, typer.Option(help="Where the matrix goes (report.md's matrix section reads ARTIFACTS/compat.json).")] = Path("artifacts/compat.json"),
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine with versions).")] = None,
-    ci: Annotated[bool, typer.Option(help="Only the oldest and newest version of each engine (the CI slice).")] = False,
+    ci: Annotated[bool, typer.Option(help="The CI slice: only the oldest and newest version of each engine, whose cells must "
+                                          "pass for exit 0 (but those compat.RELIED_ON leaves out).")] = False,
     require_pass: Annotated[Optional[list[str]], typer.Option(
         help="ENGINE=VERSION[/FORMAT] whose cells must pass for exit 0 (repeatable): what a service on that runtime relies on.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on any failed-parity cell (a runtime that loads the artifact and answers wrongly).")] = False,
@@ -137,7 +138,7 @@ def compat(
                                                       "version of each engine, plus a cell per failed export and per Python verification.")] = False,
 ) -> None:
     """Prove every artifact on every served runtime version of each JVM engine: passed / failed parity / refused to load."""
-    from .compat import FAILED, PASSED, sweep, write
+    from .compat import FAILED, PASSED, must_pass, sweep, write
 
     def step(cell: dict[str, Any]) -> None:
         show(f"{cell['model']}/{cell['format']}", cell["status"] == PASSED,
@@ -149,6 +150,7 @@ def compat(
             fail(f"unknown JVM engine '{name}': choose one of {', '.join(runtime_versions.RUNTIMES)}")
     try:
         wanted = [(*runtime_versions.parse(word.split("/")[0]).popitem(), word.partition("/")[2] or None) for word in require_pass or []]
+        wanted += must_pass(engine) if ci else []
         jvm.classpath()
         matrix = sweep(model_dir, engine, ci, step, producer_slice)
     except runtime_versions.VersionError as exc:
@@ -248,6 +250,15 @@ def classpath(
     """Print the harness classpath (for `java -cp ... org.exportpipeline.harness.tools.SelfCheck`)."""
     try:
         typer.echo(":".join(jvm.classpath(engine)))
+    except jvm.JvmError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def formats() -> None:
+    """Print the formats this build's JVM runners load, space-separated (as SelfCheck --list-runners names them)."""
+    try:
+        typer.echo(" ".join(dict.fromkeys(runner.format for runner in jvm.runners())))
     except jvm.JvmError as exc:
         fail(str(exc))
 
