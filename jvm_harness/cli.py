@@ -265,9 +265,9 @@ def formats() -> None:
 
 @app.command()
 def render(
-    check: Annotated[bool, typer.Option(help="Only check that pom.xml and docker/Dockerfile are up to date (exit 1 if not).")] = False,
+    check: Annotated[bool, typer.Option(help="Only check that pom.xml, docker/Dockerfile and docker.mk are up to date (exit 1 if not).")] = False,
 ) -> None:
-    """Render pom.xml's engine sections and docker/Dockerfile's runtime-image engines from the engine registry."""
+    """Render the blocks of pom.xml, docker/Dockerfile and docker.mk written from the engine and format registries."""
     from .render import BLOCKS
     from .render import render as rendered
 
@@ -278,10 +278,10 @@ def render(
         except ValueError as exc:
             fail(str(exc))
         if check and wanted != text:
-            fail(f"{path} is out of date with the engine registry: run `python -m jvm_harness render`", code=1)
+            fail(f"{path} is out of date with the engine or format registry: run `python -m jvm_harness render`", code=1)
         elif wanted != text:
             path.write_text(wanted)
-            console.print(f"rewrote the engine sections of {path}")
+            console.print(f"rewrote the rendered blocks of {path}")
 
 
 @app.command()
