@@ -13,10 +13,11 @@ from exporters.contract.manifest import ContractError
 from exporters.contract.gate import RequireOption
 
 from . import jvm
-from .driver import CALLERS
 from . import runtimes as runtime_versions
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+CallersOption = Annotated[Optional[int], typer.Option(
+    min=1, help="Threads sharing one opened runner in the concurrency check (default: SelfCheck's, ConcurrencyCheck.DEFAULT_CALLERS).")]
 
 
 def jvm_line(result: dict[str, Any]) -> str:
@@ -50,7 +51,7 @@ def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
     require: RequireOption = None,
-    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = CALLERS,
+    callers: CallersOption = None,
     runtimes: Annotated[str, typer.Option(help="Prove on these runtime versions only, e.g. 'onnxruntime=1.22.0 openvino=2025.4.1' "
                                                "(fetched on first use; results recorded as jvm/RUNTIME@VERSION).")] = "",
     force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
@@ -92,7 +93,7 @@ def verify(
 def check_engine(
     engine: Annotated[str, typer.Argument(help="ENGINE, or ENGINE=VERSION for a served runtime version (fetched on first use).")],
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
-    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = CALLERS,
+    callers: CallersOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print SelfCheck's results as its JSON array.")] = False,
 ) -> None:
     """Run one engine's check alone, in the child JVM verify starts for it, and print its results; records nothing.
