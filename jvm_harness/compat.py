@@ -104,7 +104,7 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
     if producer:
         for folder in model_dirs:
             for fmt, entry in manifests[folder.resolve()]["formats"].items():
-                if entry["status"] not in ("ok", "problems"):  # failed, or skipped: the exporter's words
+                if entry["status"] not in VERIFIABLE:  # failed, or skipped: the exporter's words
                     status = NOT_EXPORTED if entry["status"] == "failed" else f"export {entry['status']}"
                     add(folder, fmt, "export", "-", status, entry.get("error") or "", "export", native="-", package="torch")
                 for name, result in entry.get("verification", {}).items():
