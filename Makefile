@@ -121,7 +121,8 @@ COMPAT_MODELS  ?= mlp cnn
 JVM_FORMATS     = $$($(PY) -m jvm_harness formats)
 COMPAT_DIRS     = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(1))
 compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served runtime version: ARTIFACTS/compat.json and report.md's matrix
-	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$(JVM_FORMATS)"
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 \
+	  || { formats=$(JVM_FORMATS) && $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$$formats"; }
 	dirs=$(call COMPAT_DIRS,$(COMPAT_MODELS)) && $(PY) -m jvm_harness compat $$dirs --out $(ARTIFACTS)/compat.json
 	$(PY) -m exporters report $(ARTIFACTS)
 
@@ -200,7 +201,7 @@ $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.ins
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
 test-java: test-exports
-	$(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $(JVM_FORMATS)) --out jvm_harness/target/test-artifacts
+	formats=$(JVM_FORMATS) && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export tests.text_models:bpe_embedder --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors
