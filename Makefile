@@ -31,12 +31,15 @@ MODEL_DIRS  = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS))
 MVN        := mvn -q -B -f jvm_harness/pom.xml
 HARNESS    := jvm_harness/target/jvm-harness.jar
 # The ExecuTorch JVM runner's JNI shim, built (jvm_harness/src/main/native/build-executorch-jni.sh, the
-# recipe every served ExecuTorch version uses) against the C++ runtime SDK of the executorch wheel below.
+# recipe every served ExecuTorch version uses) against the C++ runtime SDK of the pinned executorch wheel.
 # Only unpacked, never installed: the exporter stays on executorch 1.4.1, whose wheel has no linkable
-# runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility). Other versions: jvm_harness/runtimes.py.
-ET_RUNTIME_VERSION := 1.5.1
-ET_WHEEL   := .cache/wheels/executorch-$(ET_RUNTIME_VERSION)-cp311-cp311-manylinux_2_28_x86_64.whl
-ET_WHEEL_SHA256 := 274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300
+# runtime; 1.5.1 runs 1.4.1 programs (next-minor compatibility). The pin (version, file, sha256, platform)
+# and the other versions: jvm_harness/runtimes.py.
+ET_PIN     := $(shell $(PYTHON) -m jvm_harness.runtimes executorch)
+$(if $(word 4,$(ET_PIN)),,$(error $(PYTHON) -m jvm_harness.runtimes executorch did not name the pinned ExecuTorch wheel))
+ET_RUNTIME_VERSION := $(word 1,$(ET_PIN))
+ET_WHEEL   := .cache/wheels/$(word 2,$(ET_PIN))
+ET_WHEEL_SHA256 := $(word 3,$(ET_PIN))
 ET_BUILD   := jvm_harness/src/main/native/build-executorch-jni.sh
 NATIVE     := jvm_harness/target/native
 ET_JNI     := $(NATIVE)/libexecutorch_jni.so
@@ -89,7 +92,7 @@ $(HARNESS): jvm_harness/pom.xml exporters/contract/manifest.schema.json $(shell 
 $(ET_WHEEL):
 	mkdir -p $(@D)
 	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.11 \
-	  --platform manylinux_2_28_x86_64 -d $(@D) executorch==$(ET_RUNTIME_VERSION)
+	  --platform $(word 4,$(ET_PIN)) -d $(@D) executorch==$(ET_RUNTIME_VERSION)
 	echo "$(ET_WHEEL_SHA256)  $@" | sha256sum -c --quiet - \
 	  || { rm -f $@; echo "make jvm: $@ does not match its pinned sha256: delete .cache/wheels and retry" >&2; exit 1; }
 
@@ -112,12 +115,14 @@ bench: setup jvm ## Latency and throughput of every artifact in Python and JVM r
 	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export verify jvm-verify
 	$(PY) -m exporters bench $(MODELS) --artifacts $(ARTIFACTS) $(BENCH_ARGS)
 
-# The producer x consumer matrix: the zoo's JVM formats on every runtime version in jvm_harness/runtimes.py.
+# The producer x consumer matrix: the zoo's JVM formats (those the built runners load) on every runtime version
+# in jvm_harness/runtimes.py.
 COMPAT_MODELS  ?= mlp cnn
-COMPAT_FORMATS := onnx torchscript aoti openvino executorch
+JVM_FORMATS     = $$($(PY) -m jvm_harness formats)
 COMPAT_DIRS     = $$($(PY) -m exporters folders --artifacts $(ARTIFACTS) $(1))
 compat: setup jvm ## Every JVM format of COMPAT_MODELS (mlp cnn) on every served runtime version: ARTIFACTS/compat.json and report.md's matrix
-	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$(COMPAT_FORMATS)"
+	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(COMPAT_MODELS) >/dev/null 2>&1 \
+	  || { formats=$(JVM_FORMATS) && $(MAKE) --no-print-directory export MODELS="$(COMPAT_MODELS)" FORMATS="$$formats"; }
 	dirs=$(call COMPAT_DIRS,$(COMPAT_MODELS)) && $(PY) -m jvm_harness compat $$dirs --out $(ARTIFACTS)/compat.json
 	$(PY) -m exporters report $(ARTIFACTS)
 
@@ -130,12 +135,9 @@ compat-producers: setup jvm ## COMPAT_MODELS exported by other torch versions (P
 	$(PY) -m exporters report $(ARTIFACTS)
 
 # CI's slice: mlp on the oldest and newest version of each engine. Red when any runtime answers wrongly, or
-# when a cell a service relies on stops passing (those that pass today; libtorch 2.7.1's presets have no AOTI loader).
-COMPAT_CI_MUST_PASS := onnxruntime=1.20.0 onnxruntime=1.29.0 libtorch-javacpp=2.7.1/torchscript libtorch-javacpp=2.13.0 \
-  djl-pytorch=0.27.0 djl-pytorch=0.36.0 openvino=2024.6.0 openvino=2026.4.1 executorch=1.5.0 executorch=1.5.1
+# when a cell a service relies on stops passing (--ci: jvm_harness/compat.py's must_pass).
 compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runtime of each engine (exit 1 when a must-pass cell fails)
-	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json \
-	  $(foreach c,$(COMPAT_CI_MUST_PASS),--require-pass $(c))
+	dirs=$(call COMPAT_DIRS,mlp) && $(PY) -m jvm_harness compat $$dirs --ci --strict --out $(ARTIFACTS)/compat-ci.json
 
 # A service's load, sustained, on every JVM runtime (SelfCheck --soak): SOAK_CALLERS threads share each opened runner for
 # SOAK_SECONDS, each call on fresh input buffers, the GC forced meanwhile; zero wrong answers and a bounded RSS slope.
@@ -199,8 +201,7 @@ $(VENV)/.team-model-requirements: tests/team_model/requirements.txt $(VENV)/.ins
 # Surefire's summary is INFO-level: keep the log, show its totals, and all of it on failure.
 # mlp in every format a JVM runner loads (as the runners themselves list them), cnn for swap probes.
 test-java: test-exports
-	formats=$$(java -cp "$$($(PY) -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners | cut -d' ' -f1 | sort -u) \
-	  && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
+	formats=$(JVM_FORMATS) && $(PY) -m exporters merge $(TEST_EXPORTS) $$(printf -- '--format %s ' $$formats) --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export cnn --format torchscript --out jvm_harness/target/test-artifacts
 	$(PY) -m exporters export tests.text_models:bpe_embedder --out jvm_harness/target/test-artifacts
 	$(PY) tests/contract_vectors/generate.py jvm_harness/target/contract-vectors

@@ -17,12 +17,14 @@ DOCKER_KEEP_CACHE ?= 40GB
 DOCKER ?= $(shell if docker buildx version >/dev/null 2>&1; then echo docker; \
                   elif [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else echo docker; fi)
 
-# The export stages, as generated from the format registry (python -m exporters dockerfile).
-DOCKER_FORMATS := $(shell sed -n 's/^FROM exporter AS export-//p' docker/Dockerfile)
+# >>> formats: docker-formats (rendered by `python -m jvm_harness render` from exporters/formats; do not edit)
+# The export stages (make docker-<stage>) and the formats their STAGE_<format> arguments name.
+DOCKER_FORMATS := torchscript exported-program onnx aoti executorch openvino
+STAGE_FORMATS  := torchscript exported_program onnx aoti executorch openvino
+# <<< formats
 # The gate (FORMATS, REQUIRE: see the Makefile): the merge takes each format from the stage its
 # STAGE_<format> argument names; formats outside FORMATS get the empty no-export, so BuildKit never
 # builds their export stages.
-STAGE_FORMATS  := $(shell sed -n 's/^ARG STAGE_\([a-z_]*\)=.*/\1/p' docker/Dockerfile)
 SKIPPED_STAGES  = $(if $(strip $(FORMATS)),$(filter-out $(FORMATS),$(STAGE_FORMATS)))
 # Formats of the per-format deployment image (empty: only the all-formats jvm-runtime image), e.g.
 # DEPLOY_FORMATS="onnx" gives IMAGE/jvm-runtime-onnx with ONNX Runtime Java only.

@@ -354,26 +354,6 @@ def reproduce_command(
         fail(str(exc))
 
 
-@app.command()
-def dockerfile(
-    check: Annotated[bool, typer.Option(help="Only check that docker/Dockerfile is up to date (exit 1 if not).")] = False,
-) -> None:
-    """Regenerate docker/Dockerfile's per-format export stages from the format registry."""
-    from .dockerfile import DOCKERFILE, render
-
-    text = DOCKERFILE.read_text()
-    try:
-        wanted = render(text)
-    except ValueError as exc:
-        fail(str(exc))
-    if check:
-        if wanted != text:
-            fail(f"{DOCKERFILE} is out of date with the format registry: run `python -m exporters dockerfile`", code=1)
-    elif wanted != text:
-        DOCKERFILE.write_text(wanted)
-        console.print(f"rewrote the export stages of {DOCKERFILE}")
-
-
 def main() -> None:
     quiet_libraries()
     app()

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import nn
 
-from .contract.manifest import load_golden, read_manifest
+from .contract.manifest import VERIFIABLE, load_golden, read_manifest
 from .export import export_model
 from .formats import FORMATS, ExportOptions
 from .golden import named_outputs
@@ -117,7 +117,7 @@ def diagnose(model_dir: Path, fmt: str, runtime: str | None, out_root: Path) -> 
     """Re-export the failing model with taps, run it where it failed, and judge every tap; returns the report."""
     manifest = read_manifest(model_dir)
     entry = manifest["formats"].get(fmt)
-    if entry is None or entry.get("status") not in ("ok", "problems"):
+    if entry is None or entry.get("status") not in VERIFIABLE:
         raise DiagnoseError(f"{model_dir}: {fmt} was not exported (or its export failed): diagnose needs an artifact")
     key, result = _failed_result(entry, runtime, model_dir, fmt)
     spec = load_source(manifest["source"])
@@ -132,7 +132,7 @@ def diagnose(model_dir: Path, fmt: str, runtime: str | None, out_root: Path) -> 
     export_model(load_spec(TAPPED_SOURCE), [FORMATS[fmt]], out_root, ExportOptions(force=True))
     tapped_dir = out_root / manifest["model"]
     tapped_entry = read_manifest(tapped_dir)["formats"][fmt]
-    if tapped_entry["status"] not in ("ok", "problems"):
+    if tapped_entry["status"] not in VERIFIABLE:
         raise DiagnoseError(f"the tapped model did not export to {fmt}: {tapped_entry.get('error')}")
     _run(tapped_dir, fmt, key)
     verdict = read_manifest(tapped_dir)["formats"][fmt]["verification"].get(key)

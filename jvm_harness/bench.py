@@ -22,10 +22,6 @@ class BenchError(RuntimeError):
     """The Java bench could not run at all (bad input, no JVM); the message says what to do."""
 
 
-# runtime -> engine, as the runners report it: each measurement runs with that engine's jars only.
-_ENGINES: dict[str, str] = {}
-
-
 def _java(args: list[str], engine: str | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run([*jvm.java_command(MAIN, engine), *args], capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -39,25 +35,19 @@ def _last_line(text: str) -> str:
 
 
 def runtimes() -> dict[str, str]:
-    """Every registered JVM runner's runtime name and the format it runs."""
-    done = _java(["--list"])
-    if done.returncode != 0:
-        raise BenchError(f"listing the JVM runners failed: {_last_line(done.stderr)}; rebuild with `make jvm`")
-    rows = [json.loads(line) for line in done.stdout.splitlines()]
-    _ENGINES.update({row["runtime"]: row["engine"] for row in rows})
-    return {row["runtime"]: row["format"] for row in rows}
+    """Every registered JVM runner's runtime name and the format it runs (jvm.runners: SelfCheck --list-runners)."""
+    return {runner.runtime: runner.format for runner in jvm.runners()}
 
 
 def measure(model_dir: Path, runtime: str, case: str, batch: int, threads: int, warmup: int, warmup_s: float,
             repeats: int, callers: tuple[int, ...] = (1,)) -> list[dict[str, Any]]:
     """One row per caller count from the Java bench (one opened runner shared by that many threads); a runtime
-    that fails on this model gives one row with `error`."""
-    if runtime not in _ENGINES:
-        runtimes()
+    that fails on this model gives one row with `error`. It runs with its engine's jars only."""
+    engine = next((runner.engine for runner in jvm.runners() if runner.runtime == runtime), None)
     done = _java(["--runtime", runtime, "--case", case, "--batch", str(batch), "--threads", str(threads),
                   "--warmup", str(warmup), "--warmup-s", str(warmup_s), "--repeats", str(repeats),
                   *(arg for count in callers for arg in ("--callers", str(count))), str(model_dir)],
-                 _ENGINES.get(runtime))
+                 engine)
     if done.returncode == 1:
         return [{"error": _last_line(done.stderr)}]
     if done.returncode != 0:

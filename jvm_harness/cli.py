@@ -13,10 +13,11 @@ from exporters.contract.lines import text_part, worst_part
 from exporters.contract.manifest import ContractError
 
 from . import jvm
-from .driver import CALLERS
 from . import runtimes as runtime_versions
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+CallersOption = Annotated[Optional[int], typer.Option(
+    min=1, help="Threads sharing one opened runner in the concurrency check (default: SelfCheck's, ConcurrencyCheck.DEFAULT_CALLERS).")]
 
 
 def jvm_line(result: dict[str, Any]) -> str:
@@ -50,7 +51,7 @@ def verify(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
     require: RequireOption = None,
-    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = CALLERS,
+    callers: CallersOption = None,
     runtimes: Annotated[str, typer.Option(help="Prove on these runtime versions only, e.g. 'onnxruntime=1.22.0 openvino=2025.4.1' "
                                                "(fetched on first use; results recorded as jvm/RUNTIME@VERSION).")] = "",
     force: Annotated[bool, typer.Option(help="Run every check again, even where a recorded result's key matches.")] = False,
@@ -92,7 +93,7 @@ def verify(
 def check_engine(
     engine: Annotated[str, typer.Argument(help="ENGINE, or ENGINE=VERSION for a served runtime version (fetched on first use).")],
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp.")],
-    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner in the concurrency check.")] = CALLERS,
+    callers: CallersOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print SelfCheck's results as its JSON array.")] = False,
 ) -> None:
     """Run one engine's check alone, in the child JVM verify starts for it, and print its results; records nothing.
@@ -129,7 +130,8 @@ def compat(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/mlp artifacts/cnn.")],
     out: Annotated[Path, typer.Option(help="Where the matrix goes (report.md's matrix section reads ARTIFACTS/compat.json).")] = Path("artifacts/compat.json"),
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine with versions).")] = None,
-    ci: Annotated[bool, typer.Option(help="Only the oldest and newest version of each engine (the CI slice).")] = False,
+    ci: Annotated[bool, typer.Option(help="The CI slice: only the oldest and newest version of each engine, whose cells must "
+                                          "pass for exit 0 (but those compat.RELIED_ON leaves out).")] = False,
     require_pass: Annotated[Optional[list[str]], typer.Option(
         help="ENGINE=VERSION[/FORMAT] whose cells must pass for exit 0 (repeatable): what a service on that runtime relies on.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on any failed-parity cell (a runtime that loads the artifact and answers wrongly).")] = False,
@@ -137,7 +139,7 @@ def compat(
                                                       "version of each engine, plus a cell per failed export and per Python verification.")] = False,
 ) -> None:
     """Prove every artifact on every served runtime version of each JVM engine: passed / failed parity / refused to load."""
-    from .compat import FAILED, PASSED, sweep, write
+    from .compat import FAILED, PASSED, must_pass, sweep, write
 
     def step(cell: dict[str, Any]) -> None:
         show(f"{cell['model']}/{cell['format']}", cell["status"] == PASSED,
@@ -149,6 +151,7 @@ def compat(
             fail(f"unknown JVM engine '{name}': choose one of {', '.join(runtime_versions.RUNTIMES)}")
     try:
         wanted = [(*runtime_versions.parse(word.split("/")[0]).popitem(), word.partition("/")[2] or None) for word in require_pass or []]
+        wanted += must_pass(engine) if ci else []
         jvm.classpath()
         matrix = sweep(model_dir, engine, ci, step, producer_slice)
     except runtime_versions.VersionError as exc:
@@ -253,10 +256,19 @@ def classpath(
 
 
 @app.command()
+def formats() -> None:
+    """Print the formats this build's JVM runners load, space-separated (as SelfCheck --list-runners names them)."""
+    try:
+        typer.echo(" ".join(dict.fromkeys(runner.format for runner in jvm.runners())))
+    except jvm.JvmError as exc:
+        fail(str(exc))
+
+
+@app.command()
 def render(
-    check: Annotated[bool, typer.Option(help="Only check that pom.xml and docker/Dockerfile are up to date (exit 1 if not).")] = False,
+    check: Annotated[bool, typer.Option(help="Only check that pom.xml, docker/Dockerfile and docker.mk are up to date (exit 1 if not).")] = False,
 ) -> None:
-    """Render pom.xml's engine sections and docker/Dockerfile's runtime-image engines from the engine registry."""
+    """Render the blocks of pom.xml, docker/Dockerfile and docker.mk written from the engine and format registries."""
     from .render import BLOCKS
     from .render import render as rendered
 
@@ -267,10 +279,10 @@ def render(
         except ValueError as exc:
             fail(str(exc))
         if check and wanted != text:
-            fail(f"{path} is out of date with the engine registry: run `python -m jvm_harness render`", code=1)
+            fail(f"{path} is out of date with the engine or format registry: run `python -m jvm_harness render`", code=1)
         elif wanted != text:
             path.write_text(wanted)
-            console.print(f"rewrote the engine sections of {path}")
+            console.print(f"rewrote the rendered blocks of {path}")
 
 
 @app.command()

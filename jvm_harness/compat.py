@@ -44,6 +44,17 @@ def versions(engine: str, ci: bool, producer: bool = False) -> list[str]:
     return [ordered[0], ordered[-1]] if ci and len(ordered) > 1 else ordered
 
 
+# The CI slice's cells a service relies on are every one that passes today: all but these versions' other formats
+# (libtorch 2.7.1's presets have no AOTI loader).
+RELIED_ON = {("libtorch-javacpp", "2.7.1"): "torchscript"}
+
+
+def must_pass(engines: list[str] | None = None) -> list[tuple[str, str, str | None]]:
+    """The CI slice's (engine, version, format or None for every format) that must pass: what `--ci` requires."""
+    return [(engine, version, RELIED_ON.get((engine, version)))
+            for engine in engines or list(runtimes.RUNTIMES) for version in versions(engine, ci=True)]
+
+
 def made_by(versions: dict[str, str]) -> str:
     """The producer as its manifest records it: the torch that exported and the executorch that lowered."""
     executorch = versions.get("executorch", "not installed")
@@ -93,7 +104,7 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
     if producer:
         for folder in model_dirs:
             for fmt, entry in manifests[folder.resolve()]["formats"].items():
-                if entry["status"] not in ("ok", "problems"):  # failed, or skipped: the exporter's words
+                if entry["status"] not in VERIFIABLE:  # failed, or skipped: the exporter's words
                     status = NOT_EXPORTED if entry["status"] == "failed" else f"export {entry['status']}"
                     add(folder, fmt, "export", "-", status, entry.get("error") or "", "export", native="-", package="torch")
                 for name, result in entry.get("verification", {}).items():

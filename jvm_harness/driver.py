@@ -28,7 +28,8 @@ from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, ch
 from . import jvm, runtimes
 
 SIDE = "jvm"
-CALLERS = 4  # threads sharing one opened runner in SelfCheck's concurrency check (ConcurrencyCheck.DEFAULT_CALLERS)
+# callers: the threads sharing one opened runner in SelfCheck's concurrency check; None is SelfCheck's own default
+# (ConcurrencyCheck.DEFAULT_CALLERS, read in the child once its JVM runs).
 
 
 class EngineError(RuntimeError):
@@ -53,12 +54,12 @@ LAST_LINES = 10  # of a dead child's stderr, kept in its crashed record
 HS_ERR_BANNER = "A fatal error has been detected by the Java Runtime Environment"
 
 
-def check(engine: str, model_dirs: list[Path], callers: int = CALLERS, version: str | None = None) -> list[dict[str, Any]]:
+def check(engine: str, model_dirs: list[Path], callers: int | None = None, version: str | None = None) -> list[dict[str, Any]]:
     """SelfCheck's results for one engine (on that runtime version, else the pinned one), from a child process that
     owns the JVM. A refusal raises EngineError (exit 2), a child that died EngineCrash."""
     word = engine if version is None else f"{engine}={version}"
     child = subprocess.run(
-        [sys.executable, "-m", "jvm_harness.driver", word, str(callers), *map(str, model_dirs)],
+        [sys.executable, "-m", "jvm_harness.driver", word, str(callers or 0), *map(str, model_dirs)],
         capture_output=True, text=True, errors="replace",
     )
     if child.returncode == 0:
@@ -69,7 +70,7 @@ def check(engine: str, model_dirs: list[Path], callers: int = CALLERS, version: 
     raise crash(word, callers, model_dirs, child)
 
 
-def crash(word: str, callers: int, model_dirs: list[Path], child: subprocess.CompletedProcess) -> EngineCrash:
+def crash(word: str, callers: int | None, model_dirs: list[Path], child: subprocess.CompletedProcess) -> EngineCrash:
     """What a dead child leaves: its signal (exit_code 128+N, as a shell and Java's Process report it) or exit
     code, and its last stderr lines, or the summary of the hs_err file the JVM wrote when it caught the fault."""
     code = child.returncode
@@ -103,11 +104,12 @@ def hs_err_summary(output: str) -> list[str]:
     return [line for line in summary if line]
 
 
-def reproduce(word: str, callers: int, model_dirs: list[Path]) -> str:
+def reproduce(word: str, callers: int | None, model_dirs: list[Path]) -> str:
     """The command that runs the same child alone and prints its results (python -m jvm_harness check-engine)."""
     python = Path(sys.executable)
     shown = str(python.relative_to(Path.cwd())) if python.is_relative_to(Path.cwd()) else str(python)
-    return shlex.join([shown, "-m", "jvm_harness", "check-engine", word, *map(str, model_dirs), "--callers", str(callers)])
+    return shlex.join([shown, "-m", "jvm_harness", "check-engine", word, *map(str, model_dirs),
+                       *(["--callers", str(callers)] if callers else [])])
 
 
 def crashed_results(engine: str, model_dirs: list[Path], died: EngineCrash) -> list[dict[str, Any]]:
@@ -127,7 +129,7 @@ def crashed_results(engine: str, model_dirs: list[Path], died: EngineCrash) -> l
     return results
 
 
-def check_or_crashed(engine: str, model_dirs: list[Path], callers: int, version: str | None) -> list[dict[str, Any]]:
+def check_or_crashed(engine: str, model_dirs: list[Path], callers: int | None, version: str | None) -> list[dict[str, Any]]:
     """check(), with a JVM that died recorded as that engine's crashed results."""
     try:
         return check(engine, model_dirs, callers, version)
@@ -157,15 +159,15 @@ def harness_digest(engine: str, version: str | None) -> str:
     return digest.hexdigest()
 
 
-def result_key(manifest: dict[str, Any], fmt: str, runtime: str, engine: str, version: str | None, callers: int) -> str:
+def result_key(manifest: dict[str, Any], fmt: str, runtime: str, engine: str, version: str | None, callers: int | None) -> str:
     """What a JVM verdict depends on: the Python verdict's key (files, golden data, rule, CPU) with the engine's
     runtime version, the harness that judged it and the concurrency check's callers."""
     chosen = version or (runtimes.pinned(engine) if engine in runtimes.RUNTIMES else "pinned")
     return verification_key(manifest, manifest["formats"][fmt], runtime,
-                            f"{engine}={chosen} harness {harness_digest(engine, version)} callers {callers}")
+                            f"{engine}={chosen} harness {harness_digest(engine, version)} callers {callers or 'default'}")
 
 
-def reusable(folder: Path, engine: str, version: str | None, callers: int) -> list[tuple[str, dict[str, Any]]] | None:
+def reusable(folder: Path, engine: str, version: str | None, callers: int | None) -> list[tuple[str, dict[str, Any]]] | None:
     """The folder's recorded results for this engine when each one's key still matches and its files still
     hash-check; None when any format of the engine must be checked again."""
     manifest = read_manifest(folder)
@@ -217,7 +219,7 @@ def verify_models(
     model_dirs: list[Path],
     on_result: Callable[[Path, str, dict[str, Any]], None] = lambda folder, fmt, result: None,
     engines: list[str] | None = None,
-    callers: int = CALLERS,
+    callers: int | None = None,
     versions: dict[str, str] | None = None,
     force: bool = False,
 ) -> int:
@@ -268,7 +270,7 @@ def verify_models(
     return counted + len(results)
 
 
-def verdicts(manifest: dict[str, Any], mine: list[dict[str, Any]], callers: int) -> dict[str, dict[str, Any]]:
+def verdicts(manifest: dict[str, Any], mine: list[dict[str, Any]], callers: int | None) -> dict[str, dict[str, Any]]:
     """What one folder's results add to its manifest, by format: each verdict with the box SelfCheck ran (every
     case) and its key. A crashed result has no key: never reused, checked again next run. A format the manifest
     no longer records takes none (it changed under the JVM, and the record refuses it)."""
@@ -285,7 +287,7 @@ def verdicts(manifest: dict[str, Any], mine: list[dict[str, Any]], callers: int)
     return found
 
 
-def main(word: str, callers: int, model_dirs: list[str]) -> int:
+def main(word: str, callers: int | None, model_dirs: list[str]) -> int:
     """Child side: start a JVM with one engine's jars (ENGINE or ENGINE=VERSION) and print SelfCheck's JSON results."""
     import jpype
 
@@ -296,7 +298,8 @@ def main(word: str, callers: int, model_dirs: list[str]) -> int:
         folders = jpype.java.util.ArrayList()
         for folder in model_dirs:
             folders.add(folder)
-        print(self_check.checkJson(engine, folders, None, callers))
+        default = jpype.JClass("org.exportpipeline.harness.tools.ConcurrencyCheck").DEFAULT_CALLERS
+        print(self_check.checkJson(engine, folders, None, callers or default))
         return 0
     except jvm.JvmError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -308,4 +311,4 @@ def main(word: str, callers: int, model_dirs: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) or None, sys.argv[3:]))  # 0: SelfCheck's default

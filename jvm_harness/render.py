@@ -1,8 +1,10 @@
-"""pom.xml's engine sections and docker/Dockerfile's runtime image, rendered from the engine registry.
+"""The rendered blocks of pom.xml, docker/Dockerfile and docker.mk: written from the engine registry
+(runtimes.ENGINES) and the format registry (exporters.formats.FORMATS).
 
-Maven and Dockerfiles cannot loop, so each per-engine section is written from runtimes.ENGINES between
-two marker lines (`>>> engines: NAME` and `<<< engines`); `python -m jvm_harness render` rewrites them
-and `--check` (run by the tests) fails when an engine was added or changed without rendering again.
+Maven, Dockerfiles and make cannot loop over a registry, so each such block is written between two marker
+lines naming its registry (`>>> engines: NAME` ... `<<< engines`, `>>> formats: NAME` ... `<<< formats`);
+`python -m jvm_harness render` rewrites them and `--check` (run by the tests) fails when an engine or a
+format was added or changed without rendering again. The pom's blocks are here, the Docker ones in dockerfile.py.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from . import natives
+from . import dockerfile, natives
 from .runtimes import ENGINES
 
 ROOT = Path(__file__).resolve().parents[1]
 POM = ROOT / "jvm_harness" / "pom.xml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-# The engines the jvm-runtime image carries; its artifacts are the formats their runners serve (onnx, torchscript).
-IMAGE_ENGINES = ("onnxruntime", "djl-pytorch")
+DOCKER_MK = ROOT / "docker.mk"
 PACKAGES = "org/exportpipeline/harness"
-BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:<!--|#) >>> engines: (?P<name>[\w-]+)\b[^\n]*\n(?P<body>.*?)"
-                   r"^(?P=indent)(?:<!--|#) <<< engines[^\n]*$", re.MULTILINE | re.DOTALL)
+BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:<!--|#) >>> (?P<registry>engines|formats): (?P<name>[\w-]+)\b[^\n]*\n(?P<body>.*?)"
+                   r"^(?P=indent)(?:<!--|#) <<< (?P=registry)[^\n]*$", re.MULTILINE | re.DOTALL)
 
 
 def dependency(coordinate: str, optional: bool = True) -> list[str]:
@@ -88,39 +89,21 @@ def libs() -> list[str]:
     return lines
 
 
-def runtime_image() -> list[str]:
-    """The jvm-runtime image's harness: what the Maven artifacts of IMAGE_ENGINES resolve to (runtime_image_formats)."""
-    return ["COPY --from=jvm-harness /deploy/lib/ /opt/harness/lib/",
-            "# What a service depending on org.exportpipeline:jvm-harness-ENGINE for each of these engines gets, natives",
-            "# included (SelfCheck runs one JVM per engine).",
-            'ENV CLASSPATH="/opt/harness/lib/*"']
-
-
-def runtime_image_formats() -> list[str]:
-    """The artifacts the jvm-runtime image carries: the formats IMAGE_ENGINES' runners serve, as this build lists them."""
-    engines = " || ".join(f'$3 == "{name}"' for name in IMAGE_ENGINES)
-    return ["# What the deployment image carries: the formats its engines' runners serve (SelfCheck --list-runners),",
-            "# with manifests that list only those.",
-            'RUN formats=$(java -cp "$(python -m jvm_harness classpath)" org.exportpipeline.harness.tools.SelfCheck --list-runners \\',
-            f"      | awk '{engines} {{printf \"--format %s \", $1}}') \\",
-            ' && [ -n "$formats" ] && python -m exporters merge /artifacts $formats --out /deploy/artifacts',
-            "# Its jars: what those engines' Maven artifacts resolve to (installed from this build first).",
-            f"RUN --mount=type=cache,target=/root/.m2 python -m jvm_harness resolve {' '.join(IMAGE_ENGINES)} --out /deploy/lib"]
-
-
 BLOCKS: dict[Path, dict[str, Callable[[], list[str]]]] = {
     POM: {"dependencies": dependencies, "staged": staged, "core-excludes": core_excludes, "jars": jars,
           "test-services": test_services, "libs": libs},
-    DOCKERFILE: {"runtime-image-formats": runtime_image_formats, "runtime-image": runtime_image},
+    DOCKERFILE: {"stage-args": dockerfile.stage_args, "export-stages": dockerfile.export_stages,
+                 "runtime-image-formats": dockerfile.runtime_image_formats, "runtime-image": dockerfile.runtime_image},
+    DOCKER_MK: {"docker-formats": dockerfile.docker_formats},
 }
 
 
 def render(path: Path, text: str) -> str:
-    """The file's text with each engine block's body rendered again (marker lines kept, each body at its indent)."""
+    """The file's text with each block's body rendered again (marker lines kept, each body at its indent)."""
     blocks = BLOCKS[path]
     found = [match["name"] for match in BLOCK.finditer(text)]
     if sorted(found) != sorted(blocks):
-        raise ValueError(f"{path} has engine blocks {', '.join(found) or 'none'}; it needs each of {', '.join(blocks)} once")
+        raise ValueError(f"{path} has rendered blocks {', '.join(found) or 'none'}; it needs each of {', '.join(blocks)} once")
 
     def body(match: re.Match[str]) -> str:
         lines = "".join(f"{match['indent']}{line}\n" if line else "\n" for line in blocks[match["name"]]())

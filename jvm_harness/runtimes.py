@@ -108,7 +108,9 @@ ENGINES: dict[str, Engine] = {
     }, "openvino", binding=(JNA,), native="harness.openvino.lib"),  # no OpenVINO jar on Central: its C API through JNA
     # Only the 1.5.x wheels carry the C++ runtime SDK a JNI shim links against (1.0-1.4 have none).
     "executorch": Engine("executorch", {
-        "1.5.1": Wheel("executorch", "", ""),  # built by `make jvm` (Makefile ET_RUNTIME_VERSION, ET_WHEEL_SHA256)
+        # The pinned one: `make jvm` downloads and checks it (the Makefile reads this line) and builds target/native.
+        "1.5.1": Wheel("executorch", "executorch-1.5.1-cp311-cp311-manylinux_2_28_x86_64.whl",
+                       "274c28c2fe2b76acb03f9fa381537425c40e0098dcf886baf6d97a1a55ffe300", build=ET_BUILD),
         "1.5.0": Wheel("executorch", "executorch-1.5.0-cp311-cp311-manylinux_2_28_x86_64.whl",
                        "970d9ec9fc7fb7e30ece5b942b16ddc84372353af94ebf69d94687153ac8ab67", build=ET_BUILD),
     }, "executorch", native="harness.executorch.dir"),
@@ -227,3 +229,8 @@ def artifact(jar: Path) -> str:
     """'pytorch-2.13.0-1.5.14-linux-x86_64.jar' -> 'pytorch-linux-x86_64': the artifact and classifier without the version."""
     stem = jar.name.removesuffix(".jar")
     return re.sub(r"-\d[^-]*(-\d[^-]*)*", "", stem, count=1)
+
+
+if __name__ == "__main__":  # `python3 -m jvm_harness.runtimes ENGINE`: stdlib only, so the Makefile reads the pin before setup
+    wheel = RUNTIMES[sys.argv[1]][pinned(sys.argv[1])]
+    print(pinned(sys.argv[1]), wheel.file, wheel.sha256, wheel.platform)

@@ -291,9 +291,10 @@ def test_folders_finds_what_export_wrote_not_the_model_word(user_model_onnx: Pat
 
 
 def test_dockerfile_export_stages_follow_the_format_registry() -> None:
-    from exporters.dockerfile import DOCKERFILE, stage_name
+    from jvm_harness.dockerfile import stage_name
+    from jvm_harness.render import DOCKERFILE
 
-    result = run_cli("exporters", "dockerfile", "--check")
+    result = run_cli("jvm_harness", "render", "--check")
     assert result.returncode == 0, result.stderr
     text = DOCKERFILE.read_text()
     for name in FORMATS:

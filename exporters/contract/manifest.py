@@ -21,18 +21,18 @@ from typing import Any, Collection, Iterable, Iterator, Sequence
 import jsonschema
 import numpy as np
 
-SCHEMA_VERSION = 3  # 3: each exported format records its main file and runtime settings
 MANIFEST = "manifest.json"
 GOLDEN_DIR = "golden"
 # A text model's folder (the manifest's optional `text` section): its tokenizer and its text cases.
 TEXT_DIR, TEXT_TOKENIZER, TEXT_CASES = "text", "tokenizer.json", "cases.json"
 LOCK_FILE = ".lock"  # one export per model folder at a time (export, reproduce); the other steps do not take it
-# The manifest's structure as JSON Schema: the one definition a reader validates against before use.
+# The manifest's structure as JSON Schema: the one definition a reader validates against before use, and the
+# one source of the facts both readers share (Manifest.java reads them from the same file).
 SCHEMA = Path(__file__).with_name("manifest.schema.json")
-# A manifest of the zoo is a few KB; anything this large is not one (Manifest.java's limit too).
-MAX_MANIFEST_BYTES = 16 << 20
-# Exported files exist for these; "problems" means the exporter warned, so its answers matter most.
-VERIFIABLE = ("ok", "problems")
+_SCHEMA = json.loads(SCHEMA.read_text())
+SCHEMA_VERSION: int = _SCHEMA["properties"]["schema_version"]["const"]  # 3: each format records its main file and settings
+MAX_MANIFEST_BYTES: int = _SCHEMA["$defs"]["manifest_bytes"]["maximum"]
+VERIFIABLE: tuple[str, ...] = tuple(_SCHEMA["$defs"]["verifiable"]["enum"])  # the statuses whose files were written
 
 
 class ContractError(RuntimeError):
@@ -165,8 +165,7 @@ def _check_references(path: Path, manifest: dict[str, Any]) -> None:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA.read_text())
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(_SCHEMA)
 
 
 def model_folders(artifacts: Path, sources: list[str]) -> list[Path]:

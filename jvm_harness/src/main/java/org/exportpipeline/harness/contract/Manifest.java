@@ -32,10 +32,9 @@ import java.util.TreeMap;
  * Thread-safe: nothing changes after read().
  */
 public final class Manifest {
-  public static final int SCHEMA_VERSION = 3;
+  public static final int SCHEMA_VERSION = ManifestSchema.VERSION;
   public static final String FILE = "manifest.json";
-  // A manifest of the zoo is a few KB; anything this large is not one.
-  private static final long MAX_BYTES = 16L << 20;
+  private static final long MAX_BYTES = ManifestSchema.MAX_BYTES;
   private static final TypeAdapter<JsonElement> TREE = new Gson().getAdapter(JsonElement.class);
 
   private final Path modelDir;
@@ -207,7 +206,7 @@ public final class Manifest {
   public boolean exported(String format) throws ContractException {
     return field("formats." + format + ".status", () -> {
       JsonObject entry = json.getAsJsonObject("formats").getAsJsonObject(format);
-      return entry != null && VERIFIABLE.contains(entry.get("status").getAsString());
+      return entry != null && ManifestSchema.VERIFIABLE.contains(entry.get("status").getAsString());
     });
   }
 
@@ -234,9 +233,6 @@ public final class Manifest {
       return values;
     });
   }
-
-  /** Statuses whose files exist, as exporters/contract/manifest.py reads them. */
-  private static final Set<String> VERIFIABLE = Set.of("ok", "problems");
 
   public Path formatDir(String format) {
     return modelDir.resolve(format);

@@ -1,5 +1,7 @@
 package org.exportpipeline.harness.contract;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
@@ -9,30 +11,40 @@ import com.networknt.schema.path.NodePath;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The manifest's structure: exporters/contract/manifest.schema.json, the very file the Python reader validates
  * against (the pom puts it into the core jar). A violation is one line naming the field, worded as
  * exporters/contract/manifest.py words it, so both readers refuse a manifest alike. Thread-safe: the compiled
- * schema is immutable and a validation keeps its state to itself.
+ * schema is immutable and a validation keeps its state to itself. It is also the one source of the facts both
+ * readers share: the schema version, the size limit and the statuses whose files were written.
  */
 final class ManifestSchema {
   // Beside this class: pom.xml places the schema in the contract package's folder of the core jar.
   private static final String RESOURCE = "manifest.schema.json";
-  private static final Schema SCHEMA = load();
+  private static final String TEXT = load();
+  private static final Schema SCHEMA = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(TEXT);
+  private static final JsonObject DOCUMENT = JsonParser.parseString(TEXT).getAsJsonObject();
+  static final int VERSION = DOCUMENT.getAsJsonObject("properties").getAsJsonObject("schema_version").get("const").getAsInt();
+  static final long MAX_BYTES = DOCUMENT.getAsJsonObject("$defs").getAsJsonObject("manifest_bytes").get("maximum").getAsLong();
+  static final Set<String> VERIFIABLE = DOCUMENT.getAsJsonObject("$defs").getAsJsonObject("verifiable").getAsJsonArray("enum")
+      .asList().stream().map(status -> status.getAsString()).collect(Collectors.toUnmodifiableSet());
 
   private ManifestSchema() {}
 
-  private static Schema load() {
+  private static String load() {
     try (InputStream in = ManifestSchema.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " is not in the harness jar: rebuild it with `make jvm` (the pom takes it from exporters/)");
       }
-      return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(in);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -31,12 +31,11 @@ import org.exportpipeline.harness.contract.Tensor;
  * <pre>
  * Bench --runtime NAME [--threads N] [--warmup W] [--warmup-s S] [--repeats R] [--batch B]... [--callers C]...
  *       [--case NAME] MODEL_DIR
- * Bench --list
  * </pre>
  *
  * Warm-up runs at least W calls and at least S seconds, so the JIT has compiled the call path even
  * for models that answer in microseconds. Prints one JSON row per batch and caller count on stdout
- * ({@code --list}: the runtime and format of every runner).
+ * (the runtimes: SelfCheck --list-runners).
  * Each batch opens the artifact afresh, so every row has its own load and first-run time. With C
  * callers, C threads share that one opened runner (as a service's request threads do): each makes W
  * untimed calls (so pools have grown to what the callers overlap), then R timed calls, all callers
@@ -63,16 +62,6 @@ public final class Bench {
   public static void main(String[] args) {
     ToolLogging.warningsToStderrUnlessSet();
     try {
-      if (args.length == 1 && args[0].equals("--list")) {
-        for (Runner runner : Runners.of(null)) {
-          JsonObject row = new JsonObject();
-          row.addProperty("runtime", runner.runtime());
-          row.addProperty("format", runner.format());
-          row.addProperty("engine", runner.engine());
-          System.out.println(GSON.toJson(row));
-        }
-        System.exit(0);
-      }
       for (JsonObject row : measure(parse(args))) {
         System.out.println(GSON.toJson(row));
       }
@@ -123,7 +112,7 @@ public final class Bench {
     }
     if (runtime == null || modelDir == null) {
       throw new Usage("usage: Bench --runtime NAME [--threads N] [--warmup W] [--warmup-s S] [--repeats R] [--batch B]..."
-          + " [--callers C]... [--case NAME] MODEL_DIR, or Bench --list for the runtimes");
+          + " [--callers C]... [--case NAME] MODEL_DIR (the runtimes: SelfCheck --list-runners)");
     }
     return new Options(runtime, threads, warmup, warmupSeconds, repeats, batches.isEmpty() ? List.of(1) : batches,
         callers.isEmpty() ? List.of(1) : callers, caseName, modelDir);
