@@ -141,12 +141,13 @@ compat-ci: setup jvm ## The CI slice of make compat: mlp, oldest and newest runt
 
 # A service's load, sustained, on every JVM runtime (SelfCheck --soak): SOAK_CALLERS threads share each opened runner for
 # SOAK_SECONDS, each call on fresh input buffers, the GC forced meanwhile; zero wrong answers and a bounded RSS slope.
+# Unset, each is the soak's own default (python -m jvm_harness soak --help; callers: Soak.DEFAULT_CALLERS).
 SOAK_MODELS  ?= encoder
-SOAK_SECONDS ?= 120
-SOAK_CALLERS ?= 8
+SOAK_SECONDS ?=
+SOAK_CALLERS ?=
 soak: setup jvm ## Every JVM runtime under sustained load and GC pressure on SOAK_MODELS (encoder): ARTIFACTS/soak.json; exit 1 on a wrong answer
 	@$(PY) -m exporters folders --artifacts $(ARTIFACTS) $(SOAK_MODELS) >/dev/null 2>&1 || $(MAKE) --no-print-directory export MODELS="$(SOAK_MODELS)"
-	dirs=$(call COMPAT_DIRS,$(SOAK_MODELS)) && $(PY) -m jvm_harness soak $$dirs --seconds $(SOAK_SECONDS) --callers $(SOAK_CALLERS) \
+	dirs=$(call COMPAT_DIRS,$(SOAK_MODELS)) && $(PY) -m jvm_harness soak $$dirs $(if $(SOAK_SECONDS),--seconds $(SOAK_SECONDS)) $(if $(SOAK_CALLERS),--callers $(SOAK_CALLERS)) \
 	  --out $(ARTIFACTS)/soak.json
 
 soak-ci: ## CI's short soak: make soak for 20 s per runtime (answers judged; the RSS slope needs 60 s after warm-up)

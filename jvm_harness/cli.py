@@ -211,8 +211,8 @@ def compat_producers(
 def soak(
     model_dir: Annotated[list[Path], typer.Argument(help="Model artifact folder(s), e.g. artifacts/encoder.")],
     seconds: Annotated[float, typer.Option(min=1, help="How long the callers share each opened runner.")] = 120,
-    callers: Annotated[int, typer.Option(min=1, help="Threads sharing one opened runner.")] = 8,
-    max_rss_slope: Annotated[float, typer.Option(min=0, help="Bound on RSS growth after the warm-up, MiB per minute.")] = 30,
+    callers: Annotated[Optional[int], typer.Option(min=1, help="Threads sharing one opened runner (default: Soak.DEFAULT_CALLERS, 8).")] = None,
+    max_rss_slope: Annotated[Optional[float], typer.Option(min=0, help="Bound on RSS growth after the warm-up, MiB per minute (default: Soak.DEFAULT_MAX_RSS_SLOPE, 30).")] = None,
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine built).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the results here as JSON.")] = None,
 ) -> None:

@@ -21,14 +21,17 @@ class SoakError(RuntimeError):
     """An engine's JVM refused the folders or died; the message is its one line."""
 
 
-def soak(model_dirs: list[Path], seconds: float, callers: int, max_rss_slope: float, engines: list[str],
+def soak(model_dirs: list[Path], seconds: float, callers: int | None, max_rss_slope: float | None, engines: list[str],
          on_result: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
-    """Each engine's SelfCheck --soak results on the folders (every runner whose format was exported)."""
+    """Each engine's SelfCheck --soak results on the folders (every runner whose format was exported); callers and the
+    slope bound, when None, are the Java soak's own defaults."""
     results = []
     for engine in engines:
         java = jvm.java_command(jvm.SELF_CHECK, engine)
-        command = [java[0], *SOAK_JVM_OPTIONS, *java[1:], "--json", "--engine", engine, "--soak", str(seconds),
-                   "--soak-callers", str(callers), "--soak-max-rss-slope", str(max_rss_slope), *map(str, model_dirs)]
+        chosen = [*(["--soak-callers", str(callers)] if callers else []),
+                  *(["--soak-max-rss-slope", str(max_rss_slope)] if max_rss_slope is not None else [])]
+        command = [java[0], *SOAK_JVM_OPTIONS, *java[1:], "--json", "--engine", engine, "--soak", str(seconds), *chosen,
+                   *map(str, model_dirs)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode not in (0, 1):
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]

@@ -77,6 +77,17 @@ def test_each_format_records_its_main_file_and_runtime_settings_from_the_registr
     assert formats["onnx"]["main"] == "model.onnx" and formats["onnx"]["settings"] == {}
 
 
+def test_the_schema_allows_exactly_the_settings_the_formats_declare() -> None:
+    """A manifest may make a Java runner set only the names the schema lists (no cache folder, no library to
+    preload); the formats' settings are where those names come from, and the schema's list must match them."""
+    from exporters.contract.manifest import SCHEMA
+
+    allowed = json.loads(SCHEMA.read_text())["$defs"]["settings"]["propertyNames"]["enum"]
+    declared = sorted({name for fmt in FORMATS.values() for name in fmt.settings})
+    assert sorted(allowed) == declared, (f"manifest.schema.json's settings names {sorted(allowed)} differ from the "
+                                         f"formats' {declared}: list the formats' names there")
+
+
 def test_each_format_records_the_needs_it_declares(mlp_dir: Path) -> None:
     """A format's need_keys are what the JVM runners' limits may read: its needs() records those and no others."""
     formats = manifest_of(mlp_dir)["formats"]
