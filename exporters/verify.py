@@ -60,7 +60,8 @@ def verify_model(
         except Exception as exc:  # a runtime error is a verification failure, with the runtime's words
             parity.fail(f"{doing}: {type(exc).__name__}: {decisive_line(exc)}")
             raised = True
-        result = {"side": SIDE, "runtime": fmt.runtime, "version": fmt.runtime_version(), **parity.as_dict(),
+        result = {"side": SIDE, "runtime": fmt.runtime, "package": fmt.runtime_package, "version": fmt.runtime_version(),
+                  **parity.as_dict(),
                   "box": manifest["golden"].get("box", {}),  # every case ran: the sizes a pass covers
                   "key": key, **({"raised": True} if raised else {})}
         if text_result is not None:

@@ -19,10 +19,6 @@ from . import jvm, runtimes
 from .driver import EngineError, verify_models
 
 PASSED, FAILED, REFUSED, NOT_EXPORTED = "passed", "failed parity", "refused to load", "failed to export"
-# What runtimes.Engine.producer is for a Python runtime (a verification record's runtime): what is not listed runs on torch.
-PYTHON_PRODUCER = {"onnxruntime": "onnxruntime", "openvino": "openvino", "executorch.runtime": "executorch"}
-
-
 def key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
@@ -110,7 +106,7 @@ def sweep(model_dirs: list[Path], engines: list[str] | None = None, ci: bool = F
                 for name, result in entry.get("verification", {}).items():
                     if name.startswith("python/"):
                         add(folder, fmt, name, result["version"], *verdict(result), result["runtime"],
-                            native=result["version"], package=PYTHON_PRODUCER.get(result["runtime"], "torch"))
+                            native=result["version"], package=result.get("package", "torch"))  # the format's runtime package
     runs: list[tuple[str, str]] = [(engine, version) for engine in engines or list(runtimes.RUNTIMES)
                                           if engine in jvm.engines() for version in versions(engine, ci, producer)]
     for engine, version in runs:
