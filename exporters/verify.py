@@ -43,7 +43,7 @@ def verify_model(
         parity = Parity(manifest["parity"], data_axes(manifest))
         key = verification_key(manifest, entry, fmt.runtime, fmt.runtime_version())
         recorded = entry["verification"].get(f"{SIDE}/{fmt.runtime}", {})
-        if recorded.get("key") == key and not force:
+        if recorded.get("key") == key and recorded.get("package") == fmt.runtime_package and not force:
             on_result(name, {**recorded, "reused": True})
             continue
         text_result, raised, doing = None, False, "loading the artifact"

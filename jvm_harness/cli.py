@@ -131,7 +131,7 @@ def compat(
     out: Annotated[Path, typer.Option(help="Where the matrix goes (report.md's matrix section reads ARTIFACTS/compat.json).")] = Path("artifacts/compat.json"),
     engine: Annotated[Optional[list[str]], typer.Option(help="Only this engine (repeatable; default: every engine with versions).")] = None,
     ci: Annotated[bool, typer.Option(help="The CI slice: only the oldest and newest version of each engine, whose cells must "
-                                          "pass for exit 0 (but those compat.RELIED_ON leaves out).")] = False,
+                                          "pass for exit 0 (but the formats a version cannot serve: runtimes.Engine.only).")] = False,
     require_pass: Annotated[Optional[list[str]], typer.Option(
         help="ENGINE=VERSION[/FORMAT] whose cells must pass for exit 0 (repeatable): what a service on that runtime relies on.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on any failed-parity cell (a runtime that loads the artifact and answers wrongly).")] = False,

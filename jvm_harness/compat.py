@@ -40,14 +40,10 @@ def versions(engine: str, ci: bool, producer: bool = False) -> list[str]:
     return [ordered[0], ordered[-1]] if ci and len(ordered) > 1 else ordered
 
 
-# The CI slice's cells a service relies on are every one that passes today: all but these versions' other formats
-# (libtorch 2.7.1's presets have no AOTI loader).
-RELIED_ON = {("libtorch-javacpp", "2.7.1"): "torchscript"}
-
-
 def must_pass(engines: list[str] | None = None) -> list[tuple[str, str, str | None]]:
-    """The CI slice's (engine, version, format or None for every format) that must pass: what `--ci` requires."""
-    return [(engine, version, RELIED_ON.get((engine, version)))
+    """The CI slice's (engine, version, format or None for every format) that must pass: what `--ci` requires. A
+    service relies on every cell of it but the formats a version cannot serve at all (runtimes.Engine.only)."""
+    return [(engine, version, runtimes.ENGINES[engine].only.get(version))
             for engine in engines or list(runtimes.RUNTIMES) for version in versions(engine, ci=True)]
 
 

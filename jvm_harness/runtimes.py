@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LINUX = "linux-x86_64"
@@ -69,6 +69,9 @@ class Engine:
     # version of the runtime cannot share a classpath with: DJL's text tokenizer needs DJL's api at its pinned
     # version (an older api lacks fields it reads when DJL loads its providers). A chosen version leaves them out.
     tied: tuple[str, ...] = ()
+    # A version that serves only one of the engine's formats (its other runners cannot load on it): compat's CI
+    # slice requires only that one there.
+    only: dict[str, str] = field(default_factory=dict)
 
     def jars(self) -> tuple[str, ...]:
         """The Maven coordinates the harness is built with: the pinned runtime's and the binding's."""
@@ -90,7 +93,7 @@ ENGINES: dict[str, Engine] = {
         "2.13.0": javacpp("2.13.0", "1.5.14", "0.3.31-1.5.13"),  # the presets' 0.3.34-1.5.14 is not served on Central
         "2.7.1": javacpp("2.7.1", "1.5.12", "0.3.30-1.5.12"),
         "2.10.0": javacpp("2.10.0", "1.5.13", "0.3.31-1.5.13"),
-    }, "torch"),
+    }, "torch", only={"2.7.1": "torchscript"}),  # the 2.7.1 presets have no AOTI loader
     "djl-pytorch": Engine("djl", {
         "0.35.1": djl("0.35.1", "2.7.1"),
         "0.27.0": djl("0.27.0", "2.1.1"),
