@@ -16,7 +16,8 @@ from .contract.gate import is_required
 
 JVM_RATIO_TARGET = 1.05  # same runtime, same native kernels: the JVM should cost at most 5% more
 JVM_RATIO_LIMIT = 1.10  # beyond this at batch 1 the bench note must explain the gap
-# Recorded facts about each format that a JVM team must weigh beside speed (measured 2026-11).
+
+
 def ok_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if row.get("error") is None]
 

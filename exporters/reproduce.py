@@ -22,9 +22,10 @@ def reproduce(spec: ModelSpec, model_dir: Path, timeout: float) -> dict[str, Any
     """Re-export every ok format of model_dir and record which files came out identical."""
     manifest = read_manifest(model_dir)
     formats = [FORMATS[name] for name, entry in manifest["formats"].items() if entry["status"] == "ok" and name in FORMATS]
-    recorded = {name: manifest["formats"][fmt.name][name] for fmt in formats for name in fmt.options if name in manifest["formats"][fmt.name]}
+    options = {name: manifest["formats"][fmt.name][name] for fmt in formats for name in fmt.options
+               if name in manifest["formats"][fmt.name]}  # as the last export set them (Format.options)
     with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
-        again = export_model(spec, formats, Path(scratch), ExportOptions(**recorded, timeout=timeout, force=True))
+        again = export_model(spec, formats, Path(scratch), ExportOptions(**options, timeout=timeout, force=True))
     with writer_lock(model_dir):
         recorded = read_manifest(model_dir)["formats"]
         found = {}

@@ -19,6 +19,8 @@ from . import jvm, runtimes
 from .driver import EngineError, verify_models
 
 PASSED, FAILED, REFUSED, NOT_EXPORTED = "passed", "failed parity", "refused to load", "failed to export"
+
+
 def key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 

@@ -28,8 +28,6 @@ from exporters.contract.manifest import (MANIFEST, VERIFIABLE, ContractError, ch
 from . import jvm, runtimes
 
 SIDE = "jvm"
-# callers: the threads sharing one opened runner in SelfCheck's concurrency check; None is SelfCheck's own default
-# (ConcurrencyCheck.DEFAULT_CALLERS, read in the child once its JVM runs).
 
 
 class EngineError(RuntimeError):
@@ -56,7 +54,9 @@ HS_ERR_BANNER = "A fatal error has been detected by the Java Runtime Environment
 
 def check(engine: str, model_dirs: list[Path], callers: int | None = None, version: str | None = None) -> list[dict[str, Any]]:
     """SelfCheck's results for one engine (on that runtime version, else the pinned one), from a child process that
-    owns the JVM. A refusal raises EngineError (exit 2), a child that died EngineCrash."""
+    owns the JVM. callers: the threads sharing one opened runner in the concurrency check; None is SelfCheck's own
+    default (ConcurrencyCheck.DEFAULT_CALLERS, read in the child once its JVM runs). A refusal raises EngineError
+    (exit 2), a child that died EngineCrash."""
     word = engine if version is None else f"{engine}={version}"
     child = subprocess.run(
         [sys.executable, "-m", "jvm_harness.driver", word, str(callers or 0), *map(str, model_dirs)],

@@ -87,7 +87,8 @@ public abstract class Runner implements AutoCloseable {
 
   /**
    * Loads the artifact in formatDir (inputs and outputs named as in the manifest), after the engine's
-   * refusal (a missing operator library, then {@link #limits}): a file the runtime cannot read is refused in one line before the runtime opens it.
+   * refusal (a missing operator library, then {@link #limits}): a file the runtime cannot read is refused in one
+   * line before the runtime opens it.
    */
   public final void open(Path formatDir, Manifest manifest) throws Exception {
     gate.open(() -> {
