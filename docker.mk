@@ -9,8 +9,10 @@ EXTRA_CA_CERTS  ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
 # 1 keeps EXTRA_CA_CERTS trusted inside the deployment image too.
 KEEP_CA_CERTS   ?= 0
 DOCKER_PROGRESS ?= auto
-# Build cache kept by docker-prune (pip, Maven and inductor cache mounts, unused layers).
-DOCKER_KEEP_CACHE ?= 40GB
+# Build cache kept by docker-prune (pip, Maven and inductor cache mounts, unused layers). One Docker leg adds
+# up to ~15 GB of new layers on top of what is kept, so the two together must fit beside the checkout's own
+# environments (a 40 GB bound filled a 92 GB disk).
+DOCKER_KEEP_CACHE ?= 15GB
 # A docker CLI that drives BuildKit (needed for cache mounts): the default one when it has buildx,
 # else docker.io's own 20.10 client, which embeds BuildKit. Deferred (?=), so it sees an engine
 # installed by docker-engine earlier in the same run.
