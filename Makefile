@@ -47,6 +47,8 @@ ET_JNI     := $(NATIVE)/libexecutorch_jni.so
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/.cache/inductor
 export DJL_CACHE_DIR           := $(CURDIR)/.cache/djl
 export JAVACPP_CACHE_DIR       := $(CURDIR)/.cache/javacpp
+# ONNX Runtime (Python and Java, 1.29+) records telemetry from its first environment unless this is set.
+export ORT_DISABLE_TELEMETRY   ?= 1
 
 # auto: Docker when a daemon answers, else native. docker: the per-format image stages (docker.mk).
 RUNNER     ?= auto

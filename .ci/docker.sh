@@ -26,6 +26,15 @@ if [ "$uid" = 0 ]; then
   exit 1
 fi
 echo "ci-docker: $image self-check passed as uid $uid"
+# ONNX Runtime records telemetry under ~/.cache/Microsoft from its first environment unless the image's
+# ORT_DISABLE_TELEMETRY=1 stops it.
+traces=$(docker run --rm "$image" sh -c 'java org.exportpipeline.harness.tools.SelfCheck /opt/harness/artifacts/mlp/ >/dev/null 2>&1 &&
+  find "$HOME" -path "*/.cache/Microsoft*" | head -3')
+if [ -n "$traces" ]; then
+  echo "ci-docker: $image left ONNX Runtime telemetry behind: $traces" >&2
+  exit 1
+fi
+echo "ci-docker: $image ran ONNX Runtime without telemetry"
 
 # Layers and cache mounts stay between runs on this machine (warm builds); this bounds them.
 make --no-print-directory docker-prune >/dev/null

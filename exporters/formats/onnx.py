@@ -3,6 +3,7 @@ Runtime in Python and ONNX Runtime Java in the JVM."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def signature(folder: Path) -> Signature:
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
+    # ONNX Runtime (1.29+) records telemetry from its first session unless this is set before it (a value set stays)
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()

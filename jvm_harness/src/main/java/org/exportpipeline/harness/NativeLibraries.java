@@ -80,7 +80,7 @@ public final class NativeLibraries {
         } // else another thread or process extracted the same jar first: its folder is checked like ours
       }
     } finally {
-      deleteTree(partial);
+      TempFolder.deleteTree(partial);
     }
   }
 
@@ -112,17 +112,6 @@ public final class NativeLibraries {
       entries.add(new Entry(fields[0], Long.parseLong(fields[1]), fields[2]));
     }
     return entries;
-  }
-
-  private static void deleteTree(Path folder) throws IOException {
-    if (!Files.exists(folder)) {
-      return;
-    }
-    try (var files = Files.walk(folder)) {
-      for (Path path : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
   }
 
   private static MessageDigest sha256() {

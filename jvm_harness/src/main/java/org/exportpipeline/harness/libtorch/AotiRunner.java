@@ -1,12 +1,9 @@
 package org.exportpipeline.harness.libtorch;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AOTIModelPackageLoader;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -14,6 +11,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.exportpipeline.harness.contract.Manifest;
 import org.exportpipeline.harness.Pool;
 import org.exportpipeline.harness.Limits;
+import org.exportpipeline.harness.TempFolder;
 import org.exportpipeline.harness.contract.Tensor;
 
 /**
@@ -21,7 +19,8 @@ import org.exportpipeline.harness.contract.Tensor;
  * package loads the shared library compiled at export time: only load packages you trust.
  *
  * <p>The loader unpacks the package (its .so included) under $TMPDIR: open() points TMPDIR at a
- * private folder for the loader's constructor and close() deletes the loader and that folder.
+ * private {@link TempFolder} for the loader's constructor and close() deletes the loader and that
+ * folder (a JVM killed before close leaves it to the next runner's open, which removes it).
  * Compiled models check input shapes only with AOTI_RUNTIME_CHECK_INPUTS=1 in the process
  * environment: open() sets the manifest's settings (the exporter's, AOTI_RUNTIME_CHECK_INPUTS=1 among
  * them) as environment defaults, as the Python side sets them; run() also checks inputs against the
@@ -38,7 +37,7 @@ public final class AotiRunner extends LibTorchRunner {
   private static final String MODEL_NAME = "model"; // the loader's default
   private static final byte CPU = -1; // device index
 
-  private Path unpackDir;
+  private TempFolder unpackDir;
   private AOTIModelPackageLoader loader;
 
   public AotiRunner() {
@@ -57,9 +56,9 @@ public final class AotiRunner extends LibTorchRunner {
   protected void load(Path formatDir, Manifest manifest) throws Exception {
     String main = manifest.main(format());
     manifest.settings(format()).forEach(Environment::setDefault);
-    unpackDir = Files.createTempDirectory("aoti-package-");
+    unpackDir = TempFolder.create("aoti-package-");
     String pt2 = formatDir.resolve(main).toString();
-    loader = Environment.with("TMPDIR", unpackDir.toString(),
+    loader = Environment.with("TMPDIR", unpackDir.path().toString(),
         () -> new AOTIModelPackageLoader(pt2, MODEL_NAME, false, runners(), CPU));
   }
 
@@ -82,7 +81,7 @@ public final class AotiRunner extends LibTorchRunner {
 
   /** The private folder the package was unpacked into (for tests). */
   Path unpackDir() {
-    return unpackDir;
+    return unpackDir.path();
   }
 
   @Override
@@ -92,11 +91,7 @@ public final class AotiRunner extends LibTorchRunner {
       loader = null;
     }
     if (unpackDir != null) {
-      try (Stream<Path> paths = Files.walk(unpackDir)) {
-        for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-          Files.delete(path);
-        }
-      }
+      unpackDir.close();
       unpackDir = null;
     }
   }

@@ -30,6 +30,11 @@ import org.exportpipeline.harness.contract.Tensor;
  * outputs are pinned: ORT writes into a buffer allocated for the caller, so no copy is made and ORT
  * allocates no output of its own. Otherwise the outputs ORT allocated are copied out.
  *
+ * <p>ONNX Runtime 1.29 and later record telemetry from the moment its environment exists: a device id
+ * and an event cache under ~/.cache/Microsoft, a log in /tmp, uploads where they can reach out. Only
+ * ORT_DISABLE_TELEMETRY=1 in the process environment, set before the first runner opens, prevents that
+ * (Java cannot set it for its own process); the first runner warns once when it is missing.
+ *
  * <p>Thread-safe: one OrtSession serves every caller (ORT documents concurrent run() on a session as
  * safe); close() waits for calls in flight, since closing a session under a run crashes.
  */
@@ -51,9 +56,10 @@ public final class OrtRunner extends Runner {
 
   private OrtEnvironment environment() {
     if (env == null) {
+      Telemetry.warnWhenOn();
       env = OrtEnvironment.getEnvironment();
       try {
-        env.setTelemetry(false); // a parity check or a service should call nowhere (as OpenVINO's opt-out)
+        env.setTelemetry(false); // the events after creation; ORT_DISABLE_TELEMETRY=1 covers creation too
       } catch (OrtException e) {
         throw new IllegalStateException("ONNX Runtime refused to turn telemetry off: " + e.getMessage(), e);
       }
@@ -206,6 +212,24 @@ public final class OrtRunner extends Runner {
     if (session != null) {
       session.close();
       session = null;
+    }
+  }
+
+  /** The warning about ONNX Runtime's telemetry, given once per process. */
+  static final class Telemetry {
+    static final String SETTING = "ORT_DISABLE_TELEMETRY";
+    private static boolean warned;
+
+    private Telemetry() {}
+
+    static synchronized void warnWhenOn() {
+      if (warned || "1".equals(System.getenv(SETTING))) {
+        return;
+      }
+      warned = true;
+      System.getLogger(OrtRunner.class.getName()).log(System.Logger.Level.WARNING, "ONNX Runtime records telemetry"
+          + " (a device id and events under ~/.cache/Microsoft, uploaded where it can reach out) from its first"
+          + " environment on, before setTelemetry(false) applies: set " + SETTING + "=1 in this process's environment");
     }
   }
 }

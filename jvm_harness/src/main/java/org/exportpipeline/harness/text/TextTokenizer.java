@@ -26,10 +26,18 @@ import org.exportpipeline.harness.contract.TextContract;
  * truncation to max_length); padding is this class's own, with the manifest's pad id and side (DJL's
  * padding once used [PAD]'s id whatever the file said, deepjavalibrary/djl#2669). Texts are checked first:
  * an unpaired UTF-16 surrogate, which the binding would drop silently, or a text over the byte budget is
- * an {@link InvalidInputException}. Thread-safe: the Rust tokenizer is immutable once configured, and close()
- * waits for encodings in flight (the native tokenizer must not be freed under one); later calls are refused.
+ * an {@link InvalidInputException}.
+ *
+ * <p>DJL's tokenizer calls home when it is built (EC2's metadata service on every host, then DJL's telemetry
+ * bucket on EC2) unless OPT_OUT_TRACKING is true. The file comes from the artifact, so the first TextTokenizer
+ * sets that system property when neither it nor the environment variable is set (a service that wants DJL's
+ * telemetry sets OPT_OUT_TRACKING=false).
+ *
+ * <p>Thread-safe: the Rust tokenizer is immutable once configured, and close() waits for encodings in flight
+ * (the native tokenizer must not be freed under one); later calls are refused.
  */
 public final class TextTokenizer implements AutoCloseable {
+  static final String TRACKING = "OPT_OUT_TRACKING"; // DJL's opt-out, read from the environment or a property
   private final TextContract.Settings settings;
   private final HuggingFaceTokenizer tokenizer;
   private final ReentrantReadWriteLock lifetime = new ReentrantReadWriteLock();
@@ -40,9 +48,16 @@ public final class TextTokenizer implements AutoCloseable {
 
   public TextTokenizer(TextContract contract) throws IOException {
     this.settings = contract.settings();
+    optOutOfTracking();
     this.tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(contract.tokenizerJson()), Map.of(
         "padding", "false", "truncation", "true", "maxLength", Integer.toString(settings.maxLength()),
         "modelMaxLength", Integer.toString(settings.maxLength()), "addSpecialTokens", Boolean.toString(settings.addSpecialTokens())));
+  }
+
+  private static synchronized void optOutOfTracking() {
+    if (System.getenv(TRACKING) == null && System.getProperty(TRACKING) == null) {
+      System.setProperty(TRACKING, "true");
+    }
   }
 
   /** The Rust tokenizers version inside DJL's binding, e.g. "0.21.0-0.35.1". */

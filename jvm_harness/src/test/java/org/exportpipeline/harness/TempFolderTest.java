@@ -1,0 +1,88 @@
+package org.exportpipeline.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Temporary folders of a JVM that dies without closing them (SIGKILL) are removed by the next folder made;
+ * a live owner's folder, in another JVM or this one, is kept.
+ */
+class TempFolderTest {
+  private static final String PREFIX = "unpack-";
+
+  @TempDir
+  Path root;
+
+  /** A JVM that makes a folder under args[0], prints its path and waits to be killed. */
+  public static final class Owner {
+    public static void main(String[] args) throws Exception {
+      TempFolder folder = TempFolder.create(Path.of(args[0]), PREFIX);
+      Files.writeString(folder.path().resolve("model.so"), "unpacked");
+      System.out.println(folder.path());
+      Thread.sleep(120_000);
+    }
+  }
+
+  @Test
+  void aFolderWhoseOwnerWasKilledIsRemovedByTheNextAndALiveOwnersIsKept() throws Exception {
+    Process killed = owner();
+    Process alive = owner();
+    try {
+      Path abandoned = pathPrinted(killed);
+      Path held = pathPrinted(alive);
+      killed.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+      assertTrue(killed.waitFor(30, TimeUnit.SECONDS));
+      assertTrue(Files.isRegularFile(abandoned.resolve("model.so")), "the kill itself removed " + abandoned);
+
+      try (TempFolder next = TempFolder.create(root, PREFIX)) {
+        assertFalse(Files.exists(abandoned), "the killed JVM's folder was kept: " + abandoned);
+        assertTrue(Files.isRegularFile(held.resolve("model.so")), "a live JVM's folder was removed: " + held);
+        try (TempFolder sibling = TempFolder.create(root, PREFIX)) {
+          assertTrue(Files.isDirectory(next.path()), "this JVM's own open folder was removed");
+          assertEquals(0, TempFolder.removeAbandoned(root, PREFIX));
+        }
+      }
+    } finally {
+      killed.destroyForcibly();
+      alive.destroyForcibly();
+      alive.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertEquals(1, TempFolder.removeAbandoned(root, PREFIX)); // the second owner, now killed too
+    try (var left = Files.list(root)) {
+      assertEquals(0, left.count(), "folders left under " + root);
+    }
+  }
+
+  @Test
+  void closeRemovesTheFolderOnce() throws Exception {
+    TempFolder folder = TempFolder.create(root, PREFIX);
+    Files.writeString(folder.path().resolve("model.so"), "unpacked");
+    folder.close();
+    folder.close();
+    assertFalse(Files.exists(folder.path()));
+  }
+
+  private Process owner() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder builder = new ProcessBuilder(java, Owner.class.getName(), root.toString());
+    builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+    return builder.redirectErrorStream(true).start();
+  }
+
+  private static Path pathPrinted(Process process) throws Exception {
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    assertTrue(line != null && line.startsWith("/"), "the owner JVM printed " + line);
+    return Path.of(line);
+  }
+}
