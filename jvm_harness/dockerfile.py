@@ -15,6 +15,8 @@ import functools
 import subprocess
 import sys
 
+from .runtimes import SERVICE_ENV
+
 # The engines the jvm-runtime image carries; its artifacts are the formats their runners serve (onnx, torchscript).
 IMAGE_ENGINES = ("onnxruntime", "djl-pytorch")
 
@@ -72,6 +74,12 @@ def runtime_image() -> list[str]:
             "# What a service depending on org.exportpipeline:jvm-harness-ENGINE for each of these engines gets, natives",
             "# included (SelfCheck runs one JVM per engine).",
             'ENV CLASSPATH="/opt/harness/lib/*"']
+
+
+def service_environment() -> list[str]:
+    """What only the environment can set for a JVM serving the engines (runtimes.SERVICE_ENV)."""
+    return ["# What no Java code can set for its own process (jvm_harness/runtimes.py SERVICE_ENV says why).",
+            "ENV " + " ".join(f"{name}={value}" for name, value in SERVICE_ENV.items())]
 
 
 def runtime_image_formats() -> list[str]:

@@ -20,9 +20,9 @@ LIB = TARGET / "lib"
 RUNNERS = TARGET / "runners.txt"  # SelfCheck --list-runners of this build: the one list of JVM runners
 SELF_CHECK = "org.exportpipeline.harness.tools.SelfCheck"  # the check's main class, also what the driver calls in-process
 NATIVE = TARGET / "native"  # what `make jvm` builds for a runner whose pinned wheel is only a recipe (ExecuTorch's shim)
-# ONNX Runtime Java (1.29+) records telemetry from its first environment unless this is in the process environment
-# before it starts; every JVM this package starts, in-process or as a child, inherits it (a value set stays).
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+# Every JVM this package starts, in-process or as a child, runs in the service environment (a value set stays).
+for _name, _value in runtimes.SERVICE_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 
 class JvmError(RuntimeError):

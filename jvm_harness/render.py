@@ -93,7 +93,8 @@ BLOCKS: dict[Path, dict[str, Callable[[], list[str]]]] = {
     POM: {"dependencies": dependencies, "staged": staged, "core-excludes": core_excludes, "jars": jars,
           "test-services": test_services, "libs": libs},
     DOCKERFILE: {"stage-args": dockerfile.stage_args, "export-stages": dockerfile.export_stages,
-                 "runtime-image-formats": dockerfile.runtime_image_formats, "runtime-image": dockerfile.runtime_image},
+                 "runtime-image-formats": dockerfile.runtime_image_formats, "runtime-image": dockerfile.runtime_image,
+                 "service-env": dockerfile.service_environment, "service-env-formats": dockerfile.service_environment},
     DOCKER_MK: {"docker-formats": dockerfile.docker_formats},
 }
 

@@ -14,7 +14,9 @@ from ..spec import ModelSpec
 from .base import REMEDIES, ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
 from .guards import with_guard_remedy
 
-
+# ONNX Runtime (1.29+) records telemetry from its first session unless this is set before it: set here, on import of
+# the registry, before anything in this process (an exporter's own checks included) can start it. A value set stays.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 FILE = "model.onnx"  # torch writes weights beside it as model.onnx.data: both are part of the artifact
 
@@ -60,8 +62,6 @@ def signature(folder: Path) -> Signature:
 
 
 def load(folder: Path, manifest: dict[str, Any], threads: int | None = None) -> Predict:
-    # ONNX Runtime (1.29+) records telemetry from its first session unless this is set before it (a value set stays)
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
