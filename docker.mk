@@ -9,9 +9,9 @@ EXTRA_CA_CERTS  ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
 # 1 keeps EXTRA_CA_CERTS trusted inside the deployment image too.
 KEEP_CA_CERTS   ?= 0
 DOCKER_PROGRESS ?= auto
-# Build cache kept by docker-prune (pip, Maven and inductor cache mounts, unused layers). One Docker leg adds
-# up to ~15 GB of new layers on top of what is kept, so the two together must fit beside the checkout's own
-# environments (a 40 GB bound filled a 92 GB disk).
+# Build cache kept by docker-prune (pip, Maven and inductor cache mounts, unused layers). A Docker leg adds its
+# new layers on top of what is kept (3 GiB with warm layers here; a cold one rebuilds them all), and both must
+# fit beside the checkout's environments: a 40GB bound filled a 92 GB disk.
 DOCKER_KEEP_CACHE ?= 15GB
 # A docker CLI that drives BuildKit (needed for cache mounts): the default one when it has buildx,
 # else docker.io's own 20.10 client, which embeds BuildKit. Deferred (?=), so it sees an engine
