@@ -21,8 +21,7 @@ RUNNERS = TARGET / "runners.txt"  # SelfCheck --list-runners of this build: the 
 SELF_CHECK = "org.exportpipeline.harness.tools.SelfCheck"  # the check's main class, also what the driver calls in-process
 NATIVE = TARGET / "native"  # what `make jvm` builds for a runner whose pinned wheel is only a recipe (ExecuTorch's shim)
 # Every JVM this package starts, in-process or as a child, runs in the service environment (a value set stays).
-for _name, _value in runtimes.SERVICE_ENV.items():
-    os.environ.setdefault(_name, _value)
+os.environ.update({name: value for name, value in runtimes.SERVICE_ENV.items() if name not in os.environ})
 
 
 class JvmError(RuntimeError):

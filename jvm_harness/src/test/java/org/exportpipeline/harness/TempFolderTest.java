@@ -73,10 +73,7 @@ class TempFolderTest {
   }
 
   private Process owner() throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, Owner.class.getName(), root.toString());
-    builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-    return builder.redirectErrorStream(true).start();
+    return ChildJvm.of(Owner.class, root.toString()).redirectErrorStream(true).start();
   }
 
   private static Path pathPrinted(Process process) throws Exception {

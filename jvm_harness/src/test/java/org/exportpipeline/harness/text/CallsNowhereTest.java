@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import org.exportpipeline.harness.ChildJvm;
 import org.exportpipeline.harness.Model;
 import org.exportpipeline.harness.RunnerChecks;
 import org.exportpipeline.harness.contract.Manifest;
+import org.exportpipeline.harness.contract.TextContract;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,10 +54,10 @@ class CallsNowhereTest {
         }
       });
       Path modelDir = Path.of(args[1]);
-      byte[] tokenizerJson = Manifest.read(modelDir, null).text().orElseThrow().tokenizerJson();
+      TextContract text = Manifest.read(modelDir, null).text().orElseThrow();
       switch (args[0]) {
-        case "djl-tokenizer" -> HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), Map.of()).close();
-        case "text-tokenizer" -> new TextTokenizer(Manifest.read(modelDir, null).text().orElseThrow()).close();
+        case "djl-tokenizer" -> HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(text.tokenizerJson()), Map.of()).close();
+        case "text-tokenizer" -> new TextTokenizer(text).close();
         case "text-model" -> {
           try (TextModel model = TextModel.open(modelDir, "onnx", Model.Options.defaults())) {
             model.embed(List.of("a ticket about a late refund"));
@@ -87,13 +89,11 @@ class CallsNowhereTest {
   }
 
   private String service(String builds, Path modelDir) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, Service.class.getName(), builds, modelDir.toString());
+    ProcessBuilder builder = ChildJvm.of(Service.class, builds, modelDir.toString());
     Map<String, String> env = builder.environment();
     env.remove(TextTokenizer.TRACKING);
     env.remove("ORT_DISABLE_TELEMETRY");
     env.put("HOME", home.toString());
-    env.put("CLASSPATH", System.getProperty("java.class.path")); // a long command line crashes ORT 1.29
     Process process = builder.redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(120, TimeUnit.SECONDS), output);

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.exportpipeline.harness.ChildJvm;
 import org.exportpipeline.harness.Runners;
 import org.exportpipeline.harness.contract.ContractException;
 import org.exportpipeline.harness.contract.Folders;
@@ -148,10 +149,7 @@ class SelfCheckTest {
   private record Run(int code, String stdout, String stderr) {}
 
   private static Run selfCheck(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), SelfCheck.class.getName()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).start();
+    Process process = ChildJvm.of(SelfCheck.class, args).start();
     byte[] stdout = process.getInputStream().readAllBytes();
     String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     return new Run(process.waitFor(), new String(stdout, StandardCharsets.UTF_8), stderr);
