@@ -4,8 +4,9 @@ A fingerprint is a table of parts and the digest of that table. The model's part
 data and the manifest's inputs come from: its weights, golden inputs, dims, declared value ranges and
 tolerances, the code of the model's modules (the tables an input's value range is found in) and of this
 package (outside formats/), and the libraries that run it eagerly. A format's parts add only what
-can change that format's bytes: its own module, the libraries its exporter uses and, for a format
-compiled for this machine, the compiler and the CPU. Paths are named from the package or module, never
+can change that format's bytes: its own module and the package modules it imports (a fallback's format
+module included, never the registry that lists the formats), the libraries its exporter uses and, for a
+format compiled for this machine, the compiler and the CPU. Paths are named from the package or module, never
 from the disk, so a tree exported in the image is unchanged on the host when code and pins are.
 
 The manifest records the parts beside the digest (contents as short digests, versions as they are), so
@@ -26,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .contract.manifest import cpu_features
 from .golden import golden_inputs
@@ -77,8 +78,8 @@ def format_fingerprint(model: str, fmt: Any, options: Any) -> Fingerprint:
     parts |= {name.replace("_", " "): str(value) for name, value in fmt.chosen(options).items()}
     if fmt.host_bound:
         parts |= {"compiler": compiler(), "cpu": _short(cpu_features())}
-    for path in (FORMATS_DIR / "__init__.py", FORMATS_DIR / "base.py", FORMATS_DIR / f"{fmt.name}.py"):
-        parts[f"{CODE}exporters/formats/{path.name}"] = _content(path)
+    for path in _format_sources(fmt.name):
+        parts[f"{CODE}exporters/{path.relative_to(PACKAGE).as_posix()}"] = _content(path)
     return Fingerprint.of(parts)
 
 
@@ -149,14 +150,32 @@ def _code_files(spec: ModelSpec) -> list[tuple[str, Path]]:
 EXPORT_ROOTS = ("export.py", "worker.py")
 
 
+# Lists the formats: what it lists changes no format's bytes, so adding a format re-exports no other.
+REGISTRY = FORMATS_DIR / "__init__.py"
+
+
 @functools.cache
 def _export_sources() -> tuple[Path, ...]:
-    """The package's modules outside formats/ that EXPORT_ROOTS import, read from their import statements."""
+    """The package's modules outside formats/ that EXPORT_ROOTS import."""
+    return _imported_sources(tuple(PACKAGE / root for root in EXPORT_ROOTS), lambda path: FORMATS_DIR in path.parents)
+
+
+@functools.cache
+def _format_sources(name: str) -> tuple[Path, ...]:
+    """The package's modules the format's module imports (base, guards, attention, another format's module it falls
+    back on, ...), less the registry and the modules the model's fingerprint reads already."""
+    model_reads = set(_export_sources())
+    return _imported_sources((FORMATS_DIR / f"{name}.py",), lambda path: path == REGISTRY or path in model_reads)
+
+
+def _imported_sources(roots: tuple[Path, ...], skip: Callable[[Path], bool]) -> tuple[Path, ...]:
+    """The package's modules ROOTS import at any depth (read from their import statements, function-level ones
+    included), never entering a module SKIP names."""
     seen: set[Path] = set()
-    todo = [PACKAGE / root for root in EXPORT_ROOTS]
+    todo = list(roots)
     while todo:
         path = todo.pop()
-        if path in seen or FORMATS_DIR in path.parents or not path.is_file():
+        if path in seen or skip(path) or not path.is_file():
             continue
         seen.add(path)
         if path.name != "__init__.py":

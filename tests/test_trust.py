@@ -285,6 +285,27 @@ def test_the_model_fingerprint_reads_the_code_an_export_runs_and_no_other() -> N
     assert not [name for name in read if name.startswith("formats/")]  # each format's code keys that format alone
 
 
+def test_a_format_fingerprint_reads_the_modules_its_format_imports_and_not_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding a format (a registry line) re-exports no other; an edit to code a format runs re-exports that format."""
+    from exporters import fingerprint
+    from exporters.formats import FORMATS, ExportOptions
+
+    def changed_by_editing(module: str) -> set[str]:
+        before = {name: fingerprint.format_fingerprint("model", fmt, ExportOptions()).digest for name, fmt in FORMATS.items()}
+        content = fingerprint._content
+        monkeypatch.setattr(fingerprint, "_content", lambda path: "edited" if path == fingerprint.FORMATS_DIR / module else content(path))
+        after = {name: fingerprint.format_fingerprint("model", fmt, ExportOptions()).digest for name, fmt in FORMATS.items()}
+        monkeypatch.setattr(fingerprint, "_content", content)
+        return {name for name in FORMATS if before[name] != after[name]}
+
+    assert changed_by_editing("__init__.py") == set()
+    assert changed_by_editing("onnx.py") == {"onnx", "openvino"}  # OpenVINO falls back on the ONNX exporter's graph
+    assert changed_by_editing("attention.py") == {"executorch"}
+    assert changed_by_editing("guards.py") == set(FORMATS)  # the guard remedy runs for every format
+    parts = fingerprint.format_fingerprint("model", FORMATS["openvino"], ExportOptions()).parts
+    assert {"code exporters/formats/openvino.py", "code exporters/formats/onnx.py"} <= set(parts)
+
+
 def test_only_a_format_compiled_for_this_machine_depends_on_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
     from exporters import fingerprint
     from exporters.formats import FORMATS, ExportOptions
