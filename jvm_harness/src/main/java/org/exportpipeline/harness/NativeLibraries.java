@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,7 +20,8 @@ import java.util.Optional;
  * the jar's index (so two versions never share one), every file's sha256 checked against that index, on
  * extraction and again at each start. The cache is ~/.cache/exportpipeline/natives, or the setting
  * harness.natives.cache (HARNESS_NATIVES_CACHE). Extraction writes a temporary folder and renames it into
- * place, so processes starting together never load a half-written library. Thread-safe (stateless).
+ * place, so processes starting together never load a half-written library; one a killed JVM left half-written is
+ * removed by the next extraction ({@link TempFolder}). Thread-safe (stateless).
  */
 public final class NativeLibraries {
   static final String RESOURCES = "org/exportpipeline/harness/natives/";
@@ -61,26 +61,25 @@ public final class NativeLibraries {
 
   private static void extract(String prefix, List<Entry> entries, Path root, Path folder) throws IOException {
     Files.createDirectories(root);
-    Path partial = Files.createTempDirectory(root, folder.getFileName() + ".partial-");
-    try {
+    // A TempFolder: an extraction cut short by a killed JVM is removed by the next one, not left in the cache.
+    try (TempFolder partial = TempFolder.create(root, folder.getFileName() + ".partial-")) {
       for (Entry entry : entries) {
+        Path file = partial.path().resolve(entry.name());
         try (InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(prefix + entry.name())) {
           if (in == null) {
             throw new IOException("natives jar index lists " + entry.name() + ", which the jar does not hold: rebuild it (make jvm)");
           }
-          Files.copy(in, partial.resolve(entry.name()));
+          Files.copy(in, file);
         }
-        check(partial.resolve(entry.name()), entry);
+        check(file, entry);
       }
       try {
-        Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
+        partial.moveTo(folder);
       } catch (IOException raced) {
         if (!Files.isDirectory(folder)) {
           throw raced;
         } // else another thread or process extracted the same jar first: its folder is checked like ours
       }
-    } finally {
-      TempFolder.deleteTree(partial);
     }
   }
 

@@ -85,6 +85,20 @@ public final class TempFolder implements AutoCloseable {
     return path;
   }
 
+  /**
+   * Hands the folder over: renames it to TARGET (on the same file system) without its lock file, so no sweep
+   * and no close() removes it. When the rename fails the folder is still this one's, and close() removes it.
+   */
+  public synchronized void moveTo(Path target) throws IOException {
+    if (closed) {
+      throw new IllegalStateException(path + " was closed");
+    }
+    Files.delete(path.resolve(LOCK)); // a sweep leaves a folder without a lock file alone
+    Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+    closed = true;
+    channel.close();
+  }
+
   /** Removes the folder and everything in it, then lets go of its lock. */
   @Override
   public synchronized void close() throws IOException {

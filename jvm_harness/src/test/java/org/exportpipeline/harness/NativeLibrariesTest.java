@@ -15,13 +15,15 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The natives jars on the test classpath (make jvm builds them; the pom adds them): extracted once into a
- * versioned cache folder, also when several threads ask at once; a library changed in the cache is refused.
+ * versioned cache folder, also when several threads ask at once; a library changed in the cache is refused; an
+ * extraction a killed JVM left half-written is removed by the next.
  */
 class NativeLibrariesTest {
   @TempDir
@@ -60,5 +62,26 @@ class NativeLibrariesTest {
     Files.write(folder.resolve("libexecutorch_jni.so"), new byte[] {0}, StandardOpenOption.APPEND);
     IOException refused = assertThrows(IOException.class, () -> NativeLibraries.folder("executorch"));
     assertTrue(refused.getMessage().contains("libexecutorch_jni.so") && refused.getMessage().contains("delete"), refused.getMessage());
+  }
+
+  @Test
+  void anExtractionAKilledJvmLeftIsRemovedByTheNext() throws Exception {
+    System.setProperty("harness.natives.cache", cache.toString());
+    Path folder = NativeLibraries.folder("executorch").orElseThrow();
+    TempFolder.deleteTree(folder);
+    Process killed = ChildJvm.of(TempFolderTest.Owner.class, cache.toString(), folder.getFileName() + ".partial-")
+        .redirectErrorStream(true).start();
+    try {
+      Path partial = TempFolderTest.pathPrinted(killed);
+      killed.destroyForcibly(); // SIGKILL mid-extraction
+      assertTrue(killed.waitFor(30, TimeUnit.SECONDS));
+      assertTrue(Files.isDirectory(partial), "the kill itself removed " + partial);
+    } finally {
+      killed.destroyForcibly();
+    }
+    assertEquals(folder, NativeLibraries.folder("executorch").orElseThrow());
+    try (var left = Files.list(cache)) {
+      assertEquals(List.of(folder), left.toList());
+    }
   }
 }

@@ -9,6 +9,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,10 +24,10 @@ class TempFolderTest {
   @TempDir
   Path root;
 
-  /** A JVM that makes a folder under args[0], prints its path and waits to be killed. */
+  /** A JVM that makes a folder under args[0] (named args[1]..., else unpack-...), prints its path and waits to be killed. */
   public static final class Owner {
     public static void main(String[] args) throws Exception {
-      TempFolder folder = TempFolder.create(Path.of(args[0]), PREFIX);
+      TempFolder folder = TempFolder.create(Path.of(args[0]), args.length > 1 ? args[1] : PREFIX);
       Files.writeString(folder.path().resolve("model.so"), "unpacked");
       System.out.println(folder.path());
       Thread.sleep(120_000);
@@ -72,11 +73,26 @@ class TempFolderTest {
     assertFalse(Files.exists(folder.path()));
   }
 
+  @Test
+  void aFolderMovedAwayIsNoLongerRemovedOrSwept() throws Exception {
+    TempFolder folder = TempFolder.create(root, PREFIX);
+    Files.writeString(folder.path().resolve("model.so"), "unpacked");
+    Path target = root.resolve("kept");
+    folder.moveTo(target);
+    folder.close();
+    assertEquals(0, TempFolder.removeAbandoned(root, PREFIX));
+    assertFalse(Files.exists(folder.path()));
+    try (var left = Files.list(target)) {
+      assertEquals(List.of(target.resolve("model.so")), left.toList()); // without the lock file
+    }
+  }
+
   private Process owner() throws Exception {
     return ChildJvm.of(Owner.class, root.toString()).redirectErrorStream(true).start();
   }
 
-  private static Path pathPrinted(Process process) throws Exception {
+  /** The path a started {@link Owner} printed: its folder exists from then on. */
+  static Path pathPrinted(Process process) throws Exception {
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
     assertTrue(line != null && line.startsWith("/"), "the owner JVM printed " + line);
