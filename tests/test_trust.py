@@ -239,6 +239,17 @@ def test_an_unchanged_model_is_not_exported_again(user_model_onnx: Path, tmp_pat
     assert forced.returncode == 0 and "unchanged since the last export" not in forced.stderr
 
 
+def test_a_format_the_registry_no_longer_lists_keeps_its_record_after_the_others(user_model_onnx: Path, tmp_path: Path) -> None:
+    """A plugin format removed from the registry (or one a newer checkout added): its record stays, last."""
+    copy_model(user_model_onnx, tmp_path)
+    manifest = manifest_of(tmp_path / "user_model")
+    manifest["formats"] = {"retired": manifest["formats"]["onnx"], **manifest["formats"]}
+    (tmp_path / "user_model" / "manifest.json").write_text(json.dumps(manifest))
+    again = run_cli("exporters", "export", "tests.user_model:build", "-f", "onnx", "--out", str(tmp_path), "--force")
+    assert again.returncode == 0, again.stderr
+    assert list(manifest_of(tmp_path / "user_model")["formats"]) == ["onnx", "retired"]
+
+
 def test_a_format_whose_fingerprint_changed_exports_alone_on_the_same_golden_data(tmp_path: Path) -> None:
     args = ("exporters", "export", "tests.user_model:build", "-f", "onnx", "-f", "torchscript", "--out", str(tmp_path))
     assert run_cli(*args).returncode == 0

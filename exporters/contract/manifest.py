@@ -211,7 +211,9 @@ def record_results(model_dir: Path, results: dict[str, dict[str, Any]], *, repla
                 formats[name] = {**recorded, **found}
                 if "verification" in found:
                     formats[name]["verification"] = {**recorded.get("verification", {}), **found["verification"]}
-        manifest["formats"] = dict(sorted(formats.items(), key=lambda item: order.index(item[0]))) if order else formats
+        # a format the order does not name (one a registry no longer lists) keeps its place after the others
+        rank = {name: at for at, name in enumerate(order)}
+        manifest["formats"] = dict(sorted(formats.items(), key=lambda item: rank.get(item[0], len(rank)))) if order else formats
         write_json_atomic(path, manifest)
     return manifest
 
