@@ -94,11 +94,11 @@ def _failure(exc: BaseException, fmt, kinds: frozenset[str], log: Path) -> dict:
     cause = exc.__cause__ if isinstance(exc, FailedPaths) else exc
     last = f"{type(cause).__name__}: {decisive_line(cause)}{_runtime_log_reasons(log)}"
     if not tried:
-        return {"error": last, "hint": hint_for(f"{type(cause).__name__}: {cause} {last}", fmt.hint, kinds)}
+        return {"error": last, "hint": hint_for(f"{type(cause).__name__}: {cause} {last}", fmt.hint, kinds, fmt.causes)}
     first = tried[0]["error"]
     also = "; ".join(f"{entry['path']} also failed: {entry['error']}" for entry in tried[1:])
     error = f"{first}; {also + '; ' if also else ''}{fmt.fallbacks[-1][0]} also failed: {last}"
-    return {"error": error, "hint": hint_for(first, fmt.hint, kinds),
+    return {"error": error, "hint": hint_for(first, fmt.hint, kinds, fmt.causes),
             "export_path": {"taken": None, "tried": [*tried, {"path": fmt.fallbacks[-1][0], "error": last}]}}
 
 

@@ -56,6 +56,33 @@ def test_each_cause_picks_its_own_hint(cause: str) -> None:
     assert not [p for p in others if p in hint], hint
 
 
+# What one format's exporter says, and a phrase of the hint its own cause picks (Format.causes).
+OWN_CAUSES = {
+    "aoti": ("CppCompileError: C++ compile error\nCommand: g++ /tmp/torchinductor/ab/cabc.cpp", "a C++ compile failed"),
+    "openvino": ("OpConversionFailure: Check 'is_conversion_successful' failed: No conversion rule found for aten::frobnicate",
+                 "OpenVINO's PyTorch frontend lacks an operator"),
+    "onnx": ("OnnxExporterError: Failed to convert the exported program to an ONNX model. Unsupported FX nodes: "
+             "{'call_function': ['aten.frobnicate.default']}", "no ONNX translation"),
+    "executorch": ("RuntimeError: XNNPACK delegate failed to lower the graph", "ExecuTorch lowering failed"),
+}
+
+
+@pytest.mark.parametrize("name", OWN_CAUSES)
+def test_a_format_s_own_cause_picks_its_hint_for_that_format_only(name: str, tmp_path: Path) -> None:
+    """An exporter's own words pick that format's hint; another format given the same text keeps its own hint."""
+    from exporters import worker
+    from exporters.formats import FORMATS
+
+    text, phrase = OWN_CAUSES[name]
+    log = tmp_path / "export.log"
+    log.write_text("")
+    failed = lambda fmt: worker._failure(RuntimeError(text), fmt, frozenset(), log)["hint"]  # the worker's record
+    assert phrase in failed(FORMATS[name]), failed(FORMATS[name])
+    for other in set(FORMATS) - {name}:
+        assert failed(FORMATS[other]) == FORMATS[other].hint
+    assert hint_for(text, "the gate's fallback") == "the gate's fallback"  # a runtime's refusal never reads them
+
+
 def test_a_hint_names_a_known_cause_only_where_the_model_has_its_module() -> None:
     refused = "RefusedCase: the exported artifact refuses golden case3 (max: batch=16) inside the declared box: shape"
     plain = hint_for(refused, "", frozenset({"Linear", "ReLU"}))

@@ -10,6 +10,7 @@ cause in the whole text, and names a known cause only where the model has the mo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -85,6 +86,8 @@ FIXED_DIM = ("the exporter fixed a dim the spec declares dynamic: check that the
 CONVOLUTIONS = frozenset({"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"})
 LSTM = frozenset({"LSTM"})
 
+# The causes any format's export or any runtime's refusal may show (the gate reads a runtime's): first match wins.
+# What only one format's exporter says is that format's (Format.causes), tried after these.
 CAUSES: list[Cause] = [
     Cause(re.compile(r"declared signature disagrees", re.I), FIXED_DIM + " (or that no port was renamed or retyped)",
           ((LSTM, "OpenVINO converted from the ExportedProgram fixes an nn.LSTM's sequence dim in its outputs"),)),
@@ -116,21 +119,13 @@ CAUSES: list[Cause] = [
     Cause(re.compile(r"that torch\.export generated fails at"), GUARD_FAILS),
     Cause(re.compile(r"satisfy the generated guard", re.I), UNPROVEN_GUARD),
     Cause(re.compile(r"Constraints violated|specializ|ConstraintViolation", re.I), FIXED_DIM + " (--draft-export shows the line)"),
-    Cause(re.compile(r"CppCompileError|InvalidCxxCompiler|No working C compiler|command .*g\+\+.* failed", re.I),
-          "a C++ compile failed: AOTI needs g++ and the Python headers at export time; see the log"),
-    Cause(re.compile(r"No conversion rule|OpConversionFailure|FrontEnd.*(not supported|failed)", re.I),
-          "OpenVINO's PyTorch frontend lacks an operator of this model; try converting from the ONNX artifact"),
-    Cause(re.compile(r"Unsupported FX nodes|No decomposition|OnnxExporterError|not supported in ONNX", re.I),
-          "an operator has no ONNX translation; see the export log, or register a custom translation"),
-    Cause(re.compile(r"XNNPACK|Partitioner|memory plan", re.I),
-          "ExecuTorch lowering failed: dynamic dims need a max bound for memory planning; see the log"),
     Cause(re.compile(r"^Timeout\b"), "raise --timeout, or export this format alone to see how long it takes"),
     Cause(re.compile(r"^Crash\b"), "the exporter crashed in native code; see the log, and report it upstream with the model"),
     Cause(re.compile(r"^Exit\b"), "the model or an exporter called sys.exit(); remove that call from the model code"),
 ]
 
 
-def hint_for(error: str, fallback: str, kinds: frozenset[str] = frozenset()) -> str:
-    """What to try: the first cause found in the error's text, else the format's own hint. `kinds` are the class
-    names of the model's modules."""
-    return next((cause.advice(kinds) for cause in CAUSES if cause.pattern.search(error)), fallback)
+def hint_for(error: str, fallback: str, kinds: frozenset[str] = frozenset(), own: Sequence[Cause] = ()) -> str:
+    """What to try: the first cause found in the error's text (the shared ones, then the format's OWN), else the
+    format's own hint. `kinds` are the class names of the model's modules."""
+    return next((cause.advice(kinds) for cause in (*CAUSES, *own) if cause.pattern.search(error)), fallback)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 
+from ..contract.causes import Cause
 from ..spec import ModelSpec
 from .base import TORCH_THREADS, zip_names, zip_record, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
 
@@ -59,6 +61,8 @@ FORMAT = Format(
     runtime="torch._inductor.aoti_load_package",
     runtime_package="torch",
     hint="AOTI needs a working C++ compiler (g++) and the same torch at load time; see the log for the failing step",
+    causes=(Cause(re.compile(r"CppCompileError|InvalidCxxCompiler|No working C compiler|command .*g\+\+.* failed", re.I),
+                  "a C++ compile failed: AOTI needs g++ and the Python headers at export time; see the log"),),
     long_export=True,
     caveat=("an AOTI package is a shared library compiled for the export host's instruction set and needs the same "
              "libtorch at load; loading it runs its code"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ..contract.causes import Cause
 from ..contract.parity import Tolerance
 from ..spec import ModelSpec
 from .guards import with_guard_remedy
@@ -74,6 +75,8 @@ class Format:
     # The ExportOptions fields that change what this format writes (draft_export): each enters its fingerprint, its
     # manifest entry and its worker's options, and reproduce exports again with the recorded values.
     options: tuple[str, ...] = ()
+    # What only this format's exporter says when it fails, and what to try: tried after the shared causes.
+    causes: tuple[Cause, ...] = ()
 
     def chosen(self, options: ExportOptions) -> dict[str, Any]:
         """This format's own options as this export sets them."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
 from ..spec import ModelSpec
-from ..contract.causes import decisive_line
+from ..contract.causes import Cause, decisive_line
 from .base import REMEDIES, ExportOptions, Format, Predict, export_program, torch_predict
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ FORMAT = Format(
     runtime="executorch.runtime",
     runtime_package="executorch",
     hint="dynamic dims need a max bound for memory planning, and torch must be the version executorch was built for",
+    causes=(Cause(re.compile(r"XNNPACK|Partitioner|memory plan", re.I),
+                  "ExecuTorch lowering failed: dynamic dims need a max bound for memory planning; see the log"),),
     long_export=True,
     caveat=("ExecuTorch targets edge devices: no desktop JVM artifact exists, the JVM needs a JNI shim over "
              "its C++ runtime, and executorch is built against one exact torch"),

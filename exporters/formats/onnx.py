@@ -4,12 +4,14 @@ Runtime in Python and ONNX Runtime Java in the JVM."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..contract.causes import Cause
 from ..spec import ModelSpec
 from .base import REMEDIES, ExportOptions, Format, Predict, Signature, recurrent_loops_kept, torch_dynamic_shapes
 from .guards import with_guard_remedy
@@ -94,6 +96,8 @@ FORMAT = Format(
     runtime="onnxruntime",
     runtime_package="onnxruntime",
     hint="an operator may lack an ONNX translation; check the export report with torch.onnx.export(..., report=True)",
+    causes=(Cause(re.compile(r"Unsupported FX nodes|No decomposition|OnnxExporterError|not supported in ONNX", re.I),
+                  "an operator has no ONNX translation; see the export log, or register a custom translation"),),
     caveat="model.onnx and model.onnx.data (external weights torch writes) must be deployed together",
     threads="SessionOptions.intra_op_num_threads",
     signature=signature,

@@ -3,12 +3,14 @@ graph, else from the traced module)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..contract.causes import Cause
 from ..spec import ModelSpec
 from . import onnx
 from .base import ExportOptions, Format, Predict, Signature, export_program
@@ -113,6 +115,8 @@ FORMAT = Format(
     runtime="openvino",
     runtime_package="openvino",
     hint="an operator may be unsupported by OpenVINO's frontends (each path tried is in the entry's export_path)",
+    causes=(Cause(re.compile(r"No conversion rule|OpConversionFailure|FrontEnd.*(not supported|failed)", re.I),
+                  "OpenVINO's PyTorch frontend lacks an operator of this model; try converting from the ONNX artifact"),),
     caveat="OpenVINO's CPU plugin targets x86 CPUs",
     threads="CPU property INFERENCE_NUM_THREADS",
     signature=signature,
