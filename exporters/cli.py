@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -64,8 +65,15 @@ def _folders(words: Optional[list[str]], artifacts: Path) -> list[Path]:
 
 
 @app.command()
-def formats() -> None:
+def formats(
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON, in the registry's order: each format's name, "
+                                          "description, Python runtime and the settings names its manifest entry records.")] = False,
+) -> None:
     """List the export formats and the Python runtime that verifies each."""
+    if as_json:
+        typer.echo(json.dumps([{"name": fmt.name, "description": fmt.description, "runtime": fmt.runtime,
+                                "settings": sorted(fmt.settings)} for fmt in FORMATS.values()]))
+        return
     for fmt in FORMATS.values():
         typer.echo(f"{fmt.name:<17} {fmt.description}  [verified with {fmt.runtime}]")
 

@@ -266,16 +266,17 @@ def formats() -> None:
 
 @app.command()
 def render(
-    check: Annotated[bool, typer.Option(help="Only check that pom.xml, docker/Dockerfile and docker.mk are up to date (exit 1 if not).")] = False,
+    check: Annotated[bool, typer.Option(help="Only check that pom.xml, docker/Dockerfile, docker.mk and the manifest schema's "
+                                        "settings names are up to date (exit 1 if not).")] = False,
 ) -> None:
-    """Render the blocks of pom.xml, docker/Dockerfile and docker.mk written from the engine and format registries."""
-    from .render import BLOCKS
-    from .render import render as rendered
+    """Render the blocks of pom.xml, docker/Dockerfile and docker.mk and the manifest schema's settings names, written
+    from the engine and format registries."""
+    from .render import RENDERED
 
-    for path in BLOCKS:
+    for path, rendered in RENDERED.items():
         text = path.read_text()
         try:
-            wanted = rendered(path, text)
+            wanted = rendered(text)
         except ValueError as exc:
             fail(str(exc))
         if check and wanted != text:

@@ -12,6 +12,7 @@ their export stages.
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
 
@@ -22,10 +23,14 @@ IMAGE_ENGINES = ("onnxruntime", "djl-pytorch")
 
 
 @functools.cache
+def formats() -> tuple[dict, ...]:
+    """The format registry in its order, as the exporters' CLI lists it: each format's name and settings names."""
+    listed = subprocess.run([sys.executable, "-m", "exporters", "formats", "--json"], capture_output=True, text=True, check=True)
+    return tuple(json.loads(listed.stdout))
+
+
 def format_names() -> tuple[str, ...]:
-    """The registry's formats in its order, as the exporters' CLI lists them (one a line, the name first)."""
-    listed = subprocess.run([sys.executable, "-m", "exporters", "formats"], capture_output=True, text=True, check=True)
-    return tuple(line.split()[0] for line in listed.stdout.splitlines() if line.strip())
+    return tuple(fmt["name"] for fmt in formats())
 
 
 def stage_name(fmt: str, kind: str = "export") -> str:

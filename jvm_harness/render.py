@@ -1,14 +1,18 @@
-"""The rendered blocks of pom.xml, docker/Dockerfile and docker.mk: written from the engine registry
-(runtimes.ENGINES) and the format registry (exporters.formats.FORMATS).
+"""The rendered blocks of pom.xml, docker/Dockerfile and docker.mk, and the manifest schema's settings names:
+written from the engine registry (runtimes.ENGINES) and the format registry (exporters.formats.FORMATS).
 
 Maven, Dockerfiles and make cannot loop over a registry, so each such block is written between two marker
 lines naming its registry (`>>> engines: NAME` ... `<<< engines`, `>>> formats: NAME` ... `<<< formats`);
 `python -m jvm_harness render` rewrites them and `--check` (run by the tests) fails when an engine or a
 format was added or changed without rendering again. The pom's blocks are here, the Docker ones in dockerfile.py.
+JSON has no comments for markers: the schema's one `"propertyNames": {"enum": [...]}` line, in $defs.settings,
+is rendered in place (the names a manifest may make a Java runner set are those the formats declare).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -20,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 POM = ROOT / "jvm_harness" / "pom.xml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 DOCKER_MK = ROOT / "docker.mk"
+SCHEMA = ROOT / "exporters" / "contract" / "manifest.schema.json"
+SETTINGS_NAMES = re.compile(r'^(?P<indent>[ ]*)"propertyNames": \{"enum": \[[^\]\n]*\]\},$', re.MULTILINE)
 PACKAGES = "org/exportpipeline/harness"
 BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:<!--|#) >>> (?P<registry>engines|formats): (?P<name>[\w-]+)\b[^\n]*\n(?P<body>.*?)"
                    r"^(?P=indent)(?:<!--|#) <<< (?P=registry)[^\n]*$", re.MULTILINE | re.DOTALL)
@@ -112,3 +118,18 @@ def render(path: Path, text: str) -> str:
         return match.group(0)[:start] + lines + match.group(0)[end:]
 
     return BLOCK.sub(body, text)
+
+
+def schema(text: str) -> str:
+    """The schema with $defs.settings' allowed names rendered from the formats' settings, sorted."""
+    names = sorted({name for fmt in dockerfile.formats() for name in fmt["settings"]})
+    if len(SETTINGS_NAMES.findall(text)) != 1:
+        raise ValueError(f'{SCHEMA} needs one line \'"propertyNames": {{"enum": [...]}},\' (in $defs.settings) to render')
+    rendered = SETTINGS_NAMES.sub(lambda match: f'{match["indent"]}"propertyNames": {{"enum": {json.dumps(names)}}},', text)
+    if json.loads(rendered)["$defs"]["settings"]["propertyNames"]["enum"] != names:
+        raise ValueError(f"{SCHEMA}'s propertyNames line is not the one in $defs.settings")
+    return rendered
+
+
+# Each rendered file and what renders it.
+RENDERED: dict[Path, Callable[[str], str]] = {**{path: functools.partial(render, path) for path in BLOCKS}, SCHEMA: schema}

@@ -85,7 +85,7 @@ def test_the_schema_allows_exactly_the_settings_the_formats_declare() -> None:
     allowed = json.loads(SCHEMA.read_text())["$defs"]["settings"]["propertyNames"]["enum"]
     declared = sorted({name for fmt in FORMATS.values() for name in fmt.settings})
     assert sorted(allowed) == declared, (f"manifest.schema.json's settings names {sorted(allowed)} differ from the "
-                                         f"formats' {declared}: list the formats' names there")
+                                         f"formats' {declared}: run `python -m jvm_harness render`")
 
 
 def test_each_format_records_the_needs_it_declares(mlp_dir: Path) -> None:

@@ -4,7 +4,8 @@ The copy gets tests/plugins/toy_layers.py as exporters/formats/toy_layers.py plu
 and tests/plugins/toy_engine (ToyRunner.java and its services file) as its own runner package plus one ENGINES
 entry. Nothing else is edited: export, verify, the report and the Docker stages take the format from the
 registry; the rendered pom, the harness build and the JVM check take the engine from ENGINES. The generated files
-(pom.xml, docker/Dockerfile, docker.mk) are rendered again by `python -m jvm_harness render`, as a contributor would.
+(pom.xml, docker/Dockerfile, docker.mk, and the manifest schema's settings names, where the toy format's setting
+joins them) are rendered again by `python -m jvm_harness render`, as a contributor would.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     edits["engine"] = [f"jvm_harness/src/main/java/{HARNESS}/toy/ToyRunner.java (new)",
                        "jvm_harness/src/engines/toy/META-INF/services/org.exportpipeline.harness.Runner (new)",
                        "jvm_harness/runtimes.py (+1 line)"]
-    return {"root": root, "edits": edits, "artifacts": root / "artifacts"}
+    stale = python(root, "jvm_harness", "render", "--check")  # the generated files lag the registries until rendered
+    rendered = python(root, "jvm_harness", "render")
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    return {"root": root, "edits": edits, "artifacts": root / "artifacts", "stale": stale,
+            "rendered": "".join((rendered.stdout + rendered.stderr).split())}  # unwrapped: rich folds long paths
 
 
 def run(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -85,7 +90,7 @@ def test_a_toy_format_exports_verifies_and_reports(tree: dict) -> None:
     verified = python(root, "exporters", "verify", str(model), "--format", "toy_layers")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     entry = json.loads((model / "manifest.json").read_text())["formats"]["toy_layers"]
-    assert entry["status"] == "ok" and entry["main"] == "layers.txt"
+    assert entry["status"] == "ok" and entry["main"] == "layers.txt" and entry["settings"] == {"TOY_ACCUMULATE": "double"}
     assert {f["path"] for f in entry["files"]} >= {f"toy_layers/{name}" for name in ("layers.txt", "w0.npy", "b0.npy", "w2.npy", "b2.npy")}
     result = entry["verification"]["python/numpy"]
     assert result["passed"] is True and result["cases"] >= 2, result
@@ -95,20 +100,21 @@ def test_a_toy_format_exports_verifies_and_reports(tree: dict) -> None:
     assert "toy_layers" in (artifacts / "report.md").read_text()
 
 
-def test_a_toy_format_gets_its_docker_stage(tree: dict) -> None:
+def test_a_toy_format_gets_its_docker_stage_and_its_settings_name_in_the_schema(tree: dict) -> None:
     root = tree["root"]
-    stale = python(root, "jvm_harness", "render", "--check")
-    assert stale.returncode != 0, "the rendered files should be stale until rendered again"
-    assert python(root, "jvm_harness", "render").returncode == 0
+    assert tree["stale"].returncode == 1, "the rendered files should be stale until rendered again"
     assert "FROM exporter AS export-toy-layers" in (root / "docker/Dockerfile").read_text()
     assert "toy_layers" in (root / "docker.mk").read_text()
+    schema = json.loads((root / "exporters/contract/manifest.schema.json").read_text())
+    assert schema["$defs"]["settings"]["propertyNames"]["enum"] == ["AOTI_RUNTIME_CHECK_INPUTS", "INFERENCE_PRECISION_HINT",
+                                                                    "TOY_ACCUMULATE"]
+    assert "rewrotetherenderedblocksof" in tree["rendered"] and "contract/manifest.schema.json" in tree["rendered"]
     assert python(root, "jvm_harness", "render", "--check").returncode == 0
 
 
 def test_a_toy_engine_builds_and_passes_the_jvm_check(tree: dict) -> None:
     root, model = tree["root"], exported(tree)
     assert len(tree["edits"]["engine"]) == 3
-    assert python(root, "jvm_harness", "render").returncode == 0
     assert "<id>engine-toy</id>" in (root / "jvm_harness/pom.xml").read_text()
     built = run(root, "mvn", "-q", "-B", "-o", "-f", "jvm_harness/pom.xml", "-DskipTests", "package")
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]

@@ -67,4 +67,5 @@ FORMAT = Format(
     hint="toy_layers takes an nn.Sequential of Linear, ReLU, Sigmoid and Tanh layers only",
     caveat="a test plugin: no runtime beyond numpy and the toy JVM engine",
     threads="numpy's BLAS threads (not set)",
+    settings={"TOY_ACCUMULATE": "double"},  # what its runtime must be told: the schema takes the name by a render
 )

@@ -37,6 +37,10 @@ public final class ToyRunner extends Runner {
 
   @Override
   protected void load(Path formatDir, Manifest manifest) throws Exception {
+    String accumulate = manifest.settings(format()).get("TOY_ACCUMULATE");
+    if (!"double".equals(accumulate)) {
+      throw new IllegalArgumentException("the toy engine sums in double; the manifest asks TOY_ACCUMULATE=" + accumulate);
+    }
     layers = new ArrayList<>();
     for (String line : Files.readAllLines(formatDir.resolve(manifest.main(format())))) {
       String[] words = line.split(" ");
