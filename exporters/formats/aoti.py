@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-
 from ..contract.causes import Cause
 from ..spec import ModelSpec
 from .base import TORCH_THREADS, zip_names, zip_record, ExportOptions, Format, Predict, export_program, set_torch_threads, torch_predict
