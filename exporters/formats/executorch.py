@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
-from ..spec import ModelSpec
 from ..contract.causes import Cause, decisive_line
+from ..spec import ModelSpec
 from .base import REMEDIES, ExportOptions, Format, Predict, export_program, torch_predict
 
 if TYPE_CHECKING:
